@@ -1,0 +1,77 @@
+/**
+ * The max-margin loss of METHOD.md section 2, a multi-class hinge on affinities:
+ *   L_mm(i) = sum_{j != y_i} max(0, lambda + A_ij - A_{i,y_i}).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AffinityConfigError, ShapeError } from '../errors.js';
+import { toOneHot } from '../labels.js';
+
+/** Options of the max-margin loss. */
+export interface MaxMarginOptions {
+  /**
+   * lambda, the enforced margin between the true class's affinity and every other class's.
+   * Affinities lie in (0, 1], so a margin above 1 can never be met and only makes the loss
+   * a constant push; it is refused unless `allowMarginAboveOne` is set.
+   */
+  margin: number;
+  /** Accept margin > 1 (for experiments that want it on purpose). Default false. */
+  allowMarginAboveOne?: boolean;
+}
+
+/** Validates the margin; throws AffinityConfigError naming the bad value. */
+export function validateMargin(margin: unknown, allowMarginAboveOne = false): number {
+  if (typeof margin !== 'number' || !Number.isFinite(margin) || margin <= 0) {
+    throw new AffinityConfigError(`margin must be a finite number in (0, 1], got ${String(margin)}`);
+  }
+  if (margin > 1 && !allowMarginAboveOne) {
+    throw new AffinityConfigError(
+      `margin must be in (0, 1] because affinities lie in (0, 1]; got ${margin}. ` +
+        'Pass allowMarginAboveOne: true to use it anyway.',
+    );
+  }
+  return margin;
+}
+
+/**
+ * Mean over the batch of the max-margin hinge on affinities.
+ *
+ * @param yTrue labels: one-hot (N, C), or integer ids of shape (N) or (N, 1).
+ * @param affinities A, shape (N, C), e.g. the output of `gaussianAffinity`.
+ * @param margin lambda in (0, 1].
+ */
+export function maxMarginLoss(
+  yTrue: tf.Tensor,
+  affinities: tf.Tensor,
+  margin: number,
+  allowMarginAboveOne = false,
+): tf.Scalar {
+  validateMargin(margin, allowMarginAboveOne);
+  if (affinities.rank !== 2) {
+    throw new ShapeError(`affinities must have shape (N, classes), got (${affinities.shape})`);
+  }
+  const [rows, classes] = affinities.shape;
+  return tf.tidy(() => {
+    const target = toOneHot(yTrue, classes, rows);
+    // A_{i,y_i} by a one-hot mask product: tf.gather has no gradient on the wasm backend.
+    const trueAffinity = tf.sum(tf.mul(affinities, target), 1, true);
+    const hinge = tf.relu(tf.sub(tf.add(affinities, margin), trueAffinity));
+    const otherClasses = tf.sub(1, target); // drops j = y_i, whose hinge is always lambda
+    return tf.mean(tf.sum(tf.mul(hinge, otherClasses), 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * The affinity loss for `model.compile({ loss: affinityLoss({ margin }) })`, on a model whose
+ * last layer is `GaussianAffinity`. The layer's diversity regularizer is added by tfjs itself,
+ * so the total is the paper's L = mean_i L_mm(i) + R(w).
+ *
+ * Note: `model.fit` checks that targets have the output's shape, so give it one-hot labels;
+ * integer labels work when the loss is called directly (custom training loops).
+ */
+export function affinityLoss(options: MaxMarginOptions): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
+  const margin = validateMargin(options?.margin, options?.allowMarginAboveOne);
+  const allow = options.allowMarginAboveOne ?? false;
+  const loss = (yTrue: tf.Tensor, yPred: tf.Tensor) => maxMarginLoss(yTrue, yPred, margin, allow);
+  Object.defineProperty(loss, 'name', { value: 'affinityLoss' });
+  return loss;
+}

@@ -1,0 +1,2 @@
+// Filled by the data module; re-exported from the root entry.
+export {};

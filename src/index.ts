@@ -1,0 +1,9 @@
+/**
+ * affinity-loss: the browser-safe entry. Everything here runs wherever TensorFlow.js runs;
+ * Node-only code (fast backend, file readers, experiment runner) lives in `affinity-loss/node`.
+ */
+export * from './errors.js';
+export * from './affinity/index.js';
+export * from './losses/index.js';
+export * from './metrics/index.js';
+export * from './data/index.js';

@@ -1,0 +1,2 @@
+// Filled by the losses module; re-exported from the root entry.
+export {};

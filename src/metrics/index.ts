@@ -1,0 +1,2 @@
+// Filled by the metrics module; re-exported from the root entry.
+export {};

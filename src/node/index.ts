@@ -1,0 +1,2 @@
+// Node-only entry: see DESIGN.md.
+export {};
