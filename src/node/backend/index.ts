@@ -1,0 +1,2 @@
+// Filled by the fast-backend module.
+export {};

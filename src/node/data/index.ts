@@ -1,0 +1,2 @@
+// Filled by the dataset readers and registry.
+export {};
