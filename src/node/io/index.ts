@@ -1,0 +1,3 @@
+// Model files on disk (file:// URLs) for Node without tfjs-node.
+export { fileSystemHandler, registerFileSystemRouter } from './fileHandler.js';
+export { ModelFileError } from './errors.js';

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import {
+  AffinityConfigError,
+  GaussianAffinity,
+  ShapeError,
+  affinityLoss,
+  diversity,
+  gaussianAffinity,
+  maxMarginLoss,
+} from '../../src/index.js';
+import { ModelFileError } from '../../src/node/index.js';
+import { assertClose } from '../helpers.js';
+
+let folder = '';
+before(async () => {
+  tf.enableProdMode();
+  await tf.setBackend('cpu');
+  folder = await mkdtemp(join(tmpdir(), 'affinity-layer-'));
+});
+after(() => rm(folder, { recursive: true, force: true }));
+
+/** Four well-separated 2-D blobs, labels 0..3 in turn. */
+function blobs(count: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const labels = tf.tensor1d(Array.from({ length: count }, (_, i) => i % 4), 'int32');
+    const centres = tf.tensor2d([[3, 0], [-3, 0], [0, 3], [0, -3]]);
+    const x = tf.add(tf.matMul(tf.oneHot(labels, 4).toFloat(), centres), tf.randomNormal([count, 2], 0, 0.5, 'float32', seed));
+    return { x: x as tf.Tensor2D, y: tf.oneHot(labels, 4).toFloat() as tf.Tensor2D };
+  });
+}
+
+function model(options: Partial<ConstructorParameters<typeof GaussianAffinity>[0]> = {}): tf.Sequential {
+  const m = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [2], units: 8, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      new GaussianAffinity({ classes: 4, prototypesPerClass: 2, sigma: 4, seed: 7, ...options }),
+    ],
+  });
+  m.compile({ optimizer: tf.train.adam(0.05), loss: affinityLoss({ margin: 0.5 }) });
+  return m;
+}
+
+test('constructor validates every hyper-parameter with a typed error', () => {
+  const bad: Array<[object, RegExp]> = [
+    [{ classes: 1, sigma: 1 }, /classes must be an integer >= 2, got 1/],
+    [{ classes: 2.5, sigma: 1 }, /classes/],
+    [{ classes: 3, sigma: 0 }, /sigma must be a finite number > 0, got 0/],
+    [{ classes: 3, sigma: -2 }, /sigma/],
+    [{ classes: 3, sigma: NaN }, /sigma/],
+    [{ classes: 3, sigma: 1, prototypesPerClass: 0 }, /prototypesPerClass must be an integer >= 1, got 0/],
+    [{ classes: 3, sigma: 1, diversity: { reduction: 'median' } }, /reduction/],
+    [{ classes: 3, sigma: 1, diversity: 'yes' }, /diversity must be/],
+  ];
+  for (const [args, message] of bad) {
+    assert.throws(() => new GaussianAffinity(args as never), (e: Error) => e instanceof AffinityConfigError && message.test(e.message), JSON.stringify(args));
+  }
+});
+
+test('input must be rank 2 features', () => {
+  const layer = new GaussianAffinity({ classes: 3, sigma: 1 });
+  assert.throws(() => layer.apply(tf.zeros([2, 4, 4])), (e: Error) => e instanceof ShapeError && /flatten/.test(e.message));
+  assert.throws(() => layer.prototypes, AffinityConfigError, 'no prototypes before build');
+});
+
+test('prototypes: shape (C, m, d), He-normal scale sqrt(2/d), seeded', () => {
+  const layer = new GaussianAffinity({ classes: 10, prototypesPerClass: 5, sigma: 1, seed: 3 });
+  layer.apply(tf.zeros([1, 128]));
+  const w = layer.prototypes.read();
+  assert.deepEqual(w.shape, [10, 5, 128]);
+  const std = Math.sqrt(tf.moments(w).variance.dataSync()[0]);
+  // A truncated normal at 2 std has std 0.88 of the untruncated one.
+  assert.ok(std > 0.8 * Math.sqrt(2 / 128) && std < 1.05 * Math.sqrt(2 / 128), `std ${std}`);
+  const again = new GaussianAffinity({ classes: 10, prototypesPerClass: 5, sigma: 1, seed: 3 });
+  again.apply(tf.zeros([1, 128]));
+  assert.deepEqual(Array.from(again.prototypes.read().dataSync()), Array.from(w.dataSync()));
+});
+
+test('the output is the functional affinity of the input and the prototypes', () => {
+  const layer = new GaussianAffinity({ classes: 3, prototypesPerClass: 2, sigma: 2, seed: 1 });
+  const x = tf.randomNormal([5, 4], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const out = layer.apply(x) as tf.Tensor;
+  assert.deepEqual(out.shape, [5, 3]);
+  assert.deepEqual(layer.computeOutputShape([null, 4]), [null, 3]);
+  assertClose(out.dataSync(), gaussianAffinity(x, layer.prototypes.read() as tf.Tensor3D, 2).dataSync(), 1e-6, 'A');
+});
+
+test('model.fit adds the regularizer once per step, not scaled by the batch size', async () => {
+  const m = model();
+  m.compile({ optimizer: tf.train.sgd(0), loss: affinityLoss({ margin: 0.5 }) });
+  const { x, y } = blobs(4, 1);
+  const head = m.layers[1] as GaussianAffinity;
+  const expected =
+    maxMarginLoss(y, m.predict(x) as tf.Tensor, 0.5).dataSync()[0] + diversity(head.prototypes.read()).dataSync()[0];
+  // The same four rows repeated 4 times: the mean hinge is unchanged, so the loss must be too.
+  const small = (await m.trainOnBatch(x, y)) as number;
+  const large = (await m.trainOnBatch(tf.tile(x, [4, 1]), tf.tile(y, [4, 1]))) as number;
+  assertClose([small, large], [expected, expected], 1e-5, 'loss');
+  const noRegularizer = model({ diversity: false });
+  noRegularizer.compile({ optimizer: tf.train.sgd(0), loss: affinityLoss({ margin: 0.5 }) });
+  const hingeOnly = (await noRegularizer.trainOnBatch(x, y)) as number;
+  assertClose([hingeOnly], [maxMarginLoss(y, noRegularizer.predict(x) as tf.Tensor, 0.5).dataSync()[0]], 1e-5, 'hinge only');
+});
+
+test('trains on separable blobs with plain one-hot labels; memory stays flat', async () => {
+  const m = model();
+  const { x, y } = blobs(64, 2);
+  const first = (await m.trainOnBatch(x, y)) as number;
+  const tensorsAfterWarmup = tf.memory().numTensors;
+  let last = first;
+  for (let step = 0; step < 20; step++) last = (await m.trainOnBatch(x, y)) as number;
+  assert.equal(tf.memory().numTensors, tensorsAfterWarmup, 'no tensor leaks across 20 steps');
+  assert.ok(last < 0.5 * first, `loss fell from ${first} to ${last}`);
+  const predicted = tf.argMax(m.predict(x) as tf.Tensor, 1);
+  const accuracy = tf.mean(tf.equal(predicted, tf.argMax(y, 1)).toFloat()).dataSync()[0];
+  assert.ok(accuracy > 0.95, `accuracy ${accuracy}`);
+});
+
+async function saveToMemory(m: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await m.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return saved!;
+}
+
+test('save and load in memory: same config, same predictions', async () => {
+  const m = model({ diversity: { reduction: 'sum', scope: 'acrossClasses' } });
+  const { x, y } = blobs(16, 3);
+  await m.fit(x, y, { epochs: 2, verbose: 0 });
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(await saveToMemory(m)));
+  const head = loaded.layers[1] as GaussianAffinity;
+  assert.ok(head instanceof GaussianAffinity);
+  assert.deepEqual(head.getConfig(), m.layers[1].getConfig());
+  assert.deepEqual(head.diversity, { reduction: 'sum', squared: true, scope: 'acrossClasses', weight: 1 });
+  assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((m.predict(x) as tf.Tensor).dataSync()));
+});
+
+test('save and load through file:// (model.json + weights.bin)', async () => {
+  const m = model();
+  const { x, y } = blobs(16, 4);
+  await m.fit(x, y, { epochs: 1, verbose: 0 });
+  const path = join(folder, 'model');
+  await m.save(`file://${path}`);
+  const loaded = await tf.loadLayersModel(`file://${path}`);
+  assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((m.predict(x) as tf.Tensor).dataSync()));
+  const viaJson = await tf.loadLayersModel(`file://${join(path, 'model.json')}`);
+  assert.equal(viaJson.layers.length, 2);
+});
+
+test('a truncated or missing model file gives ModelFileError naming the file', async () => {
+  const m = model();
+  const path = join(folder, 'broken');
+  await m.save(`file://${path}`);
+  const weights = await readFile(join(path, 'weights.bin'));
+  await writeFile(join(path, 'weights.bin'), weights.subarray(0, weights.length - 4));
+  await assert.rejects(tf.loadLayersModel(`file://${path}`), (e: Error) => e instanceof ModelFileError && /bytes/.test(e.message));
+  await writeFile(join(path, 'model.json'), '{"modelTopology": ');
+  await assert.rejects(tf.loadLayersModel(`file://${path}`), (e: Error) => e instanceof ModelFileError && /not valid JSON/.test(e.message));
+  await assert.rejects(tf.loadLayersModel(`file://${join(folder, 'nothing-here')}`), (e: Error) => e instanceof ModelFileError && /no model at/.test(e.message));
+});

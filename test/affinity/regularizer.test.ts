@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { AffinityConfigError, DiversityRegularizer, ShapeError, diversity } from '../../src/index.js';
+import { assertClose, finiteDifferenceGradient, normRelativeError } from '../helpers.js';
+import * as ref from './reference.js';
+
+before(async () => {
+  tf.enableProdMode();
+  await tf.setBackend('cpu');
+});
+
+// Three prototypes (0,0), (1,0), (0,2): pairwise squared distances 1, 4, 5.
+const three = () => tf.tensor3d([[[0, 0]], [[1, 0]], [[0, 2]]]);
+
+test('mean over pairs by hand, with the diagonal left out', () => {
+  // mu = 10/3; deviations -7/3, 2/3, 5/3; R = (49 + 4 + 25) / 9 / 3 = 26/9.
+  // With the diagonal j = k inside (a known bug) the 9 entries give mu = 20/9 and R = 5.58.
+  assertClose(diversity(three()).dataSync(), [26 / 9], 1e-6, 'R');
+});
+
+test('sum reduction, weight, unsquared distances by hand', () => {
+  assertClose(diversity(three(), { reduction: 'sum' }).dataSync(), [78 / 9], 1e-6, 'sum');
+  assertClose(diversity(three(), { weight: 0.5 }).dataSync(), [13 / 9], 1e-6, 'weighted');
+  // Distances 1, 2, sqrt(5).
+  const d = [1, 2, Math.sqrt(5)];
+  const mu = (3 + Math.sqrt(5)) / 3;
+  const expected = d.reduce((s, x) => s + (x - mu) ** 2, 0) / 3;
+  assertClose(diversity(three(), { squared: false }).dataSync(), [expected], 1e-6, 'unsquared');
+});
+
+test('scope acrossClasses ignores pairs inside a class', () => {
+  // class 0: (0,0), (1,0); class 1: (0,2), (3,0). Cross pairs: 4, 9, 5, 4: mu = 5.5, R = 17/4.
+  const w = tf.tensor3d([[[0, 0], [1, 0]], [[0, 2], [3, 0]]]);
+  assertClose(diversity(w, { scope: 'acrossClasses' }).dataSync(), [17 / 4], 1e-6, 'across');
+  assertClose(diversity(w).dataSync(), [ref.diversity([[[0, 0], [1, 0]], [[0, 2], [3, 0]]])], 1e-6, 'all');
+});
+
+test('equidistant prototypes have zero regularizer', () => {
+  const h = Math.sqrt(3) / 2;
+  assertClose(diversity(tf.tensor3d([[[0, 0]], [[1, 0]], [[0.5, h]]])).dataSync(), [0], 1e-5, 'triangle');
+});
+
+test('a single prototype (C*m = 1) gives 0 and a zero gradient, not NaN', () => {
+  const w = tf.tensor3d([[[0.3, -2, 1]]]);
+  assert.ok(diversity(w).dataSync()[0] === 0);
+  for (const options of [{}, { squared: false }, { scope: 'acrossClasses' as const }]) {
+    const g = tf.grad((x: tf.Tensor) => diversity(x, options))(w);
+    assert.ok(Array.from(g.dataSync()).every((x) => x === 0), `${JSON.stringify(options)}: ${g.dataSync()}`);
+  }
+  // One class with several prototypes has no cross-class pair.
+  assert.ok(diversity(tf.ones([1, 3, 2]), { scope: 'acrossClasses' }).dataSync()[0] === 0);
+});
+
+test('gradients against float64 finite differences, every option', () => {
+  const C = 3;
+  const m = 2;
+  const d = 3;
+  const w = tf.randomNormal([C, m, d], 0, 1, 'float32', 5) as tf.Tensor3D;
+  const w0 = Array.from(w.dataSync());
+  const cases = [
+    {},
+    { reduction: 'sum' as const },
+    { squared: false },
+    { scope: 'acrossClasses' as const },
+    { reduction: 'sum' as const, squared: false, scope: 'acrossClasses' as const, weight: 0.3 },
+  ];
+  for (const options of cases) {
+    const value = diversity(w, options).dataSync()[0];
+    assertClose([value], [ref.diversity(ref.nest<number[][][]>(w0, [C, m, d]), options)], 1e-5, JSON.stringify(options));
+    const g = tf.grad((x: tf.Tensor) => diversity(x, options))(w).dataSync();
+    const fd = finiteDifferenceGradient((flat) => ref.diversity(ref.nest<number[][][]>(flat, [C, m, d]), options), w0);
+    const error = normRelativeError(g, fd);
+    assert.ok(error < 1e-3, `${JSON.stringify(options)}: relative gradient error ${error}`);
+  }
+});
+
+test('options are validated with typed errors', () => {
+  assert.throws(() => diversity(three(), { reduction: 'max' as 'sum' }), (e: Error) => e instanceof AffinityConfigError && /'mean', 'sum'.*"max"/.test(e.message));
+  assert.throws(() => diversity(three(), { scope: 'within' as 'all' }), AffinityConfigError);
+  assert.throws(() => diversity(three(), { weight: -1 }), AffinityConfigError);
+  assert.throws(() => diversity(three(), { squared: 'yes' as unknown as boolean }), AffinityConfigError);
+  assert.throws(() => diversity(tf.zeros([2])), ShapeError);
+});
+
+test('DiversityRegularizer is a real tfjs regularizer that serializes', async () => {
+  const regularizer = new DiversityRegularizer({ reduction: 'sum', scope: 'acrossClasses' });
+  const layer = tf.layers.dense({ units: 3, inputShape: [2], kernelRegularizer: regularizer as never });
+  const model = tf.sequential({ layers: [layer] });
+  assert.equal(layer.losses.length, 1, 'the dense layer accepted it as a regularizer');
+  assertClose(layer.losses[0]().dataSync(), diversity(layer.getWeights()[0]).dataSync(), 1e-6, 'layer loss');
+  assert.deepEqual(layer.getConfig().kernelRegularizer, {
+    className: 'DiversityRegularizer',
+    config: { reduction: 'sum', squared: true, scope: 'acrossClasses', weight: 1 },
+  });
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    saved = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+  const copy = (loaded.layers[0] as unknown as { kernelRegularizer: unknown }).kernelRegularizer;
+  assert.ok(copy instanceof DiversityRegularizer);
+  assert.deepEqual(copy.options, regularizer.options);
+});
