@@ -20,10 +20,16 @@ export function squaredDistances(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
     throw new ShapeError(`squaredDistances: feature widths differ, (${a.shape}) vs (${b.shape})`);
   }
   return tf.tidy(() => {
-    const aNorms = tf.sum(tf.square(a), 1, true); // (N, 1)
-    const bNorms = tf.reshape(tf.sum(tf.square(b), 1), [1, -1]); // (1, K)
+    // Distances do not change when both sets move by the same vector. Centring on b's mean
+    // keeps the norms small, and with them the float32 rounding of the difference below,
+    // which is about 1e-7 * (||a||^2 + ||b||^2) however close the points are.
+    const centre = tf.mean(b, 0, true);
+    const aCentred = tf.sub(a, centre);
+    const bCentred = tf.sub(b, centre);
+    const aNorms = tf.sum(tf.square(aCentred), 1, true); // (N, 1)
+    const bNorms = tf.reshape(tf.sum(tf.square(bCentred), 1), [1, -1]); // (1, K)
     // An explicit transpose, not matMul(a, b, false, true): wasm runs transpose flags ~10x slower.
-    const dots = tf.matMul(a, tf.transpose(b)); // (N, K)
+    const dots = tf.matMul(aCentred, tf.transpose(bCentred)); // (N, K)
     return tf.relu(tf.sub(tf.add(aNorms, bNorms), tf.mul(dots, 2))) as tf.Tensor2D;
   });
 }
