@@ -1,2 +1,35 @@
-// Filled by the metrics module; re-exported from the root entry.
-export {};
+// Imbalance-aware metrics: plain arrays in, plain numbers out, browser-safe.
+export {
+  confusionMatrix,
+  accuracy,
+  perClassPrecision,
+  perClassRecall,
+  perClassF1,
+  macroF1,
+  balancedAccuracy,
+  gMean,
+  shotGroupAccuracy,
+  type ClassLabels,
+  type ClassOptions,
+  type GMeanOptions,
+  type ShotGroupOptions,
+  type ShotGroup,
+  type ShotGroupAccuracy,
+} from './classification.js';
+export {
+  rocCurve,
+  rocAuc,
+  equalErrorRate,
+  tprAtFpr,
+  type BinaryLabels,
+  type RocCurve,
+  type TprAtFprOptions,
+} from './verification.js';
+export {
+  makeVerificationPairs,
+  scorePairs,
+  type VerificationPairOptions,
+  type VerificationPairs,
+  type PairScore,
+  type ScorePairsOptions,
+} from './pairs.js';

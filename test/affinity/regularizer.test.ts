@@ -103,3 +103,15 @@ test('DiversityRegularizer is a real tfjs regularizer that serializes', async ()
   assert.ok(copy instanceof DiversityRegularizer);
   assert.deepEqual(copy.options, regularizer.options);
 });
+
+test('the moment form (K > d) and the distance-matrix form (K <= d) agree, value and gradient', () => {
+  // Padding with zero coordinates changes no distance but moves K = 12 from above d = 4 to below d = 16.
+  const narrow = tf.randomNormal([4, 3, 4], 0, 1, 'float32', 21) as tf.Tensor3D;
+  const wide = tf.concat([narrow, tf.zeros([4, 3, 12])], 2);
+  for (const reduction of ['mean', 'sum'] as const) {
+    assertClose(diversity(wide, { reduction }).dataSync(), diversity(narrow, { reduction }).dataSync(), 1e-5, reduction);
+    const gradNarrow = tf.grad((x: tf.Tensor) => diversity(x, { reduction }))(narrow);
+    const gradWide = tf.grad((x: tf.Tensor) => diversity(x, { reduction }))(wide).slice([0, 0, 0], [4, 3, 4]);
+    assert.ok(normRelativeError(gradNarrow.dataSync(), gradWide.dataSync()) < 1e-5, reduction);
+  }
+});

@@ -1,2 +1,3 @@
-// Filled by the fast-backend module.
-export {};
+// The fast training backend for Node: backend selection and the gradient fixes of TFJS-NOTES.md.
+export { useNodeBackend, type NodeBackendName, type NodeBackendOptions, type NodeBackendInfo } from './backend.js';
+export { installGradientFixes, removeGradientFixes, gradientFixesInstalled } from './gradientFixes.js';

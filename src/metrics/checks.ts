@@ -1,0 +1,55 @@
+/**
+ * Argument checks of the metrics: plain arrays of labels and scores, typed errors that name the
+ * bad position. Private to the metrics module.
+ */
+import { LabelError, NonFiniteError, ShapeError } from '../errors.js';
+
+/** Throws ShapeError unless both arrays have the same, non-zero length. */
+export function checkLengths(what: string, a: ArrayLike<unknown>, b: ArrayLike<unknown>, aName: string, bName: string): void {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    throw new ShapeError(`${what}: ${aName} and ${bName} must be arrays`);
+  }
+  if (a.length !== b.length) {
+    throw new ShapeError(`${what}: ${aName} has ${a.length} entries but ${bName} has ${b.length}`);
+  }
+  if (a.length === 0) {
+    throw new ShapeError(`${what}: needs at least one sample, got empty arrays`);
+  }
+}
+
+/**
+ * Checks that every label is an integer class id >= 0 (and < classes when given); returns the
+ * largest id seen.
+ */
+export function checkClassIds(what: string, name: string, labels: ArrayLike<number>, classes?: number): number {
+  let largest = -1;
+  for (let i = 0; i < labels.length; i++) {
+    const id = labels[i];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || (classes !== undefined && id >= classes)) {
+      const range = classes === undefined ? 'an integer >= 0' : `an integer in [0, ${classes - 1}]`;
+      throw new LabelError(`${what}: ${name}[${i}] = ${String(id)} is not a class id (must be ${range})`);
+    }
+    if (id > largest) largest = id;
+  }
+  return largest;
+}
+
+/** Throws NonFiniteError at the first score that is NaN or infinite. */
+export function checkFinite(what: string, name: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new NonFiniteError(`${what}: ${name}[${i}] = ${String(value)} is not a finite number`);
+    }
+  }
+}
+
+/** Throws ShapeError unless every entry is an integer index in [0, size). */
+export function checkIndices(what: string, name: string, indices: ArrayLike<number>, size: number): void {
+  for (let k = 0; k < indices.length; k++) {
+    const index = indices[k];
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= size) {
+      throw new ShapeError(`${what}: ${name}[${k}] = ${String(index)} is not a sample index in [0, ${size - 1}]`);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Backend kernels for the gradients that `tf.registerGradient` cannot reach.
+ *
+ * Why these exist beside the registered gradients: tfjs' *fused* ops (`tf.fused.conv2d`,
+ * `tf.fused.matMul`) carry their gradient inside the op (`customGrad`), not in the gradient
+ * registry. tf.layers takes that path whenever a conv2d or dense layer has no activation or a
+ * linear one while training (conv -> batchNorm -> relu, the last dense before softmax), and its
+ * gradient calls three kernels directly:
+ *
+ * - `Conv2DBackpropFilter`: missing on wasm, so such a model cannot train there at all; ~90x
+ *   slower than a forward convolution on the cpu backend.
+ * - `Conv2DBackpropInput`: ~4x slower than a forward convolution on wasm.
+ * - `BatchMatMul` with transpose flags: ~10x slower than transpose + plain matMul on wasm.
+ *
+ * So those kernels are provided (or wrapped) for the backends concerned, computing the same
+ * forward-convolution forms as the registered gradients (conv2dAlgorithm.ts) through the
+ * backend's own kernel functions (kernelOps.ts), never through tfjs ops. A wrapped kernel keeps
+ * the original's setup and dispose hooks and falls back to it for what the rewrite does not cover.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AffinityLossError } from '../../errors.js';
+import { conv2dFilterGradient, conv2dInputGradient, planConv2DGradient } from './conv2dAlgorithm.js';
+import { KernelOps } from './kernelOps.js';
+
+/** One kernel to provide or wrap: `make` receives the kernel registered now, if any. */
+interface KernelFix {
+  readonly kernelName: string;
+  readonly backendName: string;
+  make(original: tf.KernelConfig | undefined): tf.KernelConfig;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo survives, the rest is freed. */
+function withKernelOps(args: KernelArgs, backendName: string, body: (ops: KernelOps) => tf.TensorInfo): tf.TensorInfo {
+  const ops = new KernelOps(args.backend, backendName);
+  try {
+    return ops.keep(body(ops));
+  } finally {
+    ops.dispose();
+  }
+}
+
+function unsupported(kernelName: string, backendName: string, detail: string): Error {
+  return new AffinityLossError(`affinity-loss: ${kernelName} on the ${backendName} backend supports NHWC convolutions without dilation; got ${detail}`);
+}
+
+function conv2dBackpropFilterFix(backendName: string): KernelFix {
+  const kernelName = tf.Conv2DBackpropFilter;
+  return {
+    kernelName,
+    backendName,
+    make: (original) => ({
+      ...original,
+      kernelName,
+      backendName,
+      kernelFunc: (args) => {
+        const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+        const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+        const plan = planConv2DGradient(x.shape, attrs.filterShape, attrs);
+        if (plan === null) {
+          if (original !== undefined) return original.kernelFunc(args);
+          throw unsupported(kernelName, backendName, `dataFormat ${attrs.dataFormat}, input (${x.shape}), filter (${attrs.filterShape})`);
+        }
+        return withKernelOps(args, backendName, (ops) => conv2dFilterGradient(ops, x, dy, plan));
+      },
+    }),
+  };
+}
+
+function conv2dBackpropInputFix(backendName: string): KernelFix {
+  const kernelName = tf.Conv2DBackpropInput;
+  return {
+    kernelName,
+    backendName,
+    make: (original) => ({
+      ...original,
+      kernelName,
+      backendName,
+      kernelFunc: (args) => {
+        const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+        const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+        const plan = planConv2DGradient(attrs.inputShape, filter.shape, attrs);
+        if (plan === null) {
+          if (original !== undefined) return original.kernelFunc(args);
+          throw unsupported(kernelName, backendName, `dataFormat ${attrs.dataFormat}, input (${attrs.inputShape}), filter (${filter.shape})`);
+        }
+        return withKernelOps(args, backendName, (ops) => conv2dInputGradient(ops, dy, filter, plan));
+      },
+    }),
+  };
+}
+
+/** Turns transpose flags into explicit transposes, then runs the original (XNNPACK) product. */
+function batchMatMulFix(backendName: string): KernelFix {
+  const kernelName = tf.BatchMatMul;
+  return {
+    kernelName,
+    backendName,
+    make: (original) => {
+      if (original === undefined) throw new AffinityLossError(`affinity-loss: ${backendName} has no ${kernelName} kernel to wrap`);
+      return {
+        ...original,
+        kernelFunc: (args) => {
+          const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
+          if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
+          const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+          return withKernelOps(args, backendName, (ops) => {
+            const swap = (t: tf.TensorInfo): tf.TensorInfo => {
+              const perm = t.shape.map((_, i) => i);
+              const r = perm.length;
+              [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+              return ops.transpose(t, perm);
+            };
+            const plainA = attrs.transposeA ? swap(a) : a;
+            const plainB = attrs.transposeB ? swap(b) : b;
+            const out = original.kernelFunc({
+              ...args,
+              inputs: { a: plainA, b: plainB },
+              attrs: { ...args.attrs, transposeA: false, transposeB: false },
+            });
+            if (Array.isArray(out)) throw new AffinityLossError(`affinity-loss: ${kernelName} returned several outputs`);
+            return out;
+          });
+        },
+      };
+    },
+  };
+}
+
+/**
+ * What is patched where. cpu gets only the filter gradient: its stock input-gradient kernel is
+ * as fast as a forward convolution and its flagged matMul is not slow.
+ */
+const KERNEL_FIXES: readonly KernelFix[] = [
+  conv2dBackpropFilterFix('wasm'),
+  conv2dBackpropInputFix('wasm'),
+  batchMatMulFix('wasm'),
+  conv2dBackpropFilterFix('cpu'),
+];
+
+/** Kernels this module registered, keyed `backend/kernel`, with what was there before. */
+const installed = new Map<string, { original: tf.KernelConfig | undefined; replacement: tf.KernelConfig }>();
+
+/**
+ * Registers the kernel fixes for every backend whose kernels are registered now (a backend's
+ * kernels appear when its package is imported: `@tensorflow/tfjs` brings cpu,
+ * `@tensorflow/tfjs-backend-wasm` brings wasm). Idempotent: run it again after importing another
+ * backend. Returns the `backend/kernel` keys that are patched after the call.
+ */
+export function installKernelFixes(): string[] {
+  for (const fix of KERNEL_FIXES) {
+    const key = `${fix.backendName}/${fix.kernelName}`;
+    const current = tf.getKernel(fix.kernelName, fix.backendName);
+    if (current !== undefined && installed.get(key)?.replacement === current) continue;
+    if (tf.getKernelsForBackend(fix.backendName).length === 0) continue;
+    const replacement = fix.make(current);
+    if (current !== undefined) tf.unregisterKernel(fix.kernelName, fix.backendName);
+    tf.registerKernel(replacement);
+    installed.set(key, { original: current, replacement });
+  }
+  return [...installed.keys()];
+}
+
+/** Puts back the kernels `installKernelFixes` replaced and removes the ones it added. */
+export function removeKernelFixes(): void {
+  for (const [key, { original, replacement }] of installed) {
+    const { kernelName, backendName } = replacement;
+    // Leave alone a kernel someone else registered over ours since.
+    if (tf.getKernel(kernelName, backendName) === replacement) {
+      tf.unregisterKernel(kernelName, backendName);
+      if (original !== undefined) tf.registerKernel(original);
+    }
+    installed.delete(key);
+  }
+}

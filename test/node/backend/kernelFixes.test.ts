@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { afterEach, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { AffinityLossError } from '../../../src/index.js';
+import { installGradientFixes, removeGradientFixes } from '../../../src/node/index.js';
+import { installKernelFixes, removeKernelFixes } from '../../../src/node/backend/kernelFixes.js';
+import { seeded } from './reference.js';
+
+before(async () => {
+  tf.enableProdMode();
+  await tf.setBackend('wasm');
+});
+
+afterEach(() => installGradientFixes());
+
+/** A linear conv layer trains through tf.fused.conv2d, whose gradient calls the backprop kernels directly. */
+async function trainLinearConvOnce(): Promise<number> {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [6, 6, 1], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+  model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+  const [x, y] = [seeded([2, 6, 6, 1], 3), seeded([2, 2], 4)];
+  try {
+    return (await model.trainOnBatch(x, y)) as number;
+  } finally {
+    model.dispose();
+    tf.dispose([x, y]);
+  }
+}
+
+test('the registered gradients alone cannot train a linear conv layer on wasm; the kernel fixes can', async () => {
+  removeKernelFixes(); // the registered gradients stay: only the kernels go
+  await assert.rejects(trainLinearConvOnce(), /Conv2DBackpropFilter' not registered for backend 'wasm'/);
+  installKernelFixes();
+  assert.ok(Number.isFinite(await trainLinearConvOnce()));
+});
+
+test('installKernelFixes is idempotent and removeKernelFixes restores the original kernels', () => {
+  removeGradientFixes();
+  const originalMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
+  const originalInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  const originalCpuFilter = tf.getKernel(tf.Conv2DBackpropFilter, 'cpu');
+  assert.equal(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm'), undefined, 'stock wasm has no filter-gradient kernel');
+
+  const patched = installKernelFixes();
+  assert.deepEqual(patched.sort(), ['cpu/Conv2DBackpropFilter', 'wasm/BatchMatMul', 'wasm/Conv2DBackpropFilter', 'wasm/Conv2DBackpropInput']);
+  const ours = tf.getKernel(tf.BatchMatMul, 'wasm');
+  assert.notEqual(ours, originalMatMul);
+  assert.equal(ours.setupFunc, originalMatMul.setupFunc, 'the wrapped kernel keeps its setup hook');
+  installKernelFixes();
+  assert.equal(tf.getKernel(tf.BatchMatMul, 'wasm'), ours, 'a second install changes nothing');
+
+  removeKernelFixes();
+  assert.equal(tf.getKernel(tf.BatchMatMul, 'wasm'), originalMatMul);
+  assert.equal(tf.getKernel(tf.Conv2DBackpropInput, 'wasm'), originalInput);
+  assert.equal(tf.getKernel(tf.Conv2DBackpropFilter, 'cpu'), originalCpuFilter);
+  assert.equal(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm'), undefined);
+});
+
+test('kernel fixes free their scratch buffers: repeated calls leave the wasm buffer count flat', () => {
+  installGradientFixes();
+  const x = seeded([2, 9, 9, 3], 5) as tf.Tensor4D;
+  const w = seeded([3, 3, 3, 4], 6) as tf.Tensor4D;
+  const dy = seeded([2, 5, 5, 4], 7) as tf.Tensor4D;
+  const a = seeded([7, 5], 8);
+  const b = seeded([6, 7], 9);
+  const run = (): void =>
+    tf.dispose([
+      tf.conv2dTranspose(dy, w, x.shape, 2, 'same'), // Conv2DBackpropInput
+      tf.grad((f: tf.Tensor) => tf.sum(tf.fused.conv2d({ x, filter: f as tf.Tensor4D, strides: 2, pad: 'same' })))(w), // Conv2DBackpropFilter
+      tf.matMul(a, b, true, true), // BatchMatMul with both flags
+    ]);
+  run();
+  const buffers = tf.backend().numDataIds();
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 10; i++) run();
+  assert.equal(tf.backend().numDataIds(), buffers);
+  assert.equal(tf.memory().numTensors, tensors);
+  tf.dispose([x, w, dy, a, b]);
+});
+
+test('what the wasm filter-gradient kernel does not cover fails with an error that says so', () => {
+  installGradientFixes();
+  const x = tf.ones([1, 2, 6, 6]);
+  const dy = tf.ones([1, 3, 6, 6]);
+  const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] };
+  assert.throws(
+    () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap),
+    (e: Error) => e instanceof AffinityLossError && /NHWC convolutions without dilation; got dataFormat NCHW/.test(e.message),
+  );
+  tf.dispose([x, dy]);
+});

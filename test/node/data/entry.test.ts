@@ -1,0 +1,15 @@
+// The data toolkit is reachable from the public entries: the browser-safe root and affinity-loss/node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as data from '../../../src/data/index.js';
+import * as nodeData from '../../../src/node/data/index.js';
+
+test('the root entry re-exports the browser-safe data toolkit, the node entry the readers', async () => {
+  const root = await import('../../../src/index.js');
+  const node = await import('../../../src/node/index.js');
+  for (const name of Object.keys(data)) assert.equal((root as Record<string, unknown>)[name], (data as Record<string, unknown>)[name], name);
+  for (const name of Object.keys(nodeData)) assert.equal((node as Record<string, unknown>)[name], (nodeData as Record<string, unknown>)[name], name);
+  for (const name of ['prepareDataset', 'parseRecipe', 'ClassAwareSampler', 'makeGaussianBlobs', 'Rng']) assert.ok(name in root, name);
+  for (const name of ['loadDataset', 'readCsv', 'readIdxImages', 'readCifar10']) assert.ok(name in node, name);
+  assert.equal('loadDataset' in root, false, 'no Node reader in the browser-safe entry');
+});
