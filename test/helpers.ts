@@ -15,6 +15,7 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 
 /** max|a - b| / max|b|: the error relative to the array's scale, robust to near-zero entries. */
 export function normRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) return Infinity;
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < expected.length; i++) {

@@ -25,13 +25,62 @@ export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D,
   if (prototypes.rank !== 3) {
     throw new ShapeError(`prototypes must have rank 3 (classes, prototypesPerClass, featureDim), got shape (${prototypes.shape})`);
   }
-  const [classes, perClass, featureDim] = prototypes.shape;
-  if (features.shape[1] !== featureDim) {
-    throw new ShapeError(`features have width ${features.shape[1]} but prototypes have featureDim ${featureDim}`);
+  if (features.shape[1] !== prototypes.shape[2]) {
+    throw new ShapeError(`features have width ${features.shape[1]} but prototypes have featureDim ${prototypes.shape[2]}`);
   }
-  return tf.tidy(() => {
-    const distances = squaredDistances(features, tf.reshape(prototypes, [classes * perClass, featureDim]));
+  return tf.tidy(() => affinityWithGradient(sigma)(features, prototypes));
+}
+
+/**
+ * The affinity as one differentiable op with an analytic gradient. Autodiff through the
+ * dozen small ops of the forward pass launches about twice as many backward kernels; on wasm,
+ * where each kernel costs tens of microseconds, that made a small head cost 2-3x a dense
+ * layer. With D_ik = ||f_i - w_k||^2, A = exp(-D_min / sigma) and G = dL/dD (nonzero only at
+ * each class's nearest prototype):
+ *   dL/df_i = 2 (f_i sum_k G_ik - sum_k G_ik w_k),   dL/dw_k = 2 (w_k sum_i G_ik - sum_i G_ik f_i),
+ * two matrix products, computed on inputs centred as in squaredDistances.
+ */
+function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: tf.Tensor) => tf.Tensor2D {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [features, prototypes, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc];
+    const [classes, perClass, featureDim] = prototypes.shape;
+    const flat = tf.reshape(prototypes, [classes * perClass, featureDim]) as tf.Tensor2D;
+    const distances = squaredDistances(features, flat); // (N, C*m)
     const nearest = perClass === 1 ? distances : tf.min(tf.reshape(distances, [-1, classes, perClass]), 2);
-    return tf.exp(tf.div(nearest, -sigma)) as tf.Tensor2D;
-  });
+    const affinities = tf.exp(tf.div(nearest, -sigma)) as tf.Tensor2D;
+    save([features, flat, distances, nearest, affinities]);
+    return {
+      value: affinities,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [f, w, d, dNearest, a] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const gradNearest = tf.mul(dy, tf.div(a, -sigma)); // dL/dD_min, (N, C)
+        // Route each class's gradient to its nearest prototype (to every one of them on a tie, as tf.min does).
+        const gradDistances =
+          perClass === 1
+            ? gradNearest
+            : tf.reshape(
+                tf.mul(
+                  tf.equal(tf.reshape(d, [-1, classes, perClass]), tf.expandDims(dNearest, 2)).toFloat(),
+                  tf.expandDims(gradNearest, 2),
+                ),
+                [-1, classes * perClass],
+              );
+        const centre = tf.mean(w, 0, true);
+        const fCentred = tf.sub(f, centre);
+        const wCentred = tf.sub(w, centre);
+        const gradFeatures = tf.mul(
+          tf.sub(tf.mul(fCentred, tf.sum(gradDistances, 1, true)), tf.matMul(gradDistances, wCentred)),
+          2,
+        );
+        const gradPrototypes = tf.mul(
+          tf.sub(
+            tf.mul(wCentred, tf.reshape(tf.sum(gradDistances, 0), [-1, 1])),
+            tf.matMul(tf.transpose(gradDistances), fCentred),
+          ),
+          2,
+        );
+        return [gradFeatures, tf.reshape(gradPrototypes, [classes, perClass, featureDim])];
+      },
+    };
+  }) as (features: tf.Tensor, prototypes: tf.Tensor) => tf.Tensor2D;
 }

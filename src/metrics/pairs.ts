@@ -6,7 +6,7 @@
 import { AffinityConfigError, NonFiniteError, ShapeError } from '../errors.js';
 import { requireInteger, requireOneOf, requirePositive } from '../validate.js';
 import { checkClassIds, checkIndices } from './checks.js';
-import { mulberry32, randomInt } from './rng.js';
+import { Rng } from '../data/rng.js';
 
 /** Options of `makeVerificationPairs`. */
 export interface VerificationPairOptions {
@@ -61,7 +61,7 @@ export function makeVerificationPairs(labels: ArrayLike<number>, options: Verifi
         `(${sameTotal} same-class and ${differentTotal} different-class pairs exist), got ${requested}`,
     );
   }
-  const random = mulberry32(seed);
+  const random = new Rng(seed);
   const same = drawPairs(groups, true, requested, sameTotal, random);
   const different = drawPairs(groups, false, requested, differentTotal, random);
   const all = [...same, ...different];
@@ -108,13 +108,13 @@ class ClassGroups {
 
 type Pair = [number, number];
 
-function drawPairs(groups: ClassGroups, same: boolean, count: number, total: number, random: () => number): Pair[] {
+function drawPairs(groups: ClassGroups, same: boolean, count: number, total: number, random: Rng): Pair[] {
   if (2 * count > total) {
     // Asked for more than half of all pairs of this kind: rejecting repeats would stall, so list
     // them all (at most 2 * count) and take a random subset by a partial Fisher-Yates shuffle.
     const all = enumeratePairs(groups, same);
     for (let t = 0; t < count; t++) {
-      const u = t + randomInt(random, all.length - t);
+      const u = t + random.int(all.length - t);
       [all[t], all[u]] = [all[u], all[t]];
     }
     return all.slice(0, count);
@@ -133,15 +133,15 @@ function drawPairs(groups: ClassGroups, same: boolean, count: number, total: num
   const seen = new Set<number>();
   const pairs: Pair[] = [];
   while (pairs.length < count) {
-    const i = searchCumulative(cumulative, random() * running);
+    const i = searchCumulative(cumulative, random.next() * running);
     const g = groups.groupOf[i];
     let j: number;
     if (same) {
-      let p = randomInt(random, groups.sizes[g] - 1);
+      let p = random.int(groups.sizes[g] - 1);
       if (p >= groups.positionOf[i]) p += 1; // skip i itself
       j = groups.member(g, p);
     } else {
-      let r = randomInt(random, n - groups.sizes[g]);
+      let r = random.int(n - groups.sizes[g]);
       if (r >= groups.starts[g]) r += groups.sizes[g]; // skip i's own class
       j = groups.sorted[r];
     }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError, ShapeError, gaussianAffinity, predictClasses, squaredDistances } from '../../src/index.js';
-import { assertClose } from '../helpers.js';
+import { AffinityConfigError, ShapeError, gaussianAffinity, maxMarginLoss, predictClasses, squaredDistances } from '../../src/index.js';
+import { assertClose, normRelativeError } from '../helpers.js';
 
 before(async () => {
   tf.enableProdMode();
@@ -61,4 +61,27 @@ test('bad inputs raise typed errors naming the problem', () => {
   assert.throws(() => gaussianAffinity(tf.zeros([2, 3]) as tf.Tensor2D, prototypes(), 1), (e: Error) => e instanceof ShapeError && /width 3/.test(e.message));
   assert.throws(() => gaussianAffinity(tf.zeros([2]) as unknown as tf.Tensor2D, prototypes(), 1), ShapeError);
   assert.throws(() => predictClasses(tf.zeros([3])), ShapeError);
+});
+
+test('the analytic gradient equals autodiff through the plain formula', () => {
+  // The plain formula: broadcast differences, exp, max over prototypes, hinge by plain ops.
+  const plain = (f: tf.Tensor, w: tf.Tensor, y: tf.Tensor, sigma: number, margin: number) => {
+    const [C, m, d] = w.shape;
+    const distances = tf.sum(tf.square(tf.sub(tf.expandDims(f, 1), tf.reshape(w, [1, C * m, d]))), 2);
+    const a = tf.max(tf.reshape(tf.exp(tf.div(distances, -sigma)), [-1, C, m]), 2);
+    const trueA = tf.sum(tf.mul(a, y), 1, true);
+    return tf.mean(tf.sum(tf.mul(tf.relu(tf.add(tf.sub(a, trueA), margin)), tf.sub(1, y)), 1));
+  };
+  for (const [N, C, m, d, sigma] of [[9, 3, 1, 5, 6], [12, 4, 3, 7, 10], [1, 2, 5, 2, 3]]) {
+    const f = tf.randomNormal([N, d], 0, 1, 'float32', N);
+    const w = tf.randomNormal([C, m, d], 0, 1, 'float32', C);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: N }, (_, i) => i % C), 'int32'), C).toFloat();
+    const ours = tf.grads((fv: tf.Tensor, wv: tf.Tensor) => maxMarginLoss(y, gaussianAffinity(fv as tf.Tensor2D, wv as tf.Tensor3D, sigma), 0.5))([f, w]);
+    const theirs = tf.grads((fv: tf.Tensor, wv: tf.Tensor) => plain(fv, wv, y, sigma, 0.5) as tf.Scalar)([f, w]);
+    assert.ok(theirs[0].abs().max().dataSync()[0] > 1e-4, 'the case has a gradient');
+    for (let i = 0; i < 2; i++) {
+      const error = normRelativeError(ours[i].dataSync(), theirs[i].dataSync());
+      assert.ok(error < 1e-5, `(N, C, m, d) = (${N}, ${C}, ${m}, ${d}), input ${i}: ${error}`);
+    }
+  }
 });

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { normRelativeError } from '../helpers.js';
 import { diversity, gaussianAffinity, maxMarginLoss, type DiversityOptions } from '../../src/index.js';
 
 interface ReferenceCase {
@@ -54,18 +55,6 @@ before(async () => {
   await tf.setBackend('cpu');
 });
 
-/** max|actual - expected| / max|expected|; an all-zero reference must be matched exactly (to 1e-35). */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'array lengths differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
 /** Everything the TypeScript implementation computes for one case, as flat float arrays. */
 function compute(c: ReferenceCase): Record<string, ArrayLike<number>> {
   return tf.tidy(() => {
@@ -95,7 +84,7 @@ function compute(c: ReferenceCase): Record<string, ArrayLike<number>> {
 
 /** Norm-relative error of every array. */
 function errors(ours: Record<string, ArrayLike<number>>, theirs: Record<string, ArrayLike<number>>): [string, number][] {
-  return Object.keys(theirs).map((key) => [key, relativeError(ours[key], theirs[key])]);
+  return Object.keys(theirs).map((key) => [key, normRelativeError(ours[key], theirs[key])]);
 }
 
 const describe = (errs: [string, number][]) => errs.map(([key, err]) => `${key} ${err.toExponential(1)}`).join(', ');

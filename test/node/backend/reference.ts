@@ -7,20 +7,13 @@
  * Each test file computes its references on the cpu backend first, then installs the fixes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../../src/data/rng.js';
+import { normRelativeError } from '../../helpers.js';
 
-/** Seeded standard-normal-ish values (mulberry32 + Box-Muller), the same on every backend. */
+/** Seeded standard-normal values (the library's seeded Rng), the same on every backend. */
 export function seededValues(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: size }, () => rng.normal());
 }
 
 /** A tensor of seeded values on the active backend. */
@@ -28,17 +21,8 @@ export function seeded(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed), shape);
 }
 
-/** max|actual - expected| / max(1e-6, max|expected|): relative to the array's scale, robust to zeros. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) return Infinity;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(1e-6, scale);
-}
+/** max|actual - expected| / max|expected|: relative to the array's scale, robust to zeros. */
+export const relativeError = normRelativeError;
 
 /** Runs `f` on `backend` inside a tidy and returns its tensors' values as plain arrays. */
 export async function valuesOn(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
