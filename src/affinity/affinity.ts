@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
 import { requirePositive } from '../validate.js';
+import { columnMean, columnSum } from './columns.js';
 import { squaredDistances } from './distance.js';
 
 /**
@@ -53,19 +54,21 @@ function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: 
       value: affinities,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [f, w, d, dNearest, a] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const gradNearest = tf.mul(dy, tf.div(a, -sigma)); // dL/dD_min, (N, C)
-        // Route each class's gradient to its nearest prototype (to every one of them on a tie, as tf.min does).
-        const gradDistances =
+        const gradNearest = tf.mul(dy, tf.div(a, -sigma)) as tf.Tensor2D; // dL/dD_min, (N, C)
+        // Route each class's gradient to its nearest prototype (to every one of them on a tie, as
+        // tf.min does). The mask is 1 - step(D - D_min), not equal(D, D_min): wasm runs
+        // comparison kernels ~20x slower than arithmetic ones.
+        const gradDistances: tf.Tensor2D =
           perClass === 1
             ? gradNearest
-            : tf.reshape(
+            : (tf.reshape(
                 tf.mul(
-                  tf.equal(tf.reshape(d, [-1, classes, perClass]), tf.expandDims(dNearest, 2)).toFloat(),
+                  tf.sub(1, tf.step(tf.sub(tf.reshape(d, [-1, classes, perClass]), tf.expandDims(dNearest, 2)))),
                   tf.expandDims(gradNearest, 2),
                 ),
                 [-1, classes * perClass],
-              );
-        const centre = tf.mean(w, 0, true);
+              ) as tf.Tensor2D);
+        const centre = columnMean(w);
         const fCentred = tf.sub(f, centre);
         const wCentred = tf.sub(w, centre);
         const gradFeatures = tf.mul(
@@ -74,7 +77,7 @@ function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: 
         );
         const gradPrototypes = tf.mul(
           tf.sub(
-            tf.mul(wCentred, tf.reshape(tf.sum(gradDistances, 0), [-1, 1])),
+            tf.mul(wCentred, tf.transpose(columnSum(gradDistances))),
             tf.matMul(tf.transpose(gradDistances), fCentred),
           ),
           2,

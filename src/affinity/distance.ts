@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
+import { columnMean } from './columns.js';
 
 /**
  * Squared distances between every row of `a` (N, d) and every row of `b` (K, d): a (N, K) tensor.
@@ -23,7 +24,7 @@ export function squaredDistances(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
     // Distances do not change when both sets move by the same vector. Centring on b's mean
     // keeps the norms small, and with them the float32 rounding of the difference below,
     // which is about 1e-7 * (||a||^2 + ||b||^2) however close the points are.
-    const centre = tf.mean(b, 0, true);
+    const centre = columnMean(b);
     const aCentred = tf.sub(a, centre);
     const bCentred = tf.sub(b, centre);
     const aNorms = tf.sum(tf.square(aCentred), 1, true); // (N, 1)

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
 import { requireNonNegative, requireOneOf } from '../validate.js';
+import { columnMean } from './columns.js';
 import { squaredDistances } from './distance.js';
 
 /** Options of the diversity regularizer. The defaults are the paper's formulation. */
@@ -111,7 +112,7 @@ function squaredDeviationsFromDistances(
  */
 function squaredDeviationsFromMoments(flat: tf.Tensor2D): tf.Scalar {
   const count = flat.shape[0];
-  const centred = tf.sub(flat, tf.mean(flat, 0, true));
+  const centred = tf.sub(flat, columnMean(flat));
   const norms = tf.sum(tf.square(centred), 1);
   const mean = tf.div(tf.mul(tf.sum(norms), 2), count - 1);
   const shifted = tf.sub(norms, tf.div(mean, 2));
