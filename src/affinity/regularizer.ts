@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
 import { requireNonNegative, requireOneOf } from '../validate.js';
-import { columnMean } from './columns.js';
+import { columnMean, columnSum } from './columns.js';
 import { squaredDistances } from './distance.js';
 
 /** Options of the diversity regularizer. The defaults are the paper's formulation. */
@@ -63,66 +63,106 @@ export function diversity(prototypes: tf.Tensor, options: DiversityOptions = {})
       return tf.mul(tf.sum(prototypes), 0) as tf.Scalar;
     }
     const flat = tf.reshape(prototypes, [count, featureDim]) as tf.Tensor2D;
-    // Sum over ordered pairs j != k (each unordered pair twice) of (D_jk - mu)^2.
-    const total =
+    // R = scale * (sum over ordered pairs j != k of (D_jk - mu)^2): ordered pairs count each
+    // unordered pair twice, which leaves the mean and the variance unchanged.
+    const scale = weight / (reduction === 'mean' ? pairs : 2);
+    const op =
       scope === 'all' && squared && count > featureDim
-        ? squaredDeviationsFromMoments(flat)
-        : squaredDeviationsFromDistances(flat, classes, perClass, scope, squared, pairs);
-    const value = reduction === 'mean' ? tf.div(total, pairs) : tf.div(total, 2);
-    return tf.mul(value, weight) as tf.Scalar;
+        ? diversityFromMoments(scale)
+        : diversityFromDistances(scale, classes, perClass, scope, squared, pairs);
+    return op(flat);
   });
 }
 
 /**
- * Sum over ordered pairs j != k of (D_jk - mu)^2 from the (K, K) distance matrix: O(K^2 d).
- * Ordered pairs leave the mean and variance unchanged and keep the diagonal j = k out
- * (leaving it in pulls prototypes together).
+ * R from the (K, K) distance matrix, O(K^2 d), with an analytic gradient (one op instead of
+ * ~50 autodiff kernels, which dominate on wasm at small K). With G_jk = dR/dD'_jk =
+ * 2 scale (D'_jk - mu) on the pairs counted (mu's own gradient term sums to 0), chained
+ * through D' = sqrt(D) when unsquared, and D_jk = ||w_j - w_k||^2 symmetric:
+ *   dR/dw_j = 4 (w_j sum_k G_jk - sum_k G_jk w_k).
+ * The pair mask leaves the diagonal j = k out (leaving it in pulls prototypes together).
  */
-function squaredDeviationsFromDistances(
-  flat: tf.Tensor2D,
+function diversityFromDistances(
+  scale: number,
   classes: number,
   perClass: number,
   scope: 'all' | 'acrossClasses',
   squared: boolean,
   pairs: number,
-): tf.Scalar {
+): (flat: tf.Tensor2D) => tf.Scalar {
   const count = classes * perClass;
-  let distances: tf.Tensor2D = squaredDistances(flat, flat);
-  if (!squared) {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [flat, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const mask = scope === 'all' ? tf.sub(1, tf.eye(count)) : differentClassMask(classes, perClass);
+    const squaredDistance = squaredDistances(flat, flat);
     // Clamp before sqrt: the diagonal is 0 and sqrt has an infinite slope there.
-    distances = tf.sqrt(tf.maximum(distances, 1e-12)) as tf.Tensor2D;
-  }
-  const mask = scope === 'all' ? tf.sub(1, tf.eye(count)) : differentClassMask(classes, perClass);
-  const mean = tf.div(tf.sum(tf.mul(distances, mask)), pairs);
-  return tf.sum(tf.square(tf.mul(tf.sub(distances, mean), mask))) as tf.Scalar;
+    const distances = squared ? squaredDistance : tf.sqrt(tf.maximum(squaredDistance, 1e-12));
+    const mean = tf.div(tf.sum(tf.mul(distances, mask)), pairs);
+    const deviations = tf.mul(tf.sub(distances, mean), mask);
+    save([flat, distances, deviations, squaredDistance]);
+    return {
+      value: tf.mul(tf.sum(tf.square(deviations)), scale) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [w, d, dev, d2] = saved as tf.Tensor2D[];
+        let gradD = tf.mul(dev, tf.mul(dy, 2 * scale)); // dR/dD'
+        if (!squared) {
+          // d sqrt(max(D, eps)) / dD = 1 / (2 sqrt(D)) above the clamp, 0 below it.
+          gradD = tf.mul(tf.div(gradD, tf.mul(d, 2)), tf.step(tf.sub(d2, 1e-12)));
+        }
+        return [pairGradient(w, gradD as tf.Tensor2D)];
+      },
+    };
+  }) as (flat: tf.Tensor2D) => tf.Scalar;
+}
+
+/** dR/dw_j = 4 (w_j sum_k G_jk - sum_k G_jk w_k) for a symmetric G = dR/dD, on centred w. */
+function pairGradient(w: tf.Tensor2D, gradD: tf.Tensor2D): tf.Tensor2D {
+  const centred = tf.sub(w, columnMean(w));
+  return tf.mul(tf.sub(tf.mul(centred, tf.sum(gradD, 1, true)), tf.matMul(gradD, centred)), 4) as tf.Tensor2D;
 }
 
 /**
- * The same sum for squared distances over all pairs, from moments of the prototypes: O(K d^2),
- * used when K > d, where the (K, K) matrix costs more (1000 classes x 5 prototypes x 256:
- * 75 ms instead of 4.5 s per step on wasm).
+ * R for squared distances over all pairs, from moments of the prototypes: O(K d^2), used when
+ * K > d, where the (K, K) matrix costs more (1000 classes x 5 prototypes x 256: 75 ms instead
+ * of 4.5 s per forward pass on wasm).
  *
- * With the prototypes p centred (sum p = 0), a_j = ||p_j||^2, mu = 2 sum(a) / (K - 1) and
- * b_j = a_j - mu/2, every entry of D - mu is b_j + b_k - 2 p_j.p_k, and over all K^2 entries
- *   sum (D_jk - mu)^2 = 2K sum(b^2) + 2 (sum b)^2 + 4 ||P^T P||_F^2
- * (the cross term is a multiple of sum p = 0). The K diagonal entries are (0 - mu)^2 each, so
- * the ordered pairs j != k sum to that minus K mu^2. Every term above is a sum of squares, so
- * little cancels: measured against float64, 1e-6 relative at K = 1000, d = 64, where the
- * (K, K) form in float32 loses 5e-4 to its long sums.
+ * With the prototypes p centred (sum p = 0), a_j = ||p_j||^2, mu = 2 sum(a) / (K - 1),
+ * b_j = a_j - mu/2 and M = P^T P (d, d), every entry of D - mu is b_j + b_k - 2 p_j.p_k, so
+ * over all K^2 entries
+ *   sum (D_jk - mu)^2 = 2K sum(b^2) + 2 (sum b)^2 + 4 ||M||_F^2
+ * (the cross term is a multiple of sum p = 0), and the K diagonal entries, (0 - mu)^2 each,
+ * are taken off. Every term is a sum of squares, so little cancels: against float64, 1e-6
+ * relative at K = 1000, d = 64, where the (K, K) form in float32 loses 5e-4 to its long sums.
+ * The gradient, from dR/dw_j = 4 sum_k G_jk (p_j - p_k) with G = 2 scale (D - mu):
+ *   dR/dp_j = 8 scale ((K b_j + sum b) p_j - P^T b + 2 M p_j),
+ * whose rows sum to 0, so it is also the gradient with respect to the uncentred prototypes.
  */
-function squaredDeviationsFromMoments(flat: tf.Tensor2D): tf.Scalar {
-  const count = flat.shape[0];
-  const centred = tf.sub(flat, columnMean(flat));
-  const norms = tf.sum(tf.square(centred), 1);
-  const mean = tf.div(tf.mul(tf.sum(norms), 2), count - 1);
-  const shifted = tf.sub(norms, tf.div(mean, 2));
-  const gram = tf.matMul(tf.transpose(centred), centred); // (d, d)
-  const allEntries = tf.addN([
-    tf.mul(tf.sum(tf.square(shifted)), 2 * count),
-    tf.mul(tf.square(tf.sum(shifted)), 2),
-    tf.mul(tf.sum(tf.square(gram)), 4),
-  ]);
-  return tf.sub(allEntries, tf.mul(tf.square(mean), count)) as tf.Scalar;
+function diversityFromMoments(scale: number): (flat: tf.Tensor2D) => tf.Scalar {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [flat, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const count = flat.shape[0];
+    const centred = tf.sub(flat, columnMean(flat));
+    const norms = tf.sum(tf.square(centred), 1, true); // (K, 1)
+    const mean = tf.div(tf.mul(tf.sum(norms), 2), count - 1);
+    const shifted = tf.sub(norms, tf.div(mean, 2)); // b, (K, 1)
+    const moments = tf.matMul(tf.transpose(centred), centred); // M, (d, d)
+    const allEntries = tf.addN([
+      tf.mul(tf.sum(tf.square(shifted)), 2 * count),
+      tf.mul(tf.square(tf.sum(shifted)), 2),
+      tf.mul(tf.sum(tf.square(moments)), 4),
+    ]);
+    save([centred, shifted, moments]);
+    return {
+      value: tf.mul(tf.sub(allEntries, tf.mul(tf.square(mean), count)), scale) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [p, b, m] = saved as tf.Tensor2D[];
+        const rowWeights = tf.add(tf.mul(b, count), tf.sum(b)); // K b_j + sum b, (K, 1)
+        const weighted = tf.sub(tf.mul(p, rowWeights), columnSum(tf.mul(p, b))); // ... - P^T b
+        const grad = tf.add(weighted, tf.mul(tf.matMul(p, m), 2));
+        return [tf.mul(grad, tf.mul(dy, 8 * scale))];
+      },
+    };
+  }) as (flat: tf.Tensor2D) => tf.Scalar;
 }
 
 /** A (K, K) mask, 1 where prototypes j and k belong to different classes. */
