@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabelError } from './errors.js';
+import { checkClassIds } from './validate.js';
 
 /**
  * Returns float32 one-hot labels of shape (N, classes).
@@ -26,13 +27,7 @@ export function toOneHot(yTrue: tf.Tensor, classes: number, rows?: number): tf.T
     return yTrue.dtype === 'float32' ? (yTrue as tf.Tensor2D) : tf.cast(yTrue, 'float32') as tf.Tensor2D;
   }
   if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) {
-    const ids = yTrue.dataSync();
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= classes) {
-        throw new LabelError(`label ${id} at row ${i} is not an integer class id in [0, ${classes - 1}]`);
-      }
-    }
+    checkClassIds(yTrue.dataSync(), classes);
     return tf.tidy(() => tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes).toFloat() as tf.Tensor2D);
   }
   throw new LabelError(

@@ -2,7 +2,7 @@
  * Argument checks shared by every module. Each throws a typed error whose message names the
  * argument, the value received and what is allowed.
  */
-import { AffinityConfigError } from './errors.js';
+import { AffinityConfigError, LabelError } from './errors.js';
 
 /** Throws unless `value` is a finite number strictly greater than 0. */
 export function requirePositive(name: string, value: unknown): number {
@@ -36,4 +36,46 @@ export function requireOneOf<T extends string>(name: string, value: unknown, all
     );
   }
   return value as T;
+}
+
+/** Throws unless `value` is a finite number in [min, max] (or [min, max) with `maxExclusive`). */
+export function requireInRange(name: string, value: unknown, min: number, max: number, maxExclusive = false): number {
+  const above = maxExclusive ? (v: number) => v >= max : (v: number) => v > max;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || above(value)) {
+    throw new AffinityConfigError(`${name} must be a number in [${min}, ${max}${maxExclusive ? ')' : ']'}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `seed` is an integer in [0, 2^53): every random choice in the library takes one. */
+export function requireSeed(seed: unknown, name = 'seed'): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new AffinityConfigError(`${name} must be an integer in [0, 2^53), got ${String(seed)}`);
+  }
+  return seed;
+}
+
+/**
+ * Throws unless `options` is an object: factories called with no argument or null get an
+ * error naming what they need, not a TypeError from reading a field of undefined.
+ */
+export function requireOptions<T extends object>(name: string, options: T | null | undefined, needs: string): T {
+  if (options === null || typeof options !== 'object') {
+    throw new AffinityConfigError(`${name} needs an options object ${needs}, got ${String(options)}`);
+  }
+  return options;
+}
+
+/**
+ * Throws LabelError unless every entry of `labels` is an integer class id in [0, classes).
+ *
+ * @param what names the labels in the message (e.g. 'training labels', 'yTrue').
+ */
+export function checkClassIds(labels: ArrayLike<number>, classes: number, what = 'labels'): void {
+  for (let i = 0; i < labels.length; i++) {
+    const id = labels[i];
+    if (!Number.isInteger(id) || id < 0 || id >= classes) {
+      throw new LabelError(`${what}: label ${id} at row ${i} is not an integer class id in [0, ${classes - 1}]`);
+    }
+  }
 }

@@ -5,6 +5,9 @@
  * uses only 32-bit integer arithmetic (`Math.imul`), never `Math.random`.
  */
 import { AffinityConfigError } from '../errors.js';
+import { requireSeed } from '../validate.js';
+
+export { requireSeed };
 
 const MASK64 = (1n << 64n) - 1n;
 const MASK53 = (1n << 53n) - 1n;
@@ -16,14 +19,6 @@ function mix64(z: bigint): bigint {
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
   return z ^ (z >> 31n);
-}
-
-/** Throws unless `seed` is an integer in [0, 2^53). */
-export function requireSeed(seed: unknown, name = 'seed'): number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new AffinityConfigError(`${name} must be an integer in [0, 2^53), got ${String(seed)}`);
-  }
-  return seed;
 }
 
 /**
