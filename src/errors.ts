@@ -29,3 +29,6 @@ export class DatasetFormatError extends AffinityLossError {}
 
 /** A named dataset's files are missing; the message says how to get them. */
 export class DatasetNotFoundError extends AffinityLossError {}
+
+/** A saved model folder is missing, truncated or inconsistent. */
+export class ModelFileError extends AffinityLossError {}

@@ -10,9 +10,13 @@ import { checkClassIds } from './validate.js';
 /**
  * Returns float32 one-hot labels of shape (N, classes).
  *
- * - shape (N, classes): taken as one-hot (or soft) labels, unchanged.
+ * - shape (N, classes): one-hot (or soft) labels, returned unchanged after a check that every
+ *   entry is finite and in [0, 1] and every row sums to 1. A label of 2 or an all-zero row
+ *   would otherwise give a wrong loss (a negative hinge) without any error.
  * - shape (N) or (N, 1): integer class ids, checked to lie in [0, classes), then one-hot encoded.
- *   The check reads the labels back from the backend, which is cheap for label-sized tensors.
+ *
+ * Both checks read the labels back from the backend: cheap on cpu and wasm for label-sized
+ * tensors, a synchronous read on WebGL.
  *
  * @param yTrue labels as given by the user or by `model.fit`.
  * @param classes number of classes C (the width of the predictions).
@@ -24,6 +28,7 @@ export function toOneHot(yTrue: tf.Tensor, classes: number, rows?: number): tf.T
     throw new LabelError(`labels have ${shape[0]} rows but predictions have ${rows}`);
   }
   if (shape.length === 2 && shape[1] === classes && classes !== 1) {
+    checkOneHotRows(yTrue.dataSync(), classes);
     return yTrue.dtype === 'float32' ? (yTrue as tf.Tensor2D) : tf.cast(yTrue, 'float32') as tf.Tensor2D;
   }
   if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) {
@@ -33,4 +38,21 @@ export function toOneHot(yTrue: tf.Tensor, classes: number, rows?: number): tf.T
   throw new LabelError(
     `labels must have shape (N, ${classes}) one-hot, or (N) / (N, 1) integer ids; got (${shape.join(', ')})`,
   );
+}
+
+/** Throws LabelError unless each row of a flat (N, classes) array is a probability vector. */
+function checkOneHotRows(values: ArrayLike<number>, classes: number): void {
+  for (let row = 0; row * classes < values.length; row++) {
+    let sum = 0;
+    for (let j = row * classes; j < (row + 1) * classes; j++) {
+      const v = values[j];
+      if (!(v >= 0 && v <= 1)) {
+        throw new LabelError(`one-hot label at row ${row}, class ${j - row * classes} is ${v}; entries must lie in [0, 1]`);
+      }
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > 1e-4) {
+      throw new LabelError(`one-hot label row ${row} sums to ${sum}; each row must sum to 1 (one class per sample)`);
+    }
+  }
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
-import { requireInteger, requirePositive } from '../validate.js';
+import { requireInteger, requirePositive, requireSeed } from '../validate.js';
 import { gaussianAffinity } from './affinity.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
 
@@ -67,7 +67,7 @@ export class GaussianAffinity extends tf.layers.Layer {
       throw new AffinityConfigError(`diversity must be true, false or an options object, got ${String(diversity)}`);
     }
     this.diversity = diversity === false ? false : resolveDiversityOptions(diversity === true ? {} : diversity);
-    if (args.seed !== undefined) this.seed = requireInteger('seed', args.seed, 0);
+    if (args.seed !== undefined) this.seed = requireSeed(args.seed);
   }
 
   /** The prototype weight w, shape (C, m, d). Throws before the layer is built. */
@@ -84,7 +84,8 @@ export class GaussianAffinity extends tf.layers.Layer {
     if (featureDim === null || featureDim < 1) {
       throw new ShapeError(`GaussianAffinity needs a known feature width, got input shape (${shape})`);
     }
-    const initializer = tf.initializers.truncatedNormal({ mean: 0, stddev: Math.sqrt(2 / featureDim), seed: this.seed });
+    // Untruncated, as PyTorch's kaiming_normal_: a truncated normal would shrink the std by 12%.
+    const initializer = tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / featureDim), seed: this.seed });
     const regularizer = this.diversity === false ? undefined : new DiversityRegularizer(this.diversity);
     this.prototypesWeight = this.addWeight(
       'prototypes',

@@ -37,20 +37,16 @@ export function validateMargin(margin: unknown, allowMarginAboveOne = false): nu
  *
  * @param yTrue labels: one-hot (N, C), or integer ids of shape (N) or (N, 1).
  * @param affinities A, shape (N, C), e.g. the output of `gaussianAffinity`.
- * @param margin lambda in (0, 1].
+ * @param margin lambda in (0, 1], or the options of `affinityLoss`.
  */
-export function maxMarginLoss(
-  yTrue: tf.Tensor,
-  affinities: tf.Tensor,
-  margin: number,
-  allowMarginAboveOne = false,
-): tf.Scalar {
-  validateMargin(margin, allowMarginAboveOne);
+export function maxMarginLoss(yTrue: tf.Tensor, affinities: tf.Tensor, margin: number | MaxMarginOptions): tf.Scalar {
+  const options = typeof margin === 'number' ? { margin } : margin;
+  validateMargin(options?.margin, options?.allowMarginAboveOne);
   if (affinities.rank !== 2) {
     throw new ShapeError(`affinities must have shape (N, classes), got (${affinities.shape})`);
   }
   const [rows, classes] = affinities.shape;
-  return tf.tidy(() => hingeWithGradient(toOneHot(yTrue, classes, rows), margin)(affinities));
+  return tf.tidy(() => hingeWithGradient(toOneHot(yTrue, classes, rows), options.margin)(affinities));
 }
 
 /**
@@ -90,9 +86,9 @@ function hingeWithGradient(target: tf.Tensor2D, margin: number): (affinities: tf
  * integer labels work when the loss is called directly (custom training loops).
  */
 export function affinityLoss(options: MaxMarginOptions): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
-  const margin = validateMargin(options?.margin, options?.allowMarginAboveOne);
-  const allow = options.allowMarginAboveOne ?? false;
-  const loss = (yTrue: tf.Tensor, yPred: tf.Tensor) => maxMarginLoss(yTrue, yPred, margin, allow);
+  validateMargin(options?.margin, options?.allowMarginAboveOne);
+  const checked = { margin: options.margin, allowMarginAboveOne: options.allowMarginAboveOne };
+  const loss = (yTrue: tf.Tensor, yPred: tf.Tensor) => maxMarginLoss(yTrue, yPred, checked);
   Object.defineProperty(loss, 'name', { value: 'affinityLoss' });
   return loss;
 }

@@ -41,6 +41,9 @@ test('margin is validated: (0, 1], above 1 only with the explicit flag', () => {
     assert.throws(() => affinityLoss({ margin }), AffinityConfigError, `margin ${margin}`);
   }
   assert.throws(() => affinityLoss({} as { margin: number }), AffinityConfigError);
+  assert.throws(() => maxMarginLoss(tf.tensor1d([0, 2], 'int32'), affinities(), { margin: 1.5 }), AffinityConfigError);
+  const direct = maxMarginLoss(tf.tensor1d([0, 2], 'int32'), affinities(), { margin: 1.5, allowMarginAboveOne: true });
+  assertClose([direct.dataSync()[0]], [(2.2 + 1.8 + 0.65 + 0.85) / 2], 1e-6, 'direct');
   const loss = affinityLoss({ margin: 1.5, allowMarginAboveOne: true });
   assertClose([loss(tf.tensor1d([0, 2], 'int32'), affinities()).dataSync()[0]], [(2.2 + 1.8 + 0.65 + 0.85) / 2], 1e-6, 'loss');
 });

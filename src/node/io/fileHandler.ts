@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { ModelFileError } from './errors.js';
+import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { ModelFileError } from '../../errors.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -74,8 +74,11 @@ export function fileSystemHandler(url: string): tf.io.IOHandler {
       let text: string;
       try {
         text = await readFile(jsonPath, 'utf8');
-      } catch {
-        throw new ModelFileError(`no model at ${jsonPath}: expected a folder written by model.save('file://...')`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new ModelFileError(`no model at ${jsonPath}: expected a folder written by model.save('file://...')`);
+        }
+        throw new ModelFileError(`cannot read ${jsonPath}: ${(error as Error).message}`);
       }
       let modelJson: tf.io.ModelJSON;
       try {
@@ -100,6 +103,12 @@ async function loadWeights(
     specs.push(...group.weights);
     for (const path of group.paths) {
       const file = join(folder, path);
+      // model.json names its weight files; a name that climbs out of the folder is refused, so
+      // a model file cannot make the loader read arbitrary files.
+      const inside = relative(folder, file);
+      if (inside.startsWith('..') || isAbsolute(inside)) {
+        throw new ModelFileError(`model.json in ${folder} names weight file '${path}' outside its folder`);
+      }
       const size = await stat(file).then((s) => s.size, () => -1);
       if (size < 0) throw new ModelFileError(`weight file ${file} named in model.json is missing`);
       const bytes = await readFile(file);

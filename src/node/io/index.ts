@@ -1,3 +1,2 @@
 // Model files on disk (file:// URLs) for Node without tfjs-node.
 export { fileSystemHandler, registerFileSystemRouter } from './fileHandler.js';
-export { ModelFileError } from './errors.js';
