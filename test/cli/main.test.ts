@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+
+test('the affinity command answers --version and refuses unknown commands', () => {
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  assert.equal(run('--version').stdout.trim(), version);
+  const unknown = run('train');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'train'/);
+});
