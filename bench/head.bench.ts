@@ -29,9 +29,11 @@ interface Size {
  */
 type HeadName = 'dense softmax' | 'affinity' | 'affinity + diversity' | 'naive affinity';
 
+/** One head's result at one size. */
 interface Measurement {
   msPerStep: number | null;
   peakMiB: number | null;
+  /** Why there is no time (too large for wasm memory, or the step failed). */
   error?: string;
 }
 
@@ -82,42 +84,69 @@ function makeStep(head: HeadName, size: Size): { loss: () => tf.Scalar; variable
 /** wasm memory is 32-bit: a step that needs more than this is not attempted (it aborts the process). */
 const WASM_BUDGET_BYTES = 2 * 2 ** 30;
 
-async function measure(head: HeadName, size: Size, steps: number): Promise<Measurement> {
+/** A head ready to step, or the reason it cannot run at this size. */
+type Prepared = { step: () => void; peakMiB: number; dispose: () => void } | { skipped: string };
+
+/** Builds a head at one size, profiles its first step (peak memory) and warms it up. */
+async function prepare(head: HeadName, size: Size): Promise<Prepared> {
   if (head === 'naive affinity') {
     // The forward keeps the (N, K, d) difference and its square; the backward two more like them.
     const bytes = 4 * 4 * BATCH * size.classes * size.perClass * size.featureDim;
-    if (bytes > WASM_BUDGET_BYTES) {
-      return { msPerStep: null, peakMiB: null, error: `not run: needs ~${(bytes / 2 ** 30).toFixed(1)} GiB of (N, K, d) tensors` };
-    }
+    if (bytes > WASM_BUDGET_BYTES) return { skipped: `not run: needs ~${(bytes / 2 ** 30).toFixed(1)} GiB of (N, K, d) tensors` };
   }
-  const before = tf.memory().numTensors;
-  let built: ReturnType<typeof makeStep> | undefined;
+  const built = makeStep(head, size);
   const optimizer = tf.train.adam(1e-3);
-  try {
-    built = makeStep(head, size);
-    const { loss, variables } = built;
-    const step = () => tf.dispose(optimizer.minimize(loss, true, variables) ?? undefined);
-    const profile = await tf.profile(step); // also the first warm-up step
-    for (let i = 0; i < 3; i++) step();
-    const times: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const start = performance.now();
-      step();
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    return { msPerStep: times[Math.floor(times.length / 2)], peakMiB: profile.peakBytes / 2 ** 20 };
-  } catch (error) {
-    return { msPerStep: null, peakMiB: null, error: (error as Error).message.split('\n')[0].slice(0, 60) };
-  } finally {
+  const step = () => tf.dispose(optimizer.minimize(built.loss, true, built.variables) ?? undefined);
+  const dispose = () => {
     optimizer.dispose();
-    tf.dispose(built?.constants);
-    tf.disposeVariables();
-    if (tf.memory().numTensors > before) {
-      // A failed step can leave intermediates behind; report it rather than hide it.
-      console.warn(`  (${head}: ${tf.memory().numTensors - before} tensors left after the run)`);
+    tf.dispose([...built.constants, ...built.variables]);
+  };
+  try {
+    const profile = await tf.profile(step);
+    for (let i = 0; i < 3; i++) step();
+    return { step, peakMiB: profile.peakBytes / 2 ** 20, dispose };
+  } catch (error) {
+    dispose();
+    return { skipped: `failed: ${(error as Error).message.split('\n')[0].slice(0, 60)}` };
+  }
+}
+
+/** Median of a list of numbers. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Times every head at one size, in interleaved rounds (all heads once per round), so that
+ * a slow patch of the machine slows every head alike instead of skewing one ratio.
+ */
+async function measureSize(heads: HeadName[], size: Size, rounds: number, stepsPerRound: number): Promise<Map<HeadName, Measurement>> {
+  const prepared = new Map<HeadName, Prepared>();
+  for (const head of heads) prepared.set(head, await prepare(head, size));
+  const times = new Map<HeadName, number[]>(heads.map((h) => [h, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const head of heads) {
+      const runner = prepared.get(head)!;
+      if ('skipped' in runner) continue;
+      for (let i = 0; i < stepsPerRound; i++) {
+        const start = performance.now();
+        runner.step();
+        times.get(head)!.push(performance.now() - start);
+      }
     }
   }
+  const results = new Map<HeadName, Measurement>();
+  for (const head of heads) {
+    const runner = prepared.get(head)!;
+    if ('skipped' in runner) {
+      results.set(head, { msPerStep: null, peakMiB: null, error: runner.skipped });
+    } else {
+      results.set(head, { msPerStep: median(times.get(head)!), peakMiB: runner.peakMiB });
+      runner.dispose();
+    }
+  }
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -131,15 +160,15 @@ async function main(): Promise<void> {
   ].slice(0, quick ? 2 : 4);
   const heads: HeadName[] = ['dense softmax', 'affinity', 'affinity + diversity', 'naive affinity'];
   // Untimed pass over the first size: the first steps of a process pay for JIT and wasm warm-up.
-  for (const head of heads) await measure(head, sizes[0], 5);
-  console.log(`Head training step, batch ${BATCH}, backend ${backend}, median of timed steps after warm-up.\n`);
+  await measureSize(heads, sizes[0], 1, 5);
+  const tensorsBefore = tf.memory().numTensors;
+  console.log(`Head training step (forward + backward + Adam), batch ${BATCH}, backend ${backend}.`);
+  console.log('Median ms per step over interleaved rounds; ratio to the dense softmax head; peak MiB of one step.\n');
   console.log(`| (C, m, d) | ${heads.map((h) => `${h} ms${h === 'dense softmax' ? '' : ' (ratio)'}`).join(' | ')} | peak MiB ${heads.join(' / ')} |`);
   console.log(`|---|${heads.map(() => '---|').join('')}---|`);
   for (const size of sizes) {
-    const width = size.classes * size.perClass;
-    const steps = quick ? 5 : width >= 5000 ? 10 : 30;
-    const results = new Map<HeadName, Measurement>();
-    for (const head of heads) results.set(head, await measure(head, size, steps));
+    const large = size.classes * size.perClass >= 5000;
+    const results = await measureSize(heads, size, quick ? 2 : 5, quick ? 3 : large ? 3 : 10);
     const dense = results.get('dense softmax')!;
     const cell = (m: Measurement) =>
       m.msPerStep === null ? String(m.error) : `${m.msPerStep.toFixed(2)} (${(m.msPerStep / dense.msPerStep!).toFixed(2)}x)`;
@@ -148,6 +177,9 @@ async function main(): Promise<void> {
     console.log(
       `| (${size.classes}, ${size.perClass}, ${size.featureDim}) | ${dense.msPerStep?.toFixed(2) ?? 'failed'} | ${cells.join(' | ')} | ${peak} |`,
     );
+  }
+  if (tf.memory().numTensors !== tensorsBefore) {
+    console.warn(`warning: ${tf.memory().numTensors - tensorsBefore} tensors were not freed by the benchmark`);
   }
 }
 
