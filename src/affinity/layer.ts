@@ -4,13 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
+import { featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requirePositive, requireSeed } from '../validate.js';
 import { gaussianAffinity } from './affinity.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
-type Shape = Array<number | null>;
 
 /** Options of the GaussianAffinity layer. */
 export interface GaussianAffinityArgs extends LayerArgs {
@@ -79,11 +77,7 @@ export class GaussianAffinity extends tf.layers.Layer {
   }
 
   override build(inputShape: Shape | Shape[]): void {
-    const shape = inputShapeOf(inputShape);
-    const featureDim = shape[shape.length - 1];
-    if (featureDim === null || featureDim < 1) {
-      throw new ShapeError(`GaussianAffinity needs a known feature width, got input shape (${shape})`);
-    }
+    const featureDim = featureWidth(inputShape, 'GaussianAffinity');
     // Untruncated, as PyTorch's kaiming_normal_: a truncated normal would shrink the std by 12%.
     const initializer = tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / featureDim), seed: this.seed });
     const regularizer = this.diversity === false ? undefined : new DiversityRegularizer(this.diversity);
@@ -100,7 +94,7 @@ export class GaussianAffinity extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    return [inputShapeOf(inputShape)[0], this.classes];
+    return [firstShape(inputShape)[0], this.classes];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -128,14 +122,3 @@ export class GaussianAffinity extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(GaussianAffinity);
-
-function inputShapeOf(inputShape: Shape | Shape[]): Shape {
-  const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-  if (shape.length !== 2) {
-    throw new ShapeError(
-      `GaussianAffinity expects features of shape (batch, featureDim), got (${shape.map(String)}); ` +
-        'add a flatten or dense layer before it',
-    );
-  }
-  return shape;
-}

@@ -4,6 +4,7 @@
  * posterior; at test time the plain argmax of z is used, with no adjustment.
  */
 import * as tf from '@tensorflow/tfjs';
+import { requireOptions } from '../validate.js';
 import { crossEntropyPerSample, named, prepare, validateCounts, type LossFunction } from './shared.js';
 
 /** Options of `balancedSoftmaxLoss`. */
@@ -14,10 +15,11 @@ export interface BalancedSoftmaxOptions {
 
 /** Balanced Softmax loss on logits: mean_i -log softmax(z_i + log n)_{y_i}. */
 export function balancedSoftmaxLoss(options: BalancedSoftmaxOptions): LossFunction {
-  const logCounts = validateCounts(options?.counts).map(Math.log);
+  requireOptions('balancedSoftmaxLoss', options, '{ counts }');
+  const logCounts = validateCounts(options.counts).map(Math.log);
   return named('balancedSoftmaxLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('balancedSoftmaxLoss', yTrue, yPred, { counts: logCounts });
+      const { scores: logits, target } = prepare('balancedSoftmaxLoss', yTrue, yPred, { counts: logCounts });
       return tf.mean(crossEntropyPerSample(target, tf.add(logits, tf.tensor1d(logCounts)) as tf.Tensor2D)) as tf.Scalar;
     }),
   );

@@ -31,12 +31,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { squaredDistances } from '../affinity/distance.js';
 import { AffinityConfigError, ShapeError } from '../errors.js';
-import { requireInteger, requireNonNegative } from '../validate.js';
-import { featureWidth, firstShape, named, prepare, type LossFunction } from './shared.js';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
-type Shape = Array<number | null>;
+import { featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
+import { requireInteger, requireNonNegative, requireOptions, requireSeed } from '../validate.js';
+import { named, prepare, type LossFunction } from './shared.js';
 
 /** Options of `centerLoss`. */
 export interface CenterLossOptions {
@@ -54,13 +51,11 @@ export interface CenterLossOptions {
  * yPred are the squared distances D (N, C) to the class centres, not logits.
  */
 export function centerLoss(options: CenterLossOptions): LossFunction {
-  if (options === null || typeof options !== 'object') {
-    throw new AffinityConfigError('centerLoss needs an options object { weight }');
-  }
+  requireOptions('centerLoss', options, '{ weight }');
   const weight = requireNonNegative('weight', options.weight);
   return named('centerLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits: distances, target } = prepare('centerLoss', yTrue, yPred);
+      const { scores: distances, target } = prepare('centerLoss', yTrue, yPred);
       return tf.mul(tf.mean(tf.sum(tf.mul(target, distances), 1)), weight / 2) as tf.Scalar;
     }),
   );
@@ -95,17 +90,14 @@ export class CenterLossHead extends tf.layers.Layer {
   private centersWeight: LayerVariable | null = null;
 
   constructor(args: CenterLossHeadArgs) {
-    if (args === null || typeof args !== 'object') {
-      throw new AffinityConfigError('CenterLossHead needs an options object { classes, ... }');
-    }
-    super(args);
+    super(requireOptions('CenterLossHead', args, '{ classes, useBias?, seed?, ... }'));
     this.classes = requireInteger('classes', args.classes, 2);
     const useBias = args.useBias ?? true;
     if (typeof useBias !== 'boolean') {
       throw new AffinityConfigError(`useBias must be a boolean, got ${String(useBias)}`);
     }
     this.useBias = useBias;
-    if (args.seed !== undefined) this.seed = requireInteger('seed', args.seed, 0);
+    if (args.seed !== undefined) this.seed = requireSeed(args.seed);
   }
 
   /** The softmax kernel W, shape (d, C). Throws before the layer is built. */

@@ -5,7 +5,7 @@
  * with L the softmax cross-entropy or the focal loss.
  */
 import * as tf from '@tensorflow/tfjs';
-import { requireOneOf } from '../validate.js';
+import { requireOneOf, requireOptions } from '../validate.js';
 import { classBalancedWeights } from './classWeights.js';
 import { focalPerSample, validateGamma } from './focal.js';
 import {
@@ -37,13 +37,14 @@ export interface ClassBalancedOptions {
  * w = `classBalancedWeights(counts, beta)`.
  */
 export function classBalancedLoss(options: ClassBalancedOptions): LossFunction {
-  const weights = classBalancedWeights(options?.counts, options.beta ?? 0.9999);
+  requireOptions('classBalancedLoss', options, '{ counts, beta?, base?, gamma?, reduction? }');
+  const weights = classBalancedWeights(options.counts, options.beta ?? 0.9999);
   const base = requireOneOf('base', options.base ?? 'crossEntropy', ['crossEntropy', 'focal'] as const);
   const gamma = validateGamma(options.gamma ?? 2);
   const reduction = validateReduction(options.reduction);
   return named('classBalancedLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('classBalancedLoss', yTrue, yPred, { counts: weights });
+      const { scores: logits, target } = prepare('classBalancedLoss', yTrue, yPred, { counts: weights });
       const perSample = base === 'focal' ? focalPerSample(target, logits, gamma) : crossEntropyPerSample(target, logits);
       return reduceLoss(perSample, target, weights, reduction);
     }),

@@ -2,7 +2,7 @@
  * Per-class weights computed from training counts n_j. Both kinds are normalised to sum to C,
  * so that on balanced data every weight is 1 and the loss keeps the scale of plain CE.
  */
-import { AffinityConfigError } from '../errors.js';
+import { requireInRange } from '../validate.js';
 import { validateCounts } from './shared.js';
 
 /**
@@ -15,16 +15,6 @@ export function inverseFrequencyWeights(counts: ArrayLike<number>): number[] {
   return normaliseToClassCount(n.map((count) => 1 / count));
 }
 
-/** Throws unless beta is a finite number in [0, 1). */
-export function validateBeta(beta: unknown): number {
-  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0 || beta >= 1) {
-    throw new AffinityConfigError(
-      `beta must be a number in [0, 1) (0: no re-weighting, towards 1: inverse frequency), got ${String(beta)}`,
-    );
-  }
-  return beta;
-}
-
 /**
  * Class-balanced weights of Cui et al. (CVPR 2019): one over the effective number of samples,
  *   E_j = (1 - beta^{n_j}) / (1 - beta),   w_j = (1 - beta) / (1 - beta^{n_j}),
@@ -35,7 +25,8 @@ export function validateBeta(beta: unknown): number {
  */
 export function classBalancedWeights(counts: ArrayLike<number>, beta: number): number[] {
   const n = validateCounts(counts);
-  validateBeta(beta);
+  // beta = 1 would make every E_j = 0/0; beta in [0, 1) spans plain CE (0) to inverse frequency (-> 1).
+  requireInRange('beta', beta, 0, 1, true);
   // 1 - beta^n as -expm1(n log beta): at beta = 0.9999 and small n, 1 - beta^n is ~1e-4 * n and
   // the direct subtraction would lose four digits. beta = 0 gives log 0 = -Infinity and 1 - 0 = 1.
   const oneMinusPower = (count: number) => (beta === 0 ? 1 : -Math.expm1(count * Math.log(beta)));

@@ -6,12 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
-import { requireInteger } from '../validate.js';
-import { featureWidth, firstShape } from './shared.js';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
-type Shape = Array<number | null>;
+import { featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
+import { requireInteger, requireOptions, requireSeed } from '../validate.js';
 
 /** Options of the CosineHead layer. */
 export interface CosineHeadArgs extends LayerArgs {
@@ -55,12 +51,9 @@ export class CosineHead extends tf.layers.Layer {
   private kernelWeight: LayerVariable | null = null;
 
   constructor(args: CosineHeadArgs) {
-    if (args === null || typeof args !== 'object') {
-      throw new AffinityConfigError('CosineHead needs an options object { classes, ... }');
-    }
-    super(args);
+    super(requireOptions('CosineHead', args, '{ classes, seed?, ... }'));
     this.classes = requireInteger('classes', args.classes, 2);
-    if (args.seed !== undefined) this.seed = requireInteger('seed', args.seed, 0);
+    if (args.seed !== undefined) this.seed = requireSeed(args.seed);
   }
 
   /** The class weight vectors w as columns of a (d, C) kernel. Throws before the layer is built. */

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   crossEntropyPerSample,
   named,
+  optionalOptions,
   prepare,
   reduceLoss,
   validateClassWeights,
@@ -30,12 +31,13 @@ export interface CrossEntropyOptions {
  * Cross-entropy on logits: mean_i w_{y_i} * (-log softmax(z_i)_{y_i}). Give it the raw scores of
  * a dense layer without softmax activation; the log-softmax inside is numerically stable.
  */
-export function crossEntropyLoss(options: CrossEntropyOptions = {}): LossFunction {
-  const classWeights = options.classWeights === undefined ? undefined : validateClassWeights(options.classWeights);
-  const reduction = validateReduction(options.reduction);
+export function crossEntropyLoss(options?: CrossEntropyOptions): LossFunction {
+  const given = optionalOptions('crossEntropyLoss', options, '{ classWeights?, reduction? }');
+  const classWeights = given.classWeights === undefined ? undefined : validateClassWeights(given.classWeights);
+  const reduction = validateReduction(given.reduction);
   return named('crossEntropyLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('crossEntropyLoss', yTrue, yPred, { classWeights });
+      const { scores: logits, target } = prepare('crossEntropyLoss', yTrue, yPred, { classWeights });
       return reduceLoss(crossEntropyPerSample(target, logits), target, classWeights, reduction);
     }),
   );

@@ -5,8 +5,7 @@
  * better than re-weighting from the start (which hurts representation learning).
  */
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError } from '../errors.js';
-import { requireInteger } from '../validate.js';
+import { requireInteger, requireOptions } from '../validate.js';
 import { classBalancedWeights } from './classWeights.js';
 import { validateCounts } from './shared.js';
 
@@ -28,11 +27,14 @@ export interface DeferredReweightingOptions {
  *
  * `weights` is a non-trainable `tf.Variable` of length C: all ones before `startEpoch`, the
  * class-balanced weights from the beginning of epoch `startEpoch` on. Give it to a loss that
- * takes `classWeights` (`ldamLoss`, `crossEntropyLoss`) and pass this object to `model.fit`:
+ * takes `classWeights` (`ldamLoss`, `crossEntropyLoss`) and pass this object to `model.fit`.
+ * LDAM-DRW as Cao et al.'s code runs it averages with the weighted mean
+ * sum_i w_{y_i} L_i / sum_i w_{y_i} (reduction 'weightedMean'; the losses' default 'mean'
+ * divides by N instead, so the loss scale jumps when the weights switch on):
  *
  * ```ts
  * const drw = new DeferredReweighting({ counts, startEpoch: 160 });
- * model.compile({ optimizer, loss: ldamLoss({ counts, classWeights: drw.weights }) });
+ * model.compile({ optimizer, loss: ldamLoss({ counts, classWeights: drw.weights, reduction: 'weightedMean' }) });
  * await model.fit(x, y, { epochs: 200, callbacks: [drw] });
  * drw.dispose();
  * ```
@@ -52,9 +54,7 @@ export class DeferredReweighting extends tf.Callback {
 
   constructor(options: DeferredReweightingOptions) {
     super();
-    if (options === null || typeof options !== 'object') {
-      throw new AffinityConfigError('DeferredReweighting needs an options object { counts, startEpoch, beta? }');
-    }
+    requireOptions('DeferredReweighting', options, '{ counts, startEpoch, beta? }');
     const counts = validateCounts(options.counts);
     this.startEpoch = requireInteger('startEpoch', options.startEpoch, 0);
     this.balancedWeights = Object.freeze(classBalancedWeights(counts, options.beta ?? 0.9999));

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { requireNonNegative } from '../validate.js';
-import { named, prepare, reduceLoss, validateClassWeights, type ClassWeights, type LossFunction } from './shared.js';
+import { named, optionalOptions, prepare, reduceLoss, validateClassWeights, type ClassWeights, type LossFunction } from './shared.js';
 
 /** Options of `focalLoss`. */
 export interface FocalOptions {
@@ -42,9 +42,10 @@ export function focalPerSample(target: tf.Tensor2D, logits: tf.Tensor2D, gamma: 
 /**
  * Focal loss on logits: mean_i alpha_{y_i} (1 - p_{y_i})^gamma (-log p_{y_i}).
  */
-export function focalLoss(options: FocalOptions = {}): LossFunction {
-  const gamma = validateGamma(options.gamma ?? 2);
-  const alpha = options.alpha;
+export function focalLoss(options?: FocalOptions): LossFunction {
+  const given = optionalOptions('focalLoss', options, '{ gamma?, alpha? }');
+  const gamma = validateGamma(given.gamma ?? 2);
+  const alpha = given.alpha;
   let scale = 1;
   let classWeights: ClassWeights | undefined;
   if (typeof alpha === 'number') {
@@ -54,7 +55,7 @@ export function focalLoss(options: FocalOptions = {}): LossFunction {
   }
   return named('focalLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('focalLoss', yTrue, yPred, { alpha: classWeights });
+      const { scores: logits, target } = prepare('focalLoss', yTrue, yPred, { alpha: classWeights });
       const loss = reduceLoss(focalPerSample(target, logits, gamma), target, classWeights);
       return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
     }),

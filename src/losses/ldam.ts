@@ -6,7 +6,7 @@
  * widens their decision region where few samples pin it down.
  */
 import * as tf from '@tensorflow/tfjs';
-import { requirePositive } from '../validate.js';
+import { requireOptions, requirePositive } from '../validate.js';
 import {
   crossEntropyPerSample,
   named,
@@ -29,11 +29,16 @@ export interface LdamOptions {
   /** s, the scale applied to the margin-shifted cosine logits (> 0). Default 30 (the paper's). */
   scale?: number;
   /**
-   * w_j, per-class weights of the per-sample losses; pass `DeferredReweighting.weights` for
-   * LDAM-DRW. Default: none. Cao et al.'s code averages with reduction 'weightedMean'.
+   * w_j, per-class weights of the per-sample losses; pass `DeferredReweighting.weights` (with
+   * `reduction: 'weightedMean'`) for LDAM-DRW. Default: none.
    */
   classWeights?: ClassWeights;
-  /** How weighted per-sample losses are averaged; see `WeightedReduction`. Default 'mean'. */
+  /**
+   * How weighted per-sample losses are averaged; see `WeightedReduction`. Default 'mean', like
+   * every loss here. Cao et al.'s LDAM-DRW code uses 'weightedMean' (PyTorch's
+   * `cross_entropy(weight=...)`, sum_i w_{y_i} L_i / sum_i w_{y_i}); pass it to reproduce their
+   * runs. Without class weights the two are the same.
+   */
   reduction?: WeightedReduction;
 }
 
@@ -53,16 +58,24 @@ export function ldamMargins(counts: ArrayLike<number>, maxMargin = 0.5): number[
  * LDAM loss: yPred are the cosine logits z in [-1, 1] of `CosineHead` (not softmax scores, not
  * the logits of a plain dense layer, whose scale would swamp margins of ~0.5). The true-class
  * margin is subtracted through a one-hot mask product, so no gather is on the gradient path.
+ *
+ * For LDAM-DRW as Cao et al. train it (their code averages with a weighted mean):
+ *
+ * ```ts
+ * const drw = new DeferredReweighting({ counts, startEpoch: 160 });
+ * const loss = ldamLoss({ counts, classWeights: drw.weights, reduction: 'weightedMean' });
+ * ```
  */
 export function ldamLoss(options: LdamOptions): LossFunction {
-  const margins = ldamMargins(options?.counts, options.maxMargin ?? 0.5);
+  requireOptions('ldamLoss', options, '{ counts, maxMargin?, scale?, classWeights?, reduction? }');
+  const margins = ldamMargins(options.counts, options.maxMargin ?? 0.5);
   const scale = requirePositive('scale', options.scale ?? 30);
   const classWeights = options.classWeights === undefined ? undefined : validateClassWeights(options.classWeights);
   const reduction = validateReduction(options.reduction);
   return named('ldamLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('ldamLoss', yTrue, yPred, { counts: margins, classWeights });
-      const shifted = tf.sub(logits, tf.mul(target, tf.tensor1d(margins))); // z - Delta_y e_y
+      const { scores: cosines, target } = prepare('ldamLoss', yTrue, yPred, { counts: margins, classWeights });
+      const shifted = tf.sub(cosines, tf.mul(target, tf.tensor1d(margins))); // z - Delta_y e_y
       const perSample = crossEntropyPerSample(target, tf.mul(shifted, scale) as tf.Tensor2D);
       return reduceLoss(perSample, target, classWeights, reduction);
     }),

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
-import { requireNonNegative } from '../validate.js';
+import { requireNonNegative, requireOptions } from '../validate.js';
 import { crossEntropyPerSample, named, prepare, validateCounts, type LossFunction } from './shared.js';
 
 /** Options of `logitAdjustedLoss`. */
@@ -27,12 +27,13 @@ function logPriors(counts: ArrayLike<number>): number[] {
 
 /** Logit-adjusted loss on logits: mean_i -log softmax(z_i + tau log pi)_{y_i}. */
 export function logitAdjustedLoss(options: LogitAdjustedOptions): LossFunction {
-  const logPi = logPriors(options?.counts);
+  requireOptions('logitAdjustedLoss', options, '{ counts, tau? }');
+  const logPi = logPriors(options.counts);
   const tau = requireNonNegative('tau', options.tau ?? 1);
   const offsets = logPi.map((value) => tau * value);
   return named('logitAdjustedLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('logitAdjustedLoss', yTrue, yPred, { counts: offsets });
+      const { scores: logits, target } = prepare('logitAdjustedLoss', yTrue, yPred, { counts: offsets });
       return tf.mean(crossEntropyPerSample(target, tf.add(logits, tf.tensor1d(offsets)) as tf.Tensor2D)) as tf.Scalar;
     }),
   );

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
 import { toOneHot } from '../labels.js';
-import { requireOneOf } from '../validate.js';
+import { requireNonNegative, requireOneOf, requireOptions, requirePositive } from '../validate.js';
 
 /**
  * A loss as `model.compile({ loss })` and custom training loops use it: labels and predictions
@@ -36,7 +36,19 @@ export type WeightedReduction = 'mean' | 'weightedMean';
  * refused here instead of turning into Infinity inside the loss.
  */
 export function validateCounts(counts: unknown, name = 'counts'): number[] {
-  return perClassNumbers(name, counts, 'per-class sample counts', (value) => value > 0, '> 0 (every class needs samples)');
+  return perClassNumbers(name, counts, 'per-class sample counts', requirePositive);
+}
+
+/**
+ * The options object of a factory whose options are all optional: undefined means "all
+ * defaults", but null or a non-object is refused, since it is a mistake rather than an omission
+ * (and reading a field of null would be a bare TypeError).
+ *
+ * @param name the factory, named in the error.
+ * @param needs the options it takes, e.g. `'{ gamma?, alpha? }'`, shown in the error.
+ */
+export function optionalOptions<T extends object>(name: string, options: T | null | undefined, needs: string): T {
+  return options === undefined ? ({} as T) : requireOptions(name, options, needs);
 }
 
 /** Validates the reduction option; throws AffinityConfigError naming the bad value. */
@@ -55,11 +67,14 @@ export function validateClassWeights(weights: unknown, name = 'classWeights'): C
     }
     return weights as tf.Tensor1D;
   }
-  return perClassNumbers(name, weights, 'per-class weights (or a rank-1 tensor)', (value) => value >= 0, '>= 0');
+  return perClassNumbers(name, weights, 'per-class weights (or a rank-1 tensor)', requireNonNegative);
 }
 
-/** An array of at least two finite numbers, one per class, each passing `allowed`. */
-function perClassNumbers(name: string, values: unknown, what: string, allowed: (value: number) => boolean, rule: string): number[] {
+/**
+ * An array of at least two finite numbers, one per class, each passing `check` (which names the
+ * entry, e.g. `counts[2]`, in its error).
+ */
+function perClassNumbers(name: string, values: unknown, what: string, check: (name: string, value: unknown) => number): number[] {
   if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
     throw new AffinityConfigError(`${name} must be an array of ${what}, got ${String(values)}`);
   }
@@ -67,18 +82,16 @@ function perClassNumbers(name: string, values: unknown, what: string, allowed: (
   if (list.length < 2) {
     throw new AffinityConfigError(`${name} must have one entry per class and at least 2 classes, got ${list.length}`);
   }
-  list.forEach((value, j) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || !allowed(value)) {
-      throw new AffinityConfigError(`${name}[${j}] must be a finite number ${rule}, got ${String(value)}`);
-    }
-  });
+  list.forEach((value, j) => check(`${name}[${j}]`, value));
   return list;
 }
 
 /**
- * Checks predictions (N, C) against labels and returns both as float32 tensors: the logits
- * unchanged, the labels one-hot. Throws ShapeError for predictions that are not (N, C) with
- * C >= 2, and LabelError (from `toOneHot`) for labels of the wrong shape or range.
+ * Checks predictions (N, C) against labels and returns both as float32 tensors: the scores
+ * unchanged, the labels one-hot. The scores are whatever the loss reads per class (logits,
+ * cosine logits, squared distances to class centres), so each loss names them for itself.
+ * Throws ShapeError for predictions that are not (N, C) with C >= 2, and LabelError (from
+ * `toOneHot`) for labels of the wrong shape or range.
  *
  * @param perClass arrays that must have one entry per class (counts, weights), checked against C.
  */
@@ -87,7 +100,7 @@ export function prepare(
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
   perClass: Record<string, { length: number } | tf.Tensor | undefined> = {},
-): { logits: tf.Tensor2D; target: tf.Tensor2D } {
+): { scores: tf.Tensor2D; target: tf.Tensor2D } {
   const [rows, classes] = yPred.shape;
   if (yPred.rank !== 2 || classes < 2) {
     throw new ShapeError(`${lossName}: predictions must have shape (N, classes) with classes >= 2, got (${yPred.shape})`);
@@ -100,8 +113,8 @@ export function prepare(
     }
   }
   const target = toOneHot(yTrue, classes, rows);
-  const logits = (yPred.dtype === 'float32' ? yPred : tf.cast(yPred, 'float32')) as tf.Tensor2D;
-  return { logits, target };
+  const scores = (yPred.dtype === 'float32' ? yPred : tf.cast(yPred, 'float32')) as tf.Tensor2D;
+  return { scores, target };
 }
 
 /**
@@ -139,24 +152,4 @@ export function reduceLoss(
 export function named(name: string, loss: LossFunction): LossFunction {
   Object.defineProperty(loss, 'name', { value: name });
   return loss;
-}
-
-type Shape = Array<number | null>;
-
-/** The single input shape of a layer given one shape or a list holding one. */
-export function firstShape(inputShape: Shape | Shape[]): Shape {
-  return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-}
-
-/** The feature width d of a (batch, d) input shape; throws ShapeError for anything else. */
-export function featureWidth(inputShape: Shape | Shape[], layerName: string): number {
-  const shape = firstShape(inputShape);
-  const width = shape[shape.length - 1];
-  if (shape.length !== 2 || width === null || width < 1) {
-    throw new ShapeError(
-      `${layerName} expects features of shape (batch, featureDim) with a known width, got (${shape.map(String)}); ` +
-        'add a flatten or dense layer before it',
-    );
-  }
-  return width;
 }

@@ -3,6 +3,7 @@
  * normalised so that the weights sum to C.
  */
 import * as tf from '@tensorflow/tfjs';
+import { requireOptions } from '../validate.js';
 import { inverseFrequencyWeights } from './classWeights.js';
 import {
   crossEntropyPerSample,
@@ -27,11 +28,12 @@ export interface WeightedCrossEntropyOptions {
  * w = `inverseFrequencyWeights(counts)`.
  */
 export function weightedCrossEntropyLoss(options: WeightedCrossEntropyOptions): LossFunction {
-  const weights = inverseFrequencyWeights(options?.counts);
+  requireOptions('weightedCrossEntropyLoss', options, '{ counts, reduction? }');
+  const weights = inverseFrequencyWeights(options.counts);
   const reduction = validateReduction(options.reduction);
   return named('weightedCrossEntropyLoss', (yTrue, yPred) =>
     tf.tidy(() => {
-      const { logits, target } = prepare('weightedCrossEntropyLoss', yTrue, yPred, { counts: weights });
+      const { scores: logits, target } = prepare('weightedCrossEntropyLoss', yTrue, yPred, { counts: weights });
       return reduceLoss(crossEntropyPerSample(target, logits), target, weights, reduction);
     }),
   );

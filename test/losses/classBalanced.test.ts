@@ -66,7 +66,8 @@ test('validation: beta outside [0, 1), counts, base, gamma', () => {
   for (const beta of [1, 1.5, -0.1, NaN]) {
     assert.throws(() => classBalancedLoss({ counts: [1, 2], beta }), AffinityConfigError, `beta ${beta}`);
   }
-  assert.throws(() => classBalancedWeights([1, 2], 1), /beta must be a number in \[0, 1\)/);
+  assert.throws(() => classBalancedWeights([1, 2], 1), /beta must be a number in \[0, 1\), got 1$/);
+  for (const beta of [Infinity, '0.5' as unknown as number]) assert.throws(() => classBalancedWeights([1, 2], beta), AffinityConfigError);
   assert.throws(() => classBalancedLoss({ counts: [0, 2] }), /counts\[0\]/);
   assert.throws(() => classBalancedLoss({ counts: [1, 2], base: 'hinge' as 'focal' }), AffinityConfigError);
   assert.throws(() => classBalancedLoss({ counts: [1, 2], base: 'focal', gamma: -1 }), AffinityConfigError);

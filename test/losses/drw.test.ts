@@ -71,6 +71,23 @@ test('LDAM-DRW: the weights variable drives ldamLoss; a custom loop uses setEpoc
   drw.dispose();
 });
 
+test("LDAM-DRW as documented (reduction 'weightedMean') averages like Cao et al.: sum w L / sum w", () => {
+  const counts = [50, 5, 2];
+  const drw = new DeferredReweighting({ counts, startEpoch: 1, beta: 0.99 });
+  const loss = ldamLoss({ counts, classWeights: drw.weights, reduction: 'weightedMean' });
+  const z = [[0.3, 0.1, -0.2], [0.2, 0.4, 0.1], [-0.5, 0.2, 0.6], [0.9, -0.1, 0]];
+  const labels = [0, 1, 2, 0];
+  const perSample = ref.ldamPerSample(z, labels, counts, 0.5, 30);
+  const w = ref.classBalancedWeights(counts, 0.99);
+  drw.setEpoch(1);
+  const value = loss(tf.tensor1d(labels, 'int32'), tf.tensor2d(z)).dataSync()[0];
+  const cao = ref.reduce(perSample, labels.map((c) => w[c]), 'weightedMean');
+  const byN = ref.reduce(perSample, labels.map((c) => w[c]), 'mean');
+  assert.ok(Math.abs(cao - byN) > 0.05 * cao, 'the case tells the two reductions apart');
+  assertClose([value], [cao], 1e-5, 'weighted mean');
+  drw.dispose();
+});
+
 test('no tensor leaks across switches', () => {
   const drw = new DeferredReweighting({ counts: [5, 1], startEpoch: 1 });
   const before = tf.memory().numTensors;

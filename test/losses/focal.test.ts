@@ -49,10 +49,17 @@ test('gradients against float64 finite differences (integer and fractional gamma
   );
 });
 
-test('no NaN where p_y rounds to 1, for any gamma', () => {
+test('where p_y rounds to 1 the gradient is ~0 (not NaN), for any gamma; a misclassified row still learns', () => {
   for (const gamma of [0, 0.5, 2]) {
-    const gradient = tf.grad((z: tf.Tensor) => focalLoss({ gamma })(tf.tensor1d([0], 'int32'), z))(tf.tensor2d([[60, 0, -5]]));
-    assert.ok(Array.from(gradient.dataSync()).every(Number.isFinite), `gamma ${gamma}: ${gradient.dataSync()}`);
+    const gradientAt = (row: number[]) =>
+      Array.from(tf.grad((z: tf.Tensor) => focalLoss({ gamma })(tf.tensor1d([0], 'int32'), z))(tf.tensor2d([row])).dataSync());
+    const easy = gradientAt([60, 0, -5]);
+    assert.ok(easy.every(Number.isFinite), `gamma ${gamma}: ${easy}`);
+    // A sample the model already gets right (1 - p_y ~ 1e-26) must not push the logits.
+    assert.ok(easy.every((g) => Math.abs(g) < 1e-6), `gamma ${gamma}: gradient ${easy} is not ~0`);
+    const wrong = gradientAt([-5, 60, 0]); // p_y ~ 0: the loss must pull the true logit up
+    assert.ok(wrong.every(Number.isFinite), `gamma ${gamma}: ${wrong}`);
+    assert.ok(wrong[0] < -0.5 && wrong[1] > 0.5, `gamma ${gamma}: misclassified gradient ${wrong}`);
   }
 });
 

@@ -109,6 +109,9 @@ test('validation: margins, scale, head options', () => {
   assert.throws(() => ldamLoss({ counts: [10, 1], scale: -1 }), AffinityConfigError);
   assert.throws(() => new CosineHead({ classes: 1 }), AffinityConfigError);
   assert.throws(() => new CosineHead({ classes: 3, seed: -2 }), AffinityConfigError);
+  // Past 2^53 an integer is not exact, so the same seed could not give the same numbers.
+  assert.throws(() => new CosineHead({ classes: 3, seed: 2 ** 53 }), /seed must be an integer in \[0, 2\^53\), got 9007199254740992/);
+  assert.throws(() => new CosineHead({ classes: 3, seed: 1.5 }), AffinityConfigError);
   assert.throws(() => new CosineHead({ classes: 3 }).kernel, AffinityConfigError); // not built yet
   assert.throws(() => new CosineHead({ classes: 3 }).apply(tf.zeros([2, 3, 4])), ShapeError);
 });

@@ -19,7 +19,7 @@
  * returns null and the caller falls back to tfjs' stock gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Padding4D, TensorOps } from './tensorOps.js';
+import { insertZeros, type Padding4D, type TensorOps } from './tensorOps.js';
 
 /** One spatial axis of a forward convolution. */
 export interface ConvAxis {
@@ -29,6 +29,7 @@ export interface ConvAxis {
   readonly output: number;
   /** Filter length (KH or KW). */
   readonly filter: number;
+  /** Step of the filter between neighbouring outputs (the forward convolution's stride). */
   readonly stride: number;
   /** Zero padding before the first input row (top or left). */
   readonly padBefore: number;
@@ -36,10 +37,15 @@ export interface ConvAxis {
 
 /** Sizes of a forward NHWC convolution, enough to lay out both of its gradients. */
 export interface Conv2DGradientPlan {
+  /** B, examples in the batch. */
   readonly batch: number;
+  /** Cin, channels of the forward input. */
   readonly inChannels: number;
+  /** Cout, channels of the forward output (filters). */
   readonly outChannels: number;
+  /** The vertical axis: H, OH, KH, its stride and top padding. */
   readonly height: ConvAxis;
+  /** The horizontal axis: W, OW, KW, its stride and left padding. */
   readonly width: ConvAxis;
 }
 
@@ -145,18 +151,7 @@ export function conv2dInputGradient<T>(ops: TensorOps<T>, dy: T, filter: T, plan
   const { batch, outChannels } = plan;
   const { output: outH, stride: sh } = plan.height;
   const { output: outW, stride: sw } = plan.width;
-  let d = dy;
-  // Zero insertion, one axis at a time so every step stays a rank-4 pad (fast on every backend).
-  if (sw > 1) {
-    d = ops.reshape(d, [batch * outH, outW, 1, outChannels]);
-    d = ops.pad(d, [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
-    d = ops.reshape(d, [batch, outH, outW * sw, outChannels]);
-  }
-  if (sh > 1) {
-    d = ops.reshape(d, [batch, outH, 1, outW * sw * outChannels]);
-    d = ops.pad(d, [[0, 0], [0, 0], [0, sh - 1], [0, 0]]);
-    d = ops.reshape(d, [batch, outH * sh, outW * sw, outChannels]);
-  }
+  let d = insertZeros(ops, dy, sh, sw); // [B, OH * sh, OW * sw, Cout]
   const h = inputAxis(plan.height);
   const w = inputAxis(plan.width);
   if (h.keep < outH * sh || w.keep < outW * sw) {

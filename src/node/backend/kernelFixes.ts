@@ -19,8 +19,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityLossError } from '../../errors.js';
-import { conv2dFilterGradient, conv2dInputGradient, planConv2DGradient } from './conv2dAlgorithm.js';
+import {
+  conv2dFilterGradient,
+  conv2dInputGradient,
+  planConv2DGradient,
+  type Conv2DGeometry,
+  type Conv2DGradientPlan,
+} from './conv2dAlgorithm.js';
 import { KernelOps } from './kernelOps.js';
+import { swapLastTwo } from './tensorOps.js';
 
 /** One kernel to provide or wrap: `make` receives the kernel registered now, if any. */
 interface KernelFix {
@@ -45,31 +52,45 @@ function unsupported(kernelName: string, backendName: string, detail: string): E
   return new AffinityLossError(`affinity-loss: ${kernelName} on the ${backendName} backend supports NHWC convolutions without dilation; got ${detail}`);
 }
 
-function conv2dBackpropFilterFix(backendName: string): KernelFix {
-  const kernelName = tf.Conv2DBackpropFilter;
-  return {
-    kernelName,
-    backendName,
-    make: (original) => ({
-      ...original,
-      kernelName,
-      backendName,
-      kernelFunc: (args) => {
-        const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-        const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-        const plan = planConv2DGradient(x.shape, attrs.filterShape, attrs);
-        if (plan === null) {
-          if (original !== undefined) return original.kernelFunc(args);
-          throw unsupported(kernelName, backendName, `dataFormat ${attrs.dataFormat}, input (${x.shape}), filter (${attrs.filterShape})`);
-        }
-        return withKernelOps(args, backendName, (ops) => conv2dFilterGradient(ops, x, dy, plan));
-      },
-    }),
-  };
+/**
+ * One of the two convolution backprop kernels: where its forward shapes come from (each kernel
+ * receives one of the two as a tensor and the other as an attribute) and which gradient it is.
+ */
+interface Conv2DBackprop {
+  readonly kernelName: string;
+  /** The forward convolution's input and filter shapes. */
+  forwardShapes(args: KernelArgs): { input: readonly number[]; filter: readonly number[] };
+  /** The gradient, computed with the backend's kernels. */
+  gradient(ops: KernelOps, args: KernelArgs, plan: Conv2DGradientPlan): tf.TensorInfo;
 }
 
-function conv2dBackpropInputFix(backendName: string): KernelFix {
-  const kernelName = tf.Conv2DBackpropInput;
+/** `Conv2DBackpropFilter`: inputs x and dy, the filter shape an attribute. */
+const filterBackprop: Conv2DBackprop = {
+  kernelName: tf.Conv2DBackpropFilter,
+  forwardShapes: ({ inputs, attrs }) => ({
+    input: (inputs.x as tf.TensorInfo).shape,
+    filter: (attrs as unknown as tf.Conv2DBackpropFilterAttrs).filterShape,
+  }),
+  gradient: (ops, { inputs }, plan) => conv2dFilterGradient(ops, inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo, plan),
+};
+
+/** `Conv2DBackpropInput`: inputs dy and filter, the input shape an attribute. */
+const inputBackprop: Conv2DBackprop = {
+  kernelName: tf.Conv2DBackpropInput,
+  forwardShapes: ({ inputs, attrs }) => ({
+    input: (attrs as unknown as tf.Conv2DBackpropInputAttrs).inputShape,
+    filter: (inputs.filter as tf.TensorInfo).shape,
+  }),
+  gradient: (ops, { inputs }, plan) => conv2dInputGradient(ops, inputs.dy as tf.TensorInfo, inputs.filter as tf.TensorInfo, plan),
+};
+
+/**
+ * A backprop kernel computed as a forward convolution (conv2dAlgorithm.ts). What the rewrite
+ * does not cover goes to the original kernel, or, where the backend has none (wasm's filter
+ * gradient), fails with an error that says what is supported.
+ */
+function conv2dBackpropFix(backprop: Conv2DBackprop, backendName: string): KernelFix {
+  const { kernelName } = backprop;
   return {
     kernelName,
     backendName,
@@ -78,14 +99,14 @@ function conv2dBackpropInputFix(backendName: string): KernelFix {
       kernelName,
       backendName,
       kernelFunc: (args) => {
-        const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-        const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-        const plan = planConv2DGradient(attrs.inputShape, filter.shape, attrs);
+        const attrs = args.attrs as unknown as Conv2DGeometry;
+        const shapes = backprop.forwardShapes(args);
+        const plan = planConv2DGradient(shapes.input, shapes.filter, attrs);
         if (plan === null) {
           if (original !== undefined) return original.kernelFunc(args);
-          throw unsupported(kernelName, backendName, `dataFormat ${attrs.dataFormat}, input (${attrs.inputShape}), filter (${filter.shape})`);
+          throw unsupported(kernelName, backendName, `dataFormat ${attrs.dataFormat}, input (${shapes.input}), filter (${shapes.filter})`);
         }
-        return withKernelOps(args, backendName, (ops) => conv2dInputGradient(ops, dy, filter, plan));
+        return withKernelOps(args, backendName, (ops) => backprop.gradient(ops, args, plan));
       },
     }),
   };
@@ -106,14 +127,8 @@ function batchMatMulFix(backendName: string): KernelFix {
           if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
           const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
           return withKernelOps(args, backendName, (ops) => {
-            const swap = (t: tf.TensorInfo): tf.TensorInfo => {
-              const perm = t.shape.map((_, i) => i);
-              const r = perm.length;
-              [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
-              return ops.transpose(t, perm);
-            };
-            const plainA = attrs.transposeA ? swap(a) : a;
-            const plainB = attrs.transposeB ? swap(b) : b;
+            const plainA = attrs.transposeA ? swapLastTwo(ops, a) : a;
+            const plainB = attrs.transposeB ? swapLastTwo(ops, b) : b;
             const out = original.kernelFunc({
               ...args,
               inputs: { a: plainA, b: plainB },
@@ -133,10 +148,10 @@ function batchMatMulFix(backendName: string): KernelFix {
  * as fast as a forward convolution and its flagged matMul is not slow.
  */
 const KERNEL_FIXES: readonly KernelFix[] = [
-  conv2dBackpropFilterFix('wasm'),
-  conv2dBackpropInputFix('wasm'),
+  conv2dBackpropFix(filterBackprop, 'wasm'),
+  conv2dBackpropFix(inputBackprop, 'wasm'),
   batchMatMulFix('wasm'),
-  conv2dBackpropFilterFix('cpu'),
+  conv2dBackpropFix(filterBackprop, 'cpu'),
 ];
 
 /** Kernels this module registered, keyed `backend/kernel`, with what was there before. */

@@ -20,14 +20,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { onRewrittenBackend } from './fastPath.js';
+import { swapLastTwo, tensorOps } from './tensorOps.js';
 
-/** T(x): `x` with its last two axes swapped. */
-function swapLastTwo(x: tf.Tensor): tf.Tensor {
-  const perm = x.shape.map((_, i) => i);
-  const r = perm.length;
-  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
-  return tf.transpose(x, perm);
-}
+/** T(x) of the table above: `x` with its last two axes swapped. */
+const T = (x: tf.Tensor): tf.Tensor => swapLastTwo(tensorOps, x);
 
 /** Sums a gradient over the batch axes its input was broadcast along, back to `shape`. */
 function sumToShape(grad: tf.Tensor, shape: number[]): tf.Tensor {
@@ -53,17 +49,17 @@ export function matMulGradConfig(stock: tf.GradConfig): tf.GradConfig {
       let da: () => tf.Tensor;
       let db: () => tf.Tensor;
       if (!transposeA && !transposeB) {
-        da = () => mm(dc, swapLastTwo(b));
-        db = () => mm(swapLastTwo(a), dc);
+        da = () => mm(dc, T(b));
+        db = () => mm(T(a), dc);
       } else if (!transposeA && transposeB) {
         da = () => mm(dc, b);
-        db = () => mm(swapLastTwo(dc), a);
+        db = () => mm(T(dc), a);
       } else if (transposeA && !transposeB) {
-        da = () => mm(b, swapLastTwo(dc));
+        da = () => mm(b, T(dc));
         db = () => mm(a, dc);
       } else {
-        da = () => swapLastTwo(mm(dc, b));
-        db = () => swapLastTwo(mm(a, dc));
+        da = () => T(mm(dc, b));
+        db = () => T(mm(a, dc));
       }
       return { a: () => sumToShape(da(), a.shape), b: () => sumToShape(db(), b.shape) };
     },

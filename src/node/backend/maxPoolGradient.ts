@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { onRewrittenBackend, onWasmBackend } from './fastPath.js';
+import { insertZeros, tensorOps } from './tensorOps.js';
 
 /** The window geometry of a max pool, from tfjs' own pool info. */
 interface PoolPlan {
@@ -133,15 +134,10 @@ function overlappingPoolGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D
       let wins = tf.equal(atOffset, y);
       if (taken !== null) wins = tf.logicalAnd(wins, tf.logicalNot(taken));
       taken = taken === null ? wins : tf.logicalOr(taken, wins);
-      let routed = tf.mul(tf.cast(wins, 'float32'), dy) as tf.Tensor4D; // [B, OH, OW, C]
+      const routed = tf.mul(tf.cast(wins, 'float32'), dy); // [B, OH, OW, C]
       // Zero insertion puts entry (oh, ow) at (oh * sh, ow * sw); the pad then shifts it by (i, j).
-      if (sw > 1) {
-        routed = tf.reshape(tf.pad(tf.reshape(routed, [batch * outHeight, outWidth, 1, channels]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]), [batch, outHeight, outWidth * sw, channels]);
-      }
-      if (sh > 1) {
-        routed = tf.reshape(tf.pad(tf.reshape(routed, [batch, outHeight, 1, outWidth * sw * channels]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]), [batch, outHeight * sh, outWidth * sw, channels]);
-      }
-      const shifted = tf.pad(routed, [[0, 0], [i, 0], [j, 0], [0, 0]]) as tf.Tensor4D;
+      const spread = insertZeros(tensorOps, routed, sh, sw);
+      const shifted = tf.pad(spread, [[0, 0], [i, 0], [j, 0], [0, 0]]) as tf.Tensor4D;
       dx = tf.add(dx, fitTo(shifted, height, width));
     }
   }

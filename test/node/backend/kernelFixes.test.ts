@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { AffinityLossError } from '../../../src/index.js';
 import { installGradientFixes, removeGradientFixes } from '../../../src/node/index.js';
 import { installKernelFixes, removeKernelFixes } from '../../../src/node/backend/kernelFixes.js';
-import { seeded } from './reference.js';
+import { relativeError, seeded, TOLERANCE } from './reference.js';
 
 before(async () => {
   tf.enableProdMode();
@@ -14,8 +14,12 @@ before(async () => {
 
 afterEach(() => installGradientFixes());
 
-/** A linear conv layer trains through tf.fused.conv2d, whose gradient calls the backprop kernels directly. */
-async function trainLinearConvOnce(): Promise<number> {
+/**
+ * A linear conv layer trains through tf.fused.conv2d, whose gradient calls the backprop kernels
+ * directly. Two steps: the second loss is computed with the weights the first step's gradient
+ * moved, so it (and the final conv kernel) show whether that gradient was right.
+ */
+async function trainLinearConv(): Promise<{ losses: number[]; kernel: Float32Array }> {
   const model = tf.sequential({
     layers: [
       tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [6, 6, 1], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
@@ -23,21 +27,32 @@ async function trainLinearConvOnce(): Promise<number> {
       tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
     ],
   });
-  model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
   const [x, y] = [seeded([2, 6, 6, 1], 3), seeded([2, 2], 4)];
   try {
-    return (await model.trainOnBatch(x, y)) as number;
+    const losses = [(await model.trainOnBatch(x, y)) as number, (await model.trainOnBatch(x, y)) as number];
+    return { losses, kernel: model.layers[0].getWeights()[0].dataSync() as Float32Array };
   } finally {
     model.dispose();
     tf.dispose([x, y]);
   }
 }
 
-test('the registered gradients alone cannot train a linear conv layer on wasm; the kernel fixes can', async () => {
+test('the registered gradients alone cannot train a linear conv layer on wasm; the kernel fixes train it as stock cpu does', async () => {
+  // The reference: stock tfjs on cpu, with neither the gradient nor the kernel fixes.
+  removeKernelFixes();
+  removeGradientFixes();
+  await tf.setBackend('cpu');
+  const reference = await trainLinearConv();
+  await tf.setBackend('wasm');
+  installGradientFixes();
   removeKernelFixes(); // the registered gradients stay: only the kernels go
-  await assert.rejects(trainLinearConvOnce(), /Conv2DBackpropFilter' not registered for backend 'wasm'/);
+  await assert.rejects(trainLinearConv(), /Conv2DBackpropFilter' not registered for backend 'wasm'/);
   installKernelFixes();
-  assert.ok(Number.isFinite(await trainLinearConvOnce()));
+  const fixed = await trainLinearConv();
+  assert.ok(Math.abs(reference.losses[1] - reference.losses[0]) > 1e-3, 'the first step changes the loss');
+  assert.ok(relativeError(fixed.losses, reference.losses) < TOLERANCE, `losses ${fixed.losses} vs cpu ${reference.losses}`);
+  assert.ok(relativeError(fixed.kernel, reference.kernel) < TOLERANCE, 'conv kernel after two steps, against cpu');
 });
 
 test('installKernelFixes is idempotent and removeKernelFixes restores the original kernels', () => {
