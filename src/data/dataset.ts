@@ -4,6 +4,7 @@
  * 188 MB Float32Array and nothing else.
  */
 import { LabelError, ShapeError } from '../errors.js';
+import { checkClassIds } from '../validate.js';
 
 /**
  * One part of a dataset (train, validation or test).
@@ -65,14 +66,9 @@ export function featureSize(featureShape: readonly number[]): number {
  * @throws LabelError when a label is outside [0, classes).
  */
 export function countPerClass(labels: Int32Array, classes: number): number[] {
+  checkClassIds(labels, classes);
   const counts = new Array<number>(classes).fill(0);
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i];
-    if (label < 0 || label >= classes) {
-      throw new LabelError(`label ${label} at row ${i} is not a class id in [0, ${classes - 1}]`);
-    }
-    counts[label]++;
-  }
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
   return counts;
 }
 
@@ -155,13 +151,8 @@ export function checkSplit(split: Split, size: number, classes: number, what = '
   if (split.trueLabels !== undefined && split.trueLabels.length !== split.count) {
     throw new ShapeError(`${what}: ${split.trueLabels.length} true labels for ${split.count} rows`);
   }
-  try {
-    countPerClass(split.labels, classes);
-    if (split.trueLabels !== undefined) countPerClass(split.trueLabels, classes);
-  } catch (error) {
-    if (error instanceof LabelError) throw new LabelError(`${what}: ${error.message}`);
-    throw error;
-  }
+  checkClassIds(split.labels, classes, `${what} labels`);
+  if (split.trueLabels !== undefined) checkClassIds(split.trueLabels, classes, `${what} true labels`);
 }
 
 /** Checks every split of a dataset against its feature shape and class names. */

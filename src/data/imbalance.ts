@@ -10,6 +10,8 @@ import { AffinityConfigError } from '../errors.js';
 import { countPerClass, featureSize, indicesByClass, takeRows, type Dataset, type Split } from './dataset.js';
 import { deriveSeed, requireSeed, Rng } from './rng.js';
 import { floorCount } from './rounding.js';
+import { requireSpecClassId } from './specClassIds.js';
+import { requireInRange, requireInteger } from '../validate.js';
 
 /**
  * Step imbalance (the paper's Figure 1): the minority classes keep a fraction or a count of
@@ -51,7 +53,7 @@ export interface ExponentialImbalance {
  */
 export interface EvenCapImbalance {
   kind: 'evencap';
-  /** k, the test rows each even class keeps; its training cap is 6k (MNIST's 60k/10k ratio). */
+  /** k >= 1, the test rows each even class keeps; its training cap is 6k (MNIST's 60k/10k ratio). */
   testCount: number;
 }
 
@@ -74,20 +76,27 @@ function requireClassIds(what: string, ids: unknown, classes: number): number[] 
   }
   const seen = new Set<number>();
   for (const id of ids) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= classes) {
-      throw new AffinityConfigError(`${what}: ${String(id)} is not a class id of this dataset (0-${classes - 1})`);
-    }
+    requireSpecClassId(what, id, classes);
     if (seen.has(id)) throw new AffinityConfigError(`${what}: class ${id} is listed twice`);
     seen.add(id);
   }
   return ids as number[];
 }
 
-function requireCount(what: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new AffinityConfigError(`${what} must be an integer >= 0, got ${String(value)}`);
+// A long-tail profile needs rows in every class: an empty class would make the default maxCount
+// (the smallest class) 0, and the error would then blame the ratio.
+function requireRowsInEveryClass(spec: string, available: readonly number[]): void {
+  const empty = available.findIndex((count) => count === 0);
+  if (empty >= 0) {
+    throw new AffinityConfigError(
+      `${spec} needs training rows in every class, but class ${empty} has none (rows per class: ${available.join(', ')})`,
+    );
   }
-  return value;
+}
+
+// k = 0 would keep no row of any even class, train or test: half the classes deleted, silently.
+function requireEvenCapK(k: unknown): number {
+  return requireInteger('evencap testCount', k, 1);
 }
 
 function requireAvailable(spec: string, counts: number[], available: readonly number[]): number[] {
@@ -127,14 +136,15 @@ export function imbalanceTrainCounts(spec: ImbalanceSpec, available: readonly nu
         throw new AffinityConfigError('step imbalance needs exactly one of keepFraction and keepCount');
       }
       if (hasFraction) {
-        const fraction = spec.keepFraction;
-        if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) {
-          throw new AffinityConfigError(`step keepFraction must be in (0, 1], got ${String(fraction)}`);
+        const fraction = requireInRange('step keepFraction', spec.keepFraction, 0, 1);
+        // (0, 1], not [0, 1]: a fraction 0 empties the minority classes, which keepCount 0 says plainly.
+        if (fraction === 0) {
+          throw new AffinityConfigError('step keepFraction must be > 0, got 0 (keepCount: 0 drops the minority classes)');
         }
         const counts = available.map((n, c) => (minority.has(c) ? floorCount(fraction * n) : n));
         return requireNonEmpty(`step keepFraction ${fraction}`, counts, available);
       }
-      const keep = requireCount('step keepCount', spec.keepCount);
+      const keep = requireInteger('step keepCount', spec.keepCount, 0);
       return requireAvailable('step imbalance', available.map((n, c) => (minority.has(c) ? keep : n)), available);
     }
     case 'exponential': {
@@ -143,14 +153,15 @@ export function imbalanceTrainCounts(spec: ImbalanceSpec, available: readonly nu
         throw new AffinityConfigError(`exponential imbalance ratio must be a finite number >= 1, got ${String(ratio)}`);
       }
       if (classes < 2) throw new AffinityConfigError('exponential imbalance needs at least 2 classes');
-      const maxCount = spec.maxCount === undefined ? Math.min(...available) : requireCount('exponential maxCount', spec.maxCount);
+      requireRowsInEveryClass(`exp:${ratio}`, available);
+      const maxCount = spec.maxCount === undefined ? Math.min(...available) : requireInteger('exponential maxCount', spec.maxCount, 0);
       // Cao's expression, operation for operation: floor(n_max * (1 / rho) ** (i / (C - 1))), a bare
       // floor without the tolerance of floorCount, so the counts match his code to the sample.
       const counts = available.map((_, i) => Math.floor(maxCount * Math.pow(1 / ratio, i / (classes - 1))));
       return requireNonEmpty(`exp:${ratio}`, requireAvailable(`exp:${ratio}`, counts, available), available);
     }
     case 'evencap': {
-      const k = requireCount('evencap testCount', spec.testCount);
+      const k = requireEvenCapK(spec.testCount);
       return available.map((n, c) => (c % 2 === 0 ? Math.min(n, EVENCAP_TRAIN_PER_TEST * k) : n));
     }
     case 'counts': {
@@ -159,7 +170,7 @@ export function imbalanceTrainCounts(spec: ImbalanceSpec, available: readonly nu
           `counts imbalance needs one count per class (${classes}), got ${Array.isArray(spec.counts) ? spec.counts.length : String(spec.counts)}`,
         );
       }
-      const counts = spec.counts.map((count, c) => requireCount(`counts[${c}]`, count));
+      const counts = spec.counts.map((count, c) => requireInteger(`counts[${c}]`, count, 0));
       return requireAvailable('counts imbalance', counts, available);
     }
     default:
@@ -173,7 +184,7 @@ export function imbalanceTrainCounts(spec: ImbalanceSpec, available: readonly nu
  */
 export function imbalanceTestCounts(spec: ImbalanceSpec, available: readonly number[]): number[] | undefined {
   if (spec.kind !== 'evencap') return undefined;
-  const k = requireCount('evencap testCount', spec.testCount);
+  const k = requireEvenCapK(spec.testCount);
   return available.map((n, c) => (c % 2 === 0 ? Math.min(n, k) : n));
 }
 

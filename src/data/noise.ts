@@ -12,6 +12,8 @@ import { AffinityConfigError } from '../errors.js';
 import { indicesByClass, type Dataset, type Split } from './dataset.js';
 import { deriveSeed, requireSeed, Rng } from './rng.js';
 import { roundCount } from './rounding.js';
+import { requireSpecClassId } from './specClassIds.js';
+import { requireInRange } from '../validate.js';
 
 /**
  * Symmetric noise: a flipped label goes to a class chosen uniformly among the C - 1 other
@@ -62,13 +64,6 @@ export interface NoisyLabels {
   flipped: Int32Array;
 }
 
-function requireRate(rate: unknown): number {
-  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
-    throw new AffinityConfigError(`noise rate must be in [0, 1], got ${String(rate)}`);
-  }
-  return rate;
-}
-
 /** The map as `target[from]` (-1 where a class is not a source), validated against C classes. */
 function targetsOf(map: AsymmetricNoise['map'], classes: number): Int32Array {
   if (!Array.isArray(map) || map.length === 0) {
@@ -77,11 +72,7 @@ function targetsOf(map: AsymmetricNoise['map'], classes: number): Int32Array {
   const target = new Int32Array(classes).fill(-1);
   for (const pair of map) {
     const [from, to] = Array.isArray(pair) ? pair : [NaN, NaN];
-    for (const id of [from, to]) {
-      if (!Number.isInteger(id) || id < 0 || id >= classes) {
-        throw new AffinityConfigError(`asymmetric noise map: ${String(id)} is not a class id of this dataset (0-${classes - 1})`);
-      }
-    }
+    for (const id of [from, to]) requireSpecClassId('asymmetric noise map', id, classes);
     if (from === to) throw new AffinityConfigError(`asymmetric noise map: ${from}>${to} maps a class to itself`);
     if (target[from] !== -1) throw new AffinityConfigError(`asymmetric noise map: class ${from} has two targets`);
     target[from] = to;
@@ -100,7 +91,7 @@ export function addLabelNoise(labels: Int32Array, classes: number, spec: NoiseSp
   if (!Number.isInteger(classes) || classes < 2) {
     throw new AffinityConfigError(`label noise needs at least 2 classes, got ${classes}`);
   }
-  const rate = requireRate(spec.rate);
+  const rate = requireInRange('noise rate', spec.rate, 0, 1);
   let target: Int32Array | undefined;
   if (spec.kind === 'asymmetric') target = targetsOf(spec.map, classes);
   else if (spec.kind !== 'symmetric') {

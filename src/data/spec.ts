@@ -1,7 +1,9 @@
 /**
  * Compact spec strings for the builders, so a command line or a results table can name an
  * experiment's data in one token, and the inverse (`describe*`), which gives the canonical
- * string: parse(describe(spec)) equals spec, describe(parse(text)) is text in canonical form.
+ * string. Parsing sorts class lists ascending and noise maps by source class, as describing
+ * does, so parse(describe(spec)) equals spec for every spec a parse returns (and any other
+ * spec up to the order of those lists), and describe(parse(text)) is text in canonical form.
  *
  * Grammar (whitespace is not allowed; class ids are integers >= 0):
  *
@@ -9,7 +11,7 @@
  *     part       := imbalance | noise | validation
  *     imbalance  := 'step:' classes ':' keep          keep: integer = a count, with '.' = a fraction
  *                 | 'exp:' ratio [':' maxCount]
- *                 | 'evencap:' k
+ *                 | 'evencap:' k                    k: integer >= 1
  *                 | 'counts:' integer (',' integer)*
  *     classes    := range (',' range)*               range := id | id '-' id
  *     noise      := 'noise:sym:' rate
@@ -56,7 +58,7 @@ function parseDecimal(kind: string, text: string, value: string, what: string): 
   return Number(value);
 }
 
-/** Class ids from `0-4`, `0,2,4` or `0-2,7`, in the order written. */
+/** Class ids from `0-4`, `0,2,4` or `0-2,7`, ascending (the order `describeClassList` writes). */
 function parseClassList(kind: string, text: string, value: string): number[] {
   const ids: number[] = [];
   for (const range of value.split(',')) {
@@ -70,7 +72,7 @@ function parseClassList(kind: string, text: string, value: string): number[] {
       ids.push(id);
     }
   }
-  return ids;
+  return ids.sort((a, b) => a - b);
 }
 
 /** Sorted class ids as ranges: runs of 3 or more become a-b, shorter runs are listed. */
@@ -119,9 +121,13 @@ export function parseImbalanceSpec(text: string): ImbalanceSpec {
       if (fields.length === 2) return { kind: 'exponential', ratio };
       return { kind: 'exponential', ratio, maxCount: parseInteger(kind, text, fields[2], 'maxCount') };
     }
-    case 'evencap':
+    case 'evencap': {
       if (fields.length !== 2) fail(kind, text, 'expected evencap:<k> (even classes keep 6k training and k test rows), e.g. evencap:10');
-      return { kind: 'evencap', testCount: parseInteger(kind, text, fields[1], 'k') };
+      const testCount = parseInteger(kind, text, fields[1], 'k');
+      // evencap:0 would delete every even class from train and test.
+      if (testCount < 1) fail(kind, text, 'k must be >= 1 (evencap:0 would keep no row of any even class)');
+      return { kind: 'evencap', testCount };
+    }
     case 'counts':
       if (fields.length !== 2 || fields[1] === '') fail(kind, text, 'expected counts:<n0>,<n1>,..., e.g. counts:500,500,50');
       return { kind: 'counts', counts: fields[1].split(',').map((value) => parseInteger(kind, text, value, 'each count')) };
@@ -172,7 +178,8 @@ function parseNoiseMap(text: string, value: string): Array<[number, number]> {
     if (sources.has(from)) fail('noise', text, `class ${from} has two targets`);
     sources.add(from);
   }
-  return map;
+  // By source class, the order describeNoise writes, so a parsed map equals its re-parse.
+  return map.sort((a, b) => a[0] - b[0]);
 }
 
 /**

@@ -7,6 +7,7 @@ import { AffinityConfigError } from '../errors.js';
 import { featureSize, indicesByClass, takeRows, type Dataset, type Split } from './dataset.js';
 import { deriveSeed, requireSeed, Rng } from './rng.js';
 import { roundCount } from './rounding.js';
+import { requireInRange } from '../validate.js';
 
 /** Row indices of the two sides of a split, each ascending. */
 export interface StratifiedIndices {
@@ -21,9 +22,7 @@ export interface StratifiedIndices {
  * of a class, so no class vanishes from training (a class of 1 row gives 0 rows).
  */
 export function heldOutCounts(available: readonly number[], fraction: number): number[] {
-  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction < 1)) {
-    throw new AffinityConfigError(`held-out fraction must be in [0, 1), got ${String(fraction)}`);
-  }
+  requireInRange('held-out fraction', fraction, 0, 1, true);
   return available.map((n) => Math.min(roundCount(fraction * n), Math.max(n - 1, 0)));
 }
 

@@ -3,6 +3,7 @@
  * bad position. Private to the metrics module.
  */
 import { LabelError, NonFiniteError, ShapeError } from '../errors.js';
+import { checkClassIds } from '../validate.js';
 
 /** Throws ShapeError unless both arrays have the same, non-zero length. */
 export function checkLengths(what: string, a: ArrayLike<unknown>, b: ArrayLike<unknown>, aName: string, bName: string): void {
@@ -18,16 +19,19 @@ export function checkLengths(what: string, a: ArrayLike<unknown>, b: ArrayLike<u
 }
 
 /**
- * Checks that every label is an integer class id >= 0 (and < classes when given); returns the
- * largest id seen.
+ * Checks that every label is an integer class id >= 0, and < `classes` when given (the check of
+ * `checkClassIds` in validate.ts; without `classes` there is no upper bound, which it cannot
+ * express); returns the largest id seen.
+ *
+ * @throws LabelError naming the function, the array, the row and the label.
  */
-export function checkClassIds(what: string, name: string, labels: ArrayLike<number>, classes?: number): number {
+export function largestClassId(what: string, name: string, labels: ArrayLike<number>, classes?: number): number {
+  if (classes !== undefined) checkClassIds(labels, classes, `${what}: ${name}`);
   let largest = -1;
   for (let i = 0; i < labels.length; i++) {
     const id = labels[i];
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || (classes !== undefined && id >= classes)) {
-      const range = classes === undefined ? 'an integer >= 0' : `an integer in [0, ${classes - 1}]`;
-      throw new LabelError(`${what}: ${name}[${i}] = ${String(id)} is not a class id (must be ${range})`);
+    if (!Number.isInteger(id) || id < 0) {
+      throw new LabelError(`${what}: ${name}: label ${String(id)} at row ${i} is not an integer class id >= 0`);
     }
     if (id > largest) largest = id;
   }

@@ -10,7 +10,7 @@
  */
 import { AffinityConfigError } from '../errors.js';
 import { requireInteger, requireNonNegative } from '../validate.js';
-import { checkClassIds, checkLengths } from './checks.js';
+import { checkLengths, largestClassId } from './checks.js';
 
 /** Class ids, one per sample: integers in [0, C). */
 export type ClassLabels = ArrayLike<number>;
@@ -24,16 +24,19 @@ export interface ClassOptions {
   classes?: number;
 }
 
-interface Checked {
+/** The classes a metric works over, from the labels or the `classes` option. */
+interface ClassSet {
+  /** C: `options.classes`, or the largest id in yTrue or yPred plus one. */
   classes: number;
   /** Which class ids occur in yTrue or yPred (scikit-learn's `unique_labels`). */
   present: boolean[];
 }
 
-function check(what: string, yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): Checked {
+/** Checks a metric's two label arrays and finds the classes it works over. */
+function classSetOf(what: string, yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): ClassSet {
   checkLengths(what, yTrue, yPred, 'yTrue', 'yPred');
   const classes = options.classes === undefined ? undefined : requireInteger('classes', options.classes, 1);
-  const largest = Math.max(checkClassIds(what, 'yTrue', yTrue, classes), checkClassIds(what, 'yPred', yPred, classes));
+  const largest = Math.max(largestClassId(what, 'yTrue', yTrue, classes), largestClassId(what, 'yPred', yPred, classes));
   const count = classes ?? largest + 1;
   const present = new Array<boolean>(count).fill(false);
   for (let i = 0; i < yTrue.length; i++) {
@@ -43,7 +46,8 @@ function check(what: string, yTrue: ClassLabels, yPred: ClassLabels, options: Cl
   return { classes: count, present };
 }
 
-function matrix(yTrue: ClassLabels, yPred: ClassLabels, classes: number): number[][] {
+/** Counts of (true class, predicted class): the confusion matrix, unchecked. */
+function confusionCounts(yTrue: ClassLabels, yPred: ClassLabels, classes: number): number[][] {
   const counts = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < yTrue.length; i++) counts[yTrue[i]][yPred[i]] += 1;
   return counts;
@@ -63,13 +67,13 @@ function mean(values: number[]): number {
  * (rows true, columns predicted, as scikit-learn).
  */
 export function confusionMatrix(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number[][] {
-  const { classes } = check('confusionMatrix', yTrue, yPred, options);
-  return matrix(yTrue, yPred, classes);
+  const { classes } = classSetOf('confusionMatrix', yTrue, yPred, options);
+  return confusionCounts(yTrue, yPred, classes);
 }
 
 /** The fraction of samples whose prediction equals the label. */
 export function accuracy(yTrue: ClassLabels, yPred: ClassLabels): number {
-  check('accuracy', yTrue, yPred);
+  classSetOf('accuracy', yTrue, yPred);
   let correct = 0;
   for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) correct += 1;
   return correct / yTrue.length;
@@ -77,15 +81,15 @@ export function accuracy(yTrue: ClassLabels, yPred: ClassLabels): number {
 
 /** Per-class precision TP_j / (TP_j + FP_j), length C; 0 for a class never predicted. */
 export function perClassPrecision(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number[] {
-  const { classes } = check('perClassPrecision', yTrue, yPred, options);
-  const m = matrix(yTrue, yPred, classes);
-  return m.map((_, j) => divide(m[j][j], columnSum(m, j)));
+  const { classes } = classSetOf('perClassPrecision', yTrue, yPred, options);
+  const confusion = confusionCounts(yTrue, yPred, classes);
+  return confusion.map((_, j) => divide(confusion[j][j], columnSum(confusion, j)));
 }
 
 /** Per-class recall TP_j / (TP_j + FN_j), length C; 0 for a class with no true sample. */
 export function perClassRecall(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number[] {
-  const { classes } = check('perClassRecall', yTrue, yPred, options);
-  return recalls(matrix(yTrue, yPred, classes));
+  const { classes } = classSetOf('perClassRecall', yTrue, yPred, options);
+  return recalls(confusionCounts(yTrue, yPred, classes));
 }
 
 /**
@@ -93,8 +97,8 @@ export function perClassRecall(yTrue: ClassLabels, yPred: ClassLabels, options: 
  * length C; 0 for a class neither present nor predicted.
  */
 export function perClassF1(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number[] {
-  const { classes } = check('perClassF1', yTrue, yPred, options);
-  return f1Scores(matrix(yTrue, yPred, classes));
+  const { classes } = classSetOf('perClassF1', yTrue, yPred, options);
+  return f1Scores(confusionCounts(yTrue, yPred, classes));
 }
 
 /**
@@ -103,8 +107,8 @@ export function perClassF1(yTrue: ClassLabels, yPred: ClassLabels, options: Clas
  * of 0..C-1 when `classes` is given (scikit-learn's `labels=range(C)`: an absent class adds a 0).
  */
 export function macroF1(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number {
-  const { classes, present } = check('macroF1', yTrue, yPred, options);
-  const f1 = f1Scores(matrix(yTrue, yPred, classes));
+  const { classes, present } = classSetOf('macroF1', yTrue, yPred, options);
+  const f1 = f1Scores(confusionCounts(yTrue, yPred, classes));
   return mean(options.classes === undefined ? f1.filter((_, j) => present[j]) : f1);
 }
 
@@ -113,9 +117,9 @@ export function macroF1(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOp
  * sample (as scikit-learn, which leaves out classes absent from yTrue instead of counting a 0).
  */
 export function balancedAccuracy(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number {
-  const { classes } = check('balancedAccuracy', yTrue, yPred, options);
-  const m = matrix(yTrue, yPred, classes);
-  return mean(recalls(m).filter((_, j) => rowSum(m, j) > 0));
+  const { classes } = classSetOf('balancedAccuracy', yTrue, yPred, options);
+  const confusion = confusionCounts(yTrue, yPred, classes);
+  return mean(recalls(confusion).filter((_, j) => rowSum(confusion, j) > 0));
 }
 
 /** Options of `gMean`. */
@@ -135,9 +139,9 @@ export interface GMeanOptions extends ClassOptions {
  * sqrt(sensitivity * specificity).
  */
 export function gMean(yTrue: ClassLabels, yPred: ClassLabels, options: GMeanOptions = {}): number {
-  const { classes, present } = check('gMean', yTrue, yPred, options);
+  const { classes, present } = classSetOf('gMean', yTrue, yPred, options);
   const correction = requireNonNegative('correction', options.correction ?? 0);
-  const selected = recalls(matrix(yTrue, yPred, classes)).filter((_, j) => options.classes !== undefined || present[j]);
+  const selected = recalls(confusionCounts(yTrue, yPred, classes)).filter((_, j) => options.classes !== undefined || present[j]);
   const corrected = selected.map((recall) => (recall === 0 ? correction : recall));
   if (corrected.some((recall) => recall === 0)) return 0;
   // Through logs: a product of many recalls < 1 underflows long before its root does.
@@ -198,16 +202,16 @@ export function shotGroupAccuracy(
   if (fewBelow > manyAbove) {
     throw new AffinityConfigError(`fewBelow (${fewBelow}) must not exceed manyAbove (${manyAbove})`);
   }
-  const { classes } = check('shotGroupAccuracy', yTrue, yPred, { classes: counts.length });
-  const m = matrix(yTrue, yPred, classes);
-  const classRecall = recalls(m);
+  const { classes } = classSetOf('shotGroupAccuracy', yTrue, yPred, { classes: counts.length });
+  const confusion = confusionCounts(yTrue, yPred, classes);
+  const classRecall = recalls(confusion);
   const group = (member: (count: number) => boolean): ShotGroup => {
     const ids = counts.flatMap((count, j) => (member(count) ? [j] : []));
-    const tested = ids.filter((j) => rowSum(m, j) > 0);
+    const tested = ids.filter((j) => rowSum(confusion, j) > 0);
     return {
       accuracy: tested.length === 0 ? NaN : mean(tested.map((j) => classRecall[j])),
       classes: ids,
-      samples: ids.reduce((sum, j) => sum + rowSum(m, j), 0),
+      samples: ids.reduce((sum, j) => sum + rowSum(confusion, j), 0),
     };
   };
   return {
@@ -217,18 +221,18 @@ export function shotGroupAccuracy(
   };
 }
 
-function rowSum(m: number[][], i: number): number {
-  return m[i].reduce((sum, value) => sum + value, 0);
+function rowSum(confusion: number[][], i: number): number {
+  return confusion[i].reduce((sum, value) => sum + value, 0);
 }
 
-function columnSum(m: number[][], j: number): number {
-  return m.reduce((sum, row) => sum + row[j], 0);
+function columnSum(confusion: number[][], j: number): number {
+  return confusion.reduce((sum, row) => sum + row[j], 0);
 }
 
-function recalls(m: number[][]): number[] {
-  return m.map((row, j) => divide(row[j], rowSum(m, j)));
+function recalls(confusion: number[][]): number[] {
+  return confusion.map((row, j) => divide(row[j], rowSum(confusion, j)));
 }
 
-function f1Scores(m: number[][]): number[] {
-  return m.map((row, j) => divide(2 * row[j], rowSum(m, j) + columnSum(m, j)));
+function f1Scores(confusion: number[][]): number[] {
+  return confusion.map((row, j) => divide(2 * row[j], rowSum(confusion, j) + columnSum(confusion, j)));
 }

@@ -4,8 +4,8 @@
  * `rocAuc`, `equalErrorRate` and `tprAtFpr`.
  */
 import { AffinityConfigError, NonFiniteError, ShapeError } from '../errors.js';
-import { requireInteger, requireOneOf, requirePositive } from '../validate.js';
-import { checkClassIds, checkIndices } from './checks.js';
+import { requireInteger, requireOneOf, requirePositive, requireSeed } from '../validate.js';
+import { checkIndices, largestClassId } from './checks.js';
 import { Rng } from '../data/rng.js';
 
 /** Options of `makeVerificationPairs`. */
@@ -15,7 +15,7 @@ export interface VerificationPairOptions {
    * number of samples, capped by how many pairs of each kind exist.
    */
   pairsPerKind?: number;
-  /** Seed of the draw (integer >= 0); the same seed gives the same pairs. Default 0. */
+  /** Seed of the draw (integer in [0, 2^53)); the same seed gives the same pairs. Default 0. */
   seed?: number;
 }
 
@@ -43,8 +43,8 @@ export function makeVerificationPairs(labels: ArrayLike<number>, options: Verifi
   if (labels === null || typeof labels !== 'object' || labels.length < 2) {
     throw new ShapeError('makeVerificationPairs: needs at least two labelled samples');
   }
-  checkClassIds('makeVerificationPairs', 'labels', labels);
-  const seed = requireInteger('seed', options.seed ?? 0, 0);
+  largestClassId('makeVerificationPairs', 'labels', labels);
+  const seed = requireSeed(options.seed ?? 0);
   const groups = new ClassGroups(labels);
   const n = labels.length;
   const sameTotal = groups.sizes.reduce((sum, size) => sum + (size * (size - 1)) / 2, 0);

@@ -7,7 +7,8 @@
  * `drop_intermediate=False`): one point per distinct score threshold, so tied scores move TPR
  * and FPR together and give a diagonal segment, never an order-dependent staircase.
  */
-import { AffinityConfigError, LabelError } from '../errors.js';
+import { LabelError } from '../errors.js';
+import { requireInRange, requireOneOf } from '../validate.js';
 import { checkFinite, checkLengths } from './checks.js';
 
 /** Whether each pair is positive (same class): 1 / true, or 0 / false. */
@@ -93,16 +94,16 @@ export function rocAuc(labels: BinaryLabels, scores: ArrayLike<number>): number 
  */
 export function equalErrorRate(labels: BinaryLabels, scores: ArrayLike<number>): number {
   const { fpr, tpr } = curve('equalErrorRate', labels, scores);
-  // g = FPR - (1 - TPR) runs from -1 at (0, 0) to +1 at (1, 1), never decreasing.
-  // The first k with g(k) >= 0 has g(k - 1) < 0, so the division is safe.
-  const g = (k: number) => fpr[k] + tpr[k] - 1;
+  // FPR - FNR = FPR - (1 - TPR) runs from -1 at (0, 0) to +1 at (1, 1), never decreasing.
+  // The first k where it is >= 0 has it < 0 at k - 1, so the division is safe.
+  const fprMinusFnr = (k: number) => fpr[k] + tpr[k] - 1;
   for (let k = 1; k < fpr.length; k++) {
-    if (g(k) >= 0) {
-      const share = -g(k - 1) / (g(k) - g(k - 1));
+    if (fprMinusFnr(k) >= 0) {
+      const share = -fprMinusFnr(k - 1) / (fprMinusFnr(k) - fprMinusFnr(k - 1));
       return fpr[k - 1] + share * (fpr[k] - fpr[k - 1]);
     }
   }
-  return 1; // unreachable: the last point is (1, 1), where g = 1
+  return 1; // unreachable: the last point is (1, 1), where FPR - FNR = 1
 }
 
 /** Options of `tprAtFpr`. */
@@ -128,13 +129,8 @@ export function tprAtFpr(
   targetFpr: number,
   options: TprAtFprOptions = {},
 ): number {
-  if (typeof targetFpr !== 'number' || !(targetFpr >= 0 && targetFpr <= 1)) {
-    throw new AffinityConfigError(`targetFpr must be a number in [0, 1], got ${String(targetFpr)}`);
-  }
-  const interpolation = options.interpolation ?? 'step';
-  if (interpolation !== 'step' && interpolation !== 'linear') {
-    throw new AffinityConfigError(`interpolation must be 'step' or 'linear', got ${JSON.stringify(interpolation)}`);
-  }
+  requireInRange('targetFpr', targetFpr, 0, 1);
+  const interpolation = requireOneOf('interpolation', options.interpolation ?? 'step', ['step', 'linear'] as const);
   const { fpr, tpr } = curve('tprAtFpr', labels, scores);
   // Points are ordered by FPR and TPR together, so the last point with FPR <= target has the best TPR.
   let last = 0;

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LabelError, ShapeError } from '../../src/errors.js';
-import {
-  checkDataset,
-  checkSplit,
-  countPerClass,
-  featureSize,
-  indicesByClass,
-  standardize,
-  takeRows,
-} from '../../src/data/index.js';
+import { checkDataset, countPerClass, featureSize, standardize } from '../../src/data/index.js';
+import { checkSplit, indicesByClass, takeRows } from '../../src/data/dataset.js';
 import { trackedDataset } from './fixtures.js';
 
 test('featureSize, countPerClass, indicesByClass', () => {
@@ -20,7 +13,7 @@ test('featureSize, countPerClass, indicesByClass', () => {
   const labels = Int32Array.from([2, 0, 2, 1, 2]);
   assert.deepEqual(countPerClass(labels, 4), [1, 1, 3, 0]);
   assert.deepEqual(indicesByClass(labels, 4).map((rows) => [...rows]), [[1], [3], [0, 2, 4], []]);
-  assert.throws(() => countPerClass(labels, 2), /label 2 at row 0 is not a class id in \[0, 1\]/);
+  assert.throws(() => countPerClass(labels, 2), /: labels: label 2 at row 0 is not an integer class id in \[0, 1\]$/);
   assert.throws(() => countPerClass(Int32Array.from([-1]), 2), LabelError);
 });
 
@@ -39,7 +32,10 @@ test('checkSplit and checkDataset name the split and the mismatch', () => {
   assert.throws(() => checkSplit({ ...good.train, features: new Float32Array(3) }, 2, 2, 'x'), /x: 3 feature values, expected 6 rows x 2 = 12/);
   assert.throws(() => checkSplit({ ...good.train, trueLabels: new Int32Array(1) }, 2, 2, 'x'), /x: 1 true labels for 6 rows/);
   assert.throws(() => checkDataset({ ...good, classNames: ['only'] }), /needs >= 2 class names/);
-  assert.throws(() => checkDataset({ ...good, test: { ...good.test, labels: Int32Array.from([0, 1, 2, 0]) } }), (e: Error) => e instanceof LabelError && /tracked test: label 2 at row 2/.test(e.message));
+  assert.throws(() => checkDataset({ ...good, test: { ...good.test, labels: Int32Array.from([0, 1, 2, 0]) } }), (e: Error) => e instanceof LabelError && /tracked test labels: label 2 at row 2/.test(e.message));
+  // Which array is wrong: the observed labels or the clean ones kept beside noisy labels.
+  const badClean = { ...good.train, trueLabels: Int32Array.from([0, 0, 0, 1, 1, 5]) };
+  assert.throws(() => checkSplit(badClean, 2, 2, 'x'), (e: Error) => e instanceof LabelError && /^x true labels: label 5 at row 5 /.test(e.message));
 });
 
 test('standardize uses training statistics for every split; constant features are centred only', () => {

@@ -6,9 +6,9 @@ import {
   countPerClass,
   imbalanceTestCounts,
   imbalanceTrainCounts,
-  selectPerClass,
   type ImbalanceSpec,
 } from '../../src/data/index.js';
+import { selectPerClass } from '../../src/data/imbalance.js';
 import { sourceRows, trackedDataset } from './fixtures.js';
 
 const TEN = 10;
@@ -48,8 +48,9 @@ test('step imbalance by count, and the spec error paths', () => {
     [{ kind: 'step', minorityClasses: [0], keepCount: 11 }, /class 0 to keep 11 rows but it has only 10/],
     [{ kind: 'step', minorityClasses: [0] }, /exactly one of keepFraction and keepCount/],
     [{ kind: 'step', minorityClasses: [0], keepFraction: 0.5, keepCount: 1 }, /exactly one/],
-    [{ kind: 'step', minorityClasses: [0], keepFraction: 0 }, /\(0, 1\]/],
-    [{ kind: 'step', minorityClasses: [0], keepFraction: 1.5 }, /\(0, 1\]/],
+    [{ kind: 'step', minorityClasses: [0], keepFraction: 0 }, /keepFraction must be > 0, got 0/],
+    [{ kind: 'step', minorityClasses: [0], keepFraction: 1.5 }, /keepFraction must be a number in \[0, 1\], got 1.5/],
+    [{ kind: 'step', minorityClasses: [0], keepFraction: NaN }, /keepFraction must be a number in \[0, 1\], got NaN/],
     [{ kind: 'step', minorityClasses: [0], keepFraction: 0.01 }, /leaves class 0 with 0 of its 10 rows/],
   ];
   for (const [spec, message] of bad) {
@@ -95,6 +96,23 @@ test('evencap: even classes keep their first 6k training and first k test rows, 
   assert.deepEqual(imbalanceTrainCounts({ kind: 'evencap', testCount: 1000 }, [50, 50]), [50, 50]);
   assert.deepEqual(imbalanceTestCounts({ kind: 'evencap', testCount: 3 }, [5, 5, 2]), [3, 5, 2]);
   assert.equal(imbalanceTestCounts({ kind: 'exponential', ratio: 10 }, [5, 5]), undefined);
+});
+
+test('evencap:0 is refused: it would delete every even class from train and test', () => {
+  const refusesZero = (e: Error) => e instanceof AffinityConfigError && /evencap testCount must be an integer >= 1, got 0/.test(e.message);
+  assert.throws(() => imbalanceTrainCounts({ kind: 'evencap', testCount: 0 }, [50, 50]), refusesZero);
+  assert.throws(() => imbalanceTestCounts({ kind: 'evencap', testCount: 0 }, [5, 5]), refusesZero);
+  assert.throws(() => applyImbalance(trackedDataset([10, 10], [5, 5]), { kind: 'evencap', testCount: 0 }, 0), refusesZero);
+  assert.deepEqual(imbalanceTrainCounts({ kind: 'evencap', testCount: 1 }, [50, 50]), [6, 50]);
+});
+
+test('exponential with an empty class names the empty class, not the ratio', () => {
+  const names = (pattern: RegExp) => (e: Error) => e instanceof AffinityConfigError && pattern.test(e.message) && !/ratio/.test(e.message);
+  assert.throws(
+    () => imbalanceTrainCounts({ kind: 'exponential', ratio: 10 }, [100, 100, 0, 100]),
+    names(/^exp:10 needs training rows in every class, but class 2 has none \(rows per class: 100, 100, 0, 100\)$/),
+  );
+  assert.throws(() => imbalanceTrainCounts({ kind: 'exponential', ratio: 10, maxCount: 50 }, [100, 0, 100]), names(/class 1 has none/));
 });
 
 test('explicit counts', () => {

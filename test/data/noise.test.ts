@@ -87,8 +87,9 @@ test('applyLabelNoise: noisy train with its clean labels, test untouched, only o
 
 test('noise spec errors name the bad value', () => {
   const cases: Array<[NoiseSpec, RegExp]> = [
-    [{ kind: 'symmetric', rate: 1.5 }, /rate must be in \[0, 1\], got 1.5/],
-    [{ kind: 'symmetric', rate: -0.1 }, /rate must be in \[0, 1\]/],
+    [{ kind: 'symmetric', rate: 1.5 }, /noise rate must be a number in \[0, 1\], got 1.5/],
+    [{ kind: 'symmetric', rate: -0.1 }, /noise rate must be a number in \[0, 1\], got -0.1/],
+    [{ kind: 'symmetric', rate: NaN }, /noise rate must be a number in \[0, 1\], got NaN/],
     [{ kind: 'asymmetric', rate: 0.2, map: [] }, /non-empty map/],
     [{ kind: 'asymmetric', rate: 0.2, map: [[1, 1]] }, /1>1 maps a class to itself/],
     [{ kind: 'asymmetric', rate: 0.2, map: [[1, 2], [1, 3]] }, /class 1 has two targets/],

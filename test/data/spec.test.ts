@@ -15,7 +15,7 @@ import {
 test('imbalance specs parse to the builder objects', () => {
   assert.deepEqual(parseImbalanceSpec('step:0-4:0.1'), { kind: 'step', minorityClasses: [0, 1, 2, 3, 4], keepFraction: 0.1 });
   assert.deepEqual(parseImbalanceSpec('step:0,2,4:50'), { kind: 'step', minorityClasses: [0, 2, 4], keepCount: 50 });
-  assert.deepEqual(parseImbalanceSpec('step:7,0-2:1'), { kind: 'step', minorityClasses: [7, 0, 1, 2], keepCount: 1 });
+  assert.deepEqual(parseImbalanceSpec('step:7,0-2:1'), { kind: 'step', minorityClasses: [0, 1, 2, 7], keepCount: 1 }, 'sorted');
   assert.deepEqual(parseImbalanceSpec('step:3:1.0'), { kind: 'step', minorityClasses: [3], keepFraction: 1 });
   assert.deepEqual(parseImbalanceSpec('exp:100'), { kind: 'exponential', ratio: 100 });
   assert.deepEqual(parseImbalanceSpec('exp:12.5:5000'), { kind: 'exponential', ratio: 12.5, maxCount: 5000 });
@@ -35,6 +35,22 @@ test('describe is the inverse of parse, in canonical form', () => {
   }
   assert.equal(describeNoise(parseNoiseSpec('noise:asym:7>1,5<>6,3>8,2>7:0.1')), 'noise:asym:mnist:0.1');
   assert.equal(describeNoise(parseNoiseSpec('noise:asym:5<>6:0.1')), 'noise:asym:5>6,6>5:0.1');
+});
+
+test('parse(describe(spec)) equals spec for parsed specs, unsorted class lists and maps included', () => {
+  const imbalances = ['step:4,0-2:0.1', 'step:9,3,1:5', 'counts:5,1,3', 'exp:10:50', 'evencap:3'];
+  for (const text of imbalances) {
+    const spec = parseImbalanceSpec(text);
+    assert.deepEqual(parseImbalanceSpec(describeImbalance(spec)), spec, text);
+  }
+  const noises = ['noise:asym:7>1,2>7:0.3', 'noise:asym:6<>5,3>8:0.2', 'noise:asym:mnist:0.4', 'noise:asym:7>1,6>5,5>6,3>8,2>7:0.1'];
+  for (const text of noises) {
+    const spec = parseNoiseSpec(text);
+    assert.deepEqual(parseNoiseSpec(describeNoise(spec)), spec, text);
+  }
+  assert.deepEqual(parseNoiseSpec('noise:asym:7>1,2>7:0.3'), { kind: 'asymmetric', rate: 0.3, map: [[2, 7], [7, 1]] });
+  const recipe = parseRecipe('noise:asym:9>0,1>2:0.2+step:5,1:0.5+val:0.1');
+  assert.deepEqual(parseRecipe(describeRecipe(recipe)), recipe);
 });
 
 test('noise specs parse, the MNIST preset included', () => {
@@ -75,6 +91,7 @@ test('bad spec strings throw AffinityConfigError naming the string and what was 
     [() => parseImbalanceSpec('exp:100:5000.5'), /maxCount must be an integer >= 0, got "5000.5"/],
     [() => parseImbalanceSpec('evencap'), /expected evencap:<k>/],
     [() => parseImbalanceSpec('evencap:ten'), /k must be an integer >= 0, got "ten"/],
+    [() => parseImbalanceSpec('evencap:0'), /bad imbalance spec "evencap:0": k must be >= 1/],
     [() => parseImbalanceSpec('counts:'), /expected counts:<n0>,<n1>/],
     [() => parseImbalanceSpec('counts:5,,5'), /each count must be an integer >= 0, got ""/],
     [() => parseImbalanceSpec('zipf:1.1'), /expected step:..., exp:..., evencap:... or counts:.../],

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
-import {
-  countPerClass,
-  heldOutCounts,
-  splitValidation,
-  stratifiedIndices,
-} from '../../src/data/index.js';
+import { countPerClass, splitValidation } from '../../src/data/index.js';
+import { heldOutCounts, stratifiedIndices } from '../../src/data/split.js';
 import { sourceRows, trackedDataset } from './fixtures.js';
 
 test('held-out counts: round(fraction * n_c), never a whole class', () => {
@@ -39,5 +35,5 @@ test('splitValidation: validation from train, test untouched, rows move with the
   assert.deepEqual(all, Array.from({ length: 220 }, (_, i) => i));
   split.validation!.labels.forEach((label, i) => assert.equal(split.validation!.features[2 * i + 1], label));
   assert.throws(() => splitValidation(split, 0.1, 0), /already has a validation split/);
-  assert.throws(() => splitValidation(dataset, 1, 0), /held-out fraction must be in \[0, 1\), got 1/);
+  assert.throws(() => splitValidation(dataset, 1, 0), /held-out fraction must be a number in \[0, 1\), got 1/);
 });

@@ -117,8 +117,8 @@ test('shot groups: default thresholds > 100, 20..100, < 20, configurable, per-cl
 test('validation: length mismatch, empty input, labels out of range or not integers', () => {
   assert.throws(() => accuracy([0, 1], [0]), (e: Error) => e instanceof ShapeError && /2 entries.*1/.test(e.message));
   assert.throws(() => macroF1([], []), ShapeError);
-  assert.throws(() => confusionMatrix([0, 3], [0, 1], { classes: 3 }), (e: Error) => e instanceof LabelError && /yTrue\[1\] = 3/.test(e.message));
-  assert.throws(() => perClassRecall([0, 1], [0, -1]), (e: Error) => e instanceof LabelError && /yPred\[1\] = -1/.test(e.message));
+  assert.throws(() => confusionMatrix([0, 3], [0, 1], { classes: 3 }), (e: Error) => e instanceof LabelError && /^confusionMatrix: yTrue: label 3 at row 1 is not an integer class id in \[0, 2\]$/.test(e.message));
+  assert.throws(() => perClassRecall([0, 1], [0, -1]), (e: Error) => e instanceof LabelError && /^perClassRecall: yPred: label -1 at row 1 is not an integer class id >= 0$/.test(e.message));
   assert.throws(() => perClassPrecision([0, 1.5], [0, 1]), LabelError);
   assert.throws(() => balancedAccuracy([0, NaN], [0, 1]), LabelError);
   assert.throws(() => gMean([0, 1], [0, 1], { correction: -1 }), AffinityConfigError);

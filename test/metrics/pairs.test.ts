@@ -59,6 +59,14 @@ test('pairs: validation', () => {
   assert.throws(() => makeVerificationPairs([0]), ShapeError);
   assert.throws(() => makeVerificationPairs([0, 0, -1]), LabelError);
   assert.throws(() => makeVerificationPairs([0, 0, 1, 1], { seed: -1 }), AffinityConfigError);
+  // The library-wide seed check: its message says what a seed may be.
+  for (const seed of [1.5, 2 ** 53]) {
+    assert.throws(
+      () => makeVerificationPairs([0, 0, 1, 1], { seed }),
+      (e: Error) => e instanceof AffinityConfigError && /^seed must be an integer in \[0, 2\^53\), got /.test(e.message),
+      String(seed),
+    );
+  }
   assert.throws(() => makeVerificationPairs([0, 0, 1, 1], { pairsPerKind: 0 }), AffinityConfigError);
 });
 

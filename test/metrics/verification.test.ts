@@ -87,5 +87,9 @@ test('validation: one class only, bad labels, NaN scores, lengths, target range'
   assert.throws(() => rocAuc([], []), ShapeError);
   assert.throws(() => tprAtFpr([1, 0], [1, 0], 1.5), AffinityConfigError);
   assert.throws(() => tprAtFpr([1, 0], [1, 0], NaN), AffinityConfigError);
-  assert.throws(() => tprAtFpr([1, 0], [1, 0], 0.1, { interpolation: 'cubic' as 'linear' }), AffinityConfigError);
+  assert.throws(
+    () => tprAtFpr([1, 0], [1, 0], 0.1, { interpolation: 'cubic' as 'linear' }),
+    (e: Error) => e instanceof AffinityConfigError && /^interpolation must be one of 'step', 'linear', got "cubic"$/.test(e.message),
+  );
+  assert.throws(() => tprAtFpr([1, 0], [1, 0], -0.5), (e: Error) => /^targetFpr must be a number in \[0, 1\], got -0.5$/.test(e.message));
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
 import type { Dataset, Split } from '../../data/dataset.js';
 import { isDirectory, isFile, readDataFile } from './files.js';
+import { BYTE_TO_UNIT } from './unitFloats.js';
 
 /** Bytes per CIFAR-10 record: 1 label + 32 x 32 x 3 pixels. */
 export const CIFAR10_RECORD_BYTES = 3073;
@@ -25,9 +26,6 @@ const PLANE = SIDE * SIDE;
 const HOW_TO_GET =
   'download the binary version (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html, ' +
   'unpack it, and pass the cifar-10-batches-bin folder (or the folder holding it)';
-
-// byte / 255 for every byte value, so the conversion is a table lookup.
-const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
 
 /**
  * Parses one batch file's bytes into a split: images 32 x 32 x 3, height x width x channels

@@ -6,6 +6,7 @@
  */
 import { parse, type CsvError } from 'csv-parse/sync';
 import { AffinityConfigError, DatasetFormatError } from '../../errors.js';
+import { requireInteger } from '../../validate.js';
 import { readDataFile } from './files.js';
 
 /** Options of `parseCsv` and `readCsv`. */
@@ -43,7 +44,8 @@ export interface CsvTable {
   /**
    * Class names in id order: `classNames[id]` is the label text of class `id`. Without the
    * `classNames` option: when every label is a plain non-negative integer (`0`, `7`), the id is
-   * that integer and the names are '0'..String(max) (a missing integer leaves an empty class);
+   * that integer and the names are '0'..String(max) (a missing integer leaves an empty class;
+   * more than max + 1 > 2 x the distinct labels is refused as not class ids);
    * otherwise the distinct labels are sorted (numerically when all are numbers, else by code
    * unit) and numbered from 0.
    */
@@ -54,6 +56,9 @@ export interface CsvTable {
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const PLAIN_INTEGER = /^(0|[1-9]\d*)$/;
+// Integer labels may leave some ids unused (a class missing from a subset), but at most this
+// many ids per distinct label: more gaps than labels means the labels are not class ids.
+const MAX_CLASSES_PER_DISTINCT_LABEL = 2;
 
 function resolveLabelColumn(file: string, label: string | number, names: string[] | undefined, width: number, line: number): number {
   if (typeof label === 'string') {
@@ -91,11 +96,31 @@ function mapLabels(file: string, cells: string[], lines: number[], classNames: s
     return { labels, classNames: [...classNames], labelIds };
   }
   if (cells.every((cell) => PLAIN_INTEGER.test(cell))) {
-    const values = cells.map(Number);
-    const classes = Math.max(...values) + 1;
-    const names = Array.from({ length: classes }, (_, id) => String(id));
+    // A loop, not Math.max(...values): spreading one argument per row overflows the stack
+    // near 100k rows.
+    const seen = new Set<number>();
+    let largest = -1;
+    let largestRow = 0;
+    cells.forEach((cell, row) => {
+      const value = Number(cell);
+      seen.add(value);
+      if (value > largest) {
+        largest = value;
+        largestRow = row;
+      }
+    });
+    // Integer labels are taken as class ids 0..max; one stray id (1000000 among 0-9) would
+    // otherwise make a million empty classes and a model head to match.
+    if (largest + 1 > MAX_CLASSES_PER_DISTINCT_LABEL * seen.size) {
+      throw new DatasetFormatError(
+        `${file} line ${lines[largestRow]}: label ${cells[largestRow]} would make ${largest + 1} classes (integer labels are ` +
+          `class ids 0..max) from only ${seen.size} distinct labels; integer labels must be class ids 0..K-1 with few gaps, ` +
+          'or pass classNames to map label texts to ids',
+      );
+    }
+    cells.forEach((cell, row) => (labels[row] = Number(cell)));
+    const names = Array.from({ length: largest + 1 }, (_, id) => String(id));
     names.forEach((name, id) => labelIds.set(name, id));
-    values.forEach((value, row) => (labels[row] = value));
     return { labels, classNames: names, labelIds };
   }
   const distinct = [...new Set(cells)];
@@ -111,13 +136,11 @@ function mapLabels(file: string, cells: string[], lines: number[], classNames: s
  *
  * @param file names the source in error messages.
  * @throws DatasetFormatError on an empty table, ragged rows, non-numeric feature cells, a
- *   missing label column or malformed CSV (unclosed quotes), naming the line.
+ *   missing label column, malformed CSV (unclosed quotes), or integer labels too sparse to be
+ *   class ids (max + 1 > 2 x the number of distinct labels, without `classNames`), naming the line.
  */
 export function parseCsv(text: string | Uint8Array, options: CsvOptions = {}, file = 'CSV input'): CsvTable {
-  const skipLines = options.skipLines ?? 0;
-  if (!Number.isInteger(skipLines) || skipLines < 0) {
-    throw new AffinityConfigError(`skipLines must be an integer >= 0, got ${skipLines}`);
-  }
+  const skipLines = requireInteger('skipLines', options.skipLines ?? 0, 0);
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     records = parse(text, {

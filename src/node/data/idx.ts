@@ -7,6 +7,7 @@
 import { DatasetFormatError } from '../../errors.js';
 import type { Split } from '../../data/dataset.js';
 import { readDataFile } from './files.js';
+import { bytesToUnitFloats } from './unitFloats.js';
 
 /** Magic number of an IDX file of unsigned-byte images (N x rows x cols). */
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -73,26 +74,6 @@ export function parseIdx(bytes: Uint8Array, expectedMagic: number, file: string)
   return { dims, data: bytes.subarray(headerBytes) };
 }
 
-// byte / 255 for every byte value, computed once: the conversion loop is then a table lookup.
-const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
-
-// Converts bytes [start, end) of one chunk. A small function called per chunk is optimised by
-// V8 after a few calls; one loop over 47M bytes runs unoptimised until on-stack replacement.
-function convertChunk(bytes: Uint8Array, out: Float32Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) out[i] = BYTE_TO_UNIT[bytes[i]];
-}
-
-const CHUNK = 1 << 16;
-
-/** Bytes to float32 in [0, 1] (byte / 255). */
-export function bytesToUnitFloats(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
-  for (let start = 0; start < bytes.length; start += CHUNK) {
-    convertChunk(bytes, out, start, Math.min(bytes.length, start + CHUNK));
-  }
-  return out;
-}
-
 /** Parses IDX images (magic 0x803) from raw bytes; see `parseIdx` for the errors. */
 export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {
   const { dims, data } = parseIdx(bytes, IDX_IMAGES_MAGIC, file);
@@ -112,6 +93,16 @@ export async function readIdxImages(path: string, notFoundHint = ''): Promise<Id
 /** Reads an IDX labels file, raw or gzipped (detected by content, not by name). */
 export async function readIdxLabels(path: string, notFoundHint = ''): Promise<Int32Array> {
   return parseIdxLabels(await readDataFile(path, notFoundHint), path);
+}
+
+// The range test of checkClassIds (validate.ts), but a bad id here is a malformed file: a
+// DatasetFormatError naming the file, not a LabelError. Bytes are integers >= 0 already.
+function checkFileClassIds(labels: Int32Array, classes: number, file: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= classes) {
+      throw new DatasetFormatError(`${file}: label ${labels[i]} of sample ${i} is not a class id in [0, ${classes - 1}]`);
+    }
+  }
 }
 
 /**
@@ -136,13 +127,7 @@ export async function readIdxSplit(
       `${imagesPath} holds ${images.count} images but ${labelsPath} holds ${labels.length} labels`,
     );
   }
-  if (options.classes !== undefined) {
-    for (let i = 0; i < labels.length; i++) {
-      if (labels[i] >= options.classes) {
-        throw new DatasetFormatError(`${labelsPath}: label ${labels[i]} of sample ${i} is not a class id in [0, ${options.classes - 1}]`);
-      }
-    }
-  }
+  if (options.classes !== undefined) checkFileClassIds(labels, options.classes, labelsPath);
   return {
     split: { features: images.images, labels, count: images.count },
     featureShape: [images.rows, images.cols, 1],

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DatasetNotFoundError } from '../../errors.js';
+import { DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { isDirectory, isFile } from './files.js';
 import { readIdxSplit } from './idx.js';
@@ -56,8 +56,9 @@ async function findIdxFile(folder: string, name: string): Promise<string | undef
  * Reads an MNIST-style dataset (60k/10k for the official files) from a folder holding the four
  * IDX files, each raw or gzipped.
  *
- * @param howToGet appended to the not-found error.
- * @throws DatasetNotFoundError naming the missing files; DatasetFormatError from the IDX reader.
+ * @param info.howToGet appended to the not-found error.
+ * @throws DatasetNotFoundError naming the missing files; DatasetFormatError from the IDX reader,
+ *   or when the train and test images differ in size.
  */
 export async function readMnistFolder(
   folder: string,
@@ -78,9 +79,17 @@ export async function readMnistFolder(
     readIdxSplit(trainImages, trainLabels, options),
     readIdxSplit(testImages, testLabels, options),
   ]);
+  // One featureShape serves both splits: a test set of other-sized images would reach the model
+  // as rows of the wrong length, so refuse it here, naming both files.
+  const shape = train.featureShape.join('x');
+  if (test.featureShape.join('x') !== shape) {
+    throw new DatasetFormatError(
+      `${info.name}: ${trainImages} holds ${shape} images but ${testImages} holds ${test.featureShape.join('x')}; both splits need one image size`,
+    );
+  }
   return {
     name: info.name,
-    description: `${info.description} Official split: ${train.split.count} train / ${test.split.count} test images from ${folder}, 28x28x1, float32 in [0, 1] (byte / 255).`,
+    description: `${info.description} Official split: ${train.split.count} train / ${test.split.count} test images from ${folder}, ${shape}, float32 in [0, 1] (byte / 255).`,
     classNames: info.classNames,
     featureShape: train.featureShape,
     train: train.split,

@@ -10,7 +10,7 @@ import { prepareDataset, type PreparedDataset } from '../../data/prepare.js';
 import type { DataRecipe } from '../../data/spec.js';
 import { readCifar10 } from './cifar.js';
 import { loadFashionMnist, loadMnist } from './mnist.js';
-import { loadBreastCancer, loadDigits } from './sklearn.js';
+import { loadBreastCancer, loadDigits, rejectRenamedSeed } from './sklearn.js';
 
 /** Names `loadDataset` knows. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'breast-cancer', 'digits', 'cifar10', 'gaussians'] as const;
@@ -27,11 +27,15 @@ export interface LoadDatasetOptions {
   path?: string;
   /** breast-cancer, digits: share of each class in the test split, in (0, 1). Default 0.25. */
   testFraction?: number;
-  /** breast-cancer, digits: seed of the train/test split. Default 0. */
-  seed?: number;
+  /**
+   * Seed of how the dataset itself is made, before any recipe: the train/test split of
+   * breast-cancer and digits, the default blobs of gaussians. Default 0. (Named apart from the
+   * recipe's seed of `loadPreparedDataset`, which picks the imbalance, noise and validation rows.)
+   */
+  splitSeed?: number;
   /**
    * gaussians: the blob options. Default: 2-D, classes 0-4 with 500 training rows and 5-9 with
-   * 50, 100 test rows per class, seeded by `seed`.
+   * 50, 100 test rows per class, seeded by `splitSeed`.
    */
   gaussians?: GaussianBlobsOptions;
 }
@@ -66,6 +70,7 @@ const DEFAULT_GAUSSIANS: GaussianBlobsOptions = { counts: [500, 500, 500, 500, 5
  *   (the message says how to get them); DatasetFormatError when they are malformed.
  */
 export async function loadDataset(name: DatasetName | string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+  rejectRenamedSeed(options);
   switch (name as DatasetName) {
     case 'mnist':
       return loadMnist(options.path);
@@ -81,7 +86,7 @@ export async function loadDataset(name: DatasetName | string, options: LoadDatas
       }
       return readCifar10(options.path);
     case 'gaussians':
-      return makeGaussianBlobs(options.gaussians ?? { ...DEFAULT_GAUSSIANS, seed: options.seed ?? 0 });
+      return makeGaussianBlobs(options.gaussians ?? { ...DEFAULT_GAUSSIANS, seed: options.splitSeed ?? 0 });
     default:
       throw new AffinityConfigError(`unknown dataset ${JSON.stringify(name)}; known: ${DATASET_NAMES.join(', ')}`);
   }
@@ -92,7 +97,7 @@ export async function loadDataset(name: DatasetName | string, options: LoadDatas
  *
  * @param recipe e.g. `step:0-4:0.1+val:0.1`, `exp:100+noise:sym:0.2`, or a `DataRecipe`.
  * @param seed seed of the recipe's random choices (the train/test split of breast-cancer and
- *   digits uses `options.seed`).
+ *   digits, made before the recipe, uses `options.splitSeed`).
  */
 export async function loadPreparedDataset(
   name: DatasetName | string,

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
 import { featureSize, takeRows, type Dataset, type Split } from '../../data/dataset.js';
-import { requireSeed } from '../../data/rng.js';
+import { requireInRange, requireSeed } from '../../validate.js';
 import { stratifiedIndices } from '../../data/split.js';
 import { parseCsv, type CsvTable } from './csv.js';
 import { isDirectory, isFile, readDataFile } from './files.js';
@@ -25,8 +25,8 @@ export interface SklearnLoadOptions {
   path?: string;
   /** Share of each class that goes to the test split, in (0, 1). Default 0.25 (sklearn's train_test_split). */
   testFraction?: number;
-  /** Seed of the stratified split. Default 0. */
-  seed?: number;
+  /** Seed of the stratified train/test split. Default 0. */
+  splitSeed?: number;
 }
 
 /**
@@ -101,12 +101,30 @@ export function parseSklearnCsv(bytes: Uint8Array, file: string): CsvTable {
 
 /** Splits a table into a seeded, stratified train/test pair. */
 function splitTable(table: CsvTable, size: number, testFraction: number, seed: number): { train: Split; test: Split } {
-  if (!(testFraction > 0 && testFraction < 1)) {
-    throw new AffinityConfigError(`testFraction must be in (0, 1), got ${testFraction}`);
-  }
   const all: Split = { features: table.features, labels: table.labels, count: table.count };
-  const { kept, heldOut } = stratifiedIndices(table.labels, table.classNames.length, testFraction, requireSeed(seed));
+  const { kept, heldOut } = stratifiedIndices(table.labels, table.classNames.length, testFraction, seed);
   return { train: takeRows(all, kept, size), test: takeRows(all, heldOut, size) };
+}
+
+/** The split options with their defaults, checked before any file is read. */
+function splitOptions(options: SklearnLoadOptions): { testFraction: number; seed: number } {
+  rejectRenamedSeed(options);
+  const testFraction = requireInRange('testFraction', options.testFraction ?? 0.25, 0, 1, true);
+  // (0, 1), not [0, 1): a test split of 0 rows cannot measure anything.
+  if (testFraction === 0) throw new AffinityConfigError('testFraction must be > 0, got 0 (the test split would be empty)');
+  return { testFraction, seed: requireSeed(options.splitSeed ?? 0, 'splitSeed') };
+}
+
+/**
+ * Throws when the options carry `seed`, the name `splitSeed` had before: ignoring it would
+ * silently give the default split.
+ */
+export function rejectRenamedSeed(options: object): void {
+  if ((options as { seed?: unknown }).seed !== undefined) {
+    throw new AffinityConfigError(
+      `the dataset option seed is now splitSeed (the seed of the train/test split), got { seed: ${String((options as { seed: unknown }).seed)} }`,
+    );
+  }
 }
 
 function splitNote(testFraction: number, seed: number): string {
@@ -118,10 +136,9 @@ function splitNote(testFraction: number, seed: number): string {
  * malignant (212) and benign (357).
  */
 export async function loadBreastCancer(options: SklearnLoadOptions = {}): Promise<Dataset> {
+  const { testFraction, seed } = splitOptions(options);
   const file = await findSklearnFile('breast_cancer.csv', options.path);
   const table = parseSklearnCsv(await readDataFile(file, HOW_TO_GET), file);
-  const testFraction = options.testFraction ?? 0.25;
-  const seed = options.seed ?? 0;
   return {
     name: 'breast-cancer',
     description:
@@ -139,6 +156,7 @@ export async function loadBreastCancer(options: SklearnLoadOptions = {}): Promis
  * with values 0-16, scaled here to [0, 1] (value / 16), classes 0-9. The file has no header.
  */
 export async function loadDigits(options: SklearnLoadOptions = {}): Promise<Dataset> {
+  const { testFraction, seed } = splitOptions(options);
   const file = await findSklearnFile('digits.csv.gz', options.path);
   const classNames = Array.from({ length: 10 }, (_, digit) => String(digit));
   const table = parseCsv(await readDataFile(file, HOW_TO_GET), { classNames }, file);
@@ -151,8 +169,6 @@ export async function loadDigits(options: SklearnLoadOptions = {}): Promise<Data
     if (value < 0 || value > 16) throw new DatasetFormatError(`${file}: pixel value ${value} outside 0-16 in row ${Math.floor(i / 64) + 1}`);
     table.features[i] = value / 16;
   }
-  const testFraction = options.testFraction ?? 0.25;
-  const seed = options.seed ?? 0;
   return {
     name: 'digits',
     description:

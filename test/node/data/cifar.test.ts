@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../../../src/errors.js';
 import { countPerClass } from '../../../src/data/index.js';
+import { CIFAR10_RECORD_BYTES, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from '../../../src/node/data/cifar.js';
 import {
   CIFAR10_CLASS_NAMES,
-  CIFAR10_RECORD_BYTES,
-  CIFAR10_TEST_FILE,
-  CIFAR10_TRAIN_FILES,
   loadDataset,
   parseCifar10Batch,
   readCifar10,

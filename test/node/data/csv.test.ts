@@ -32,7 +32,9 @@ test('default label column is the last; index and negative index; no header', ()
   assert.deepEqual([...first.labels], [1, 3, 5]);
   assert.deepEqual(first.classNames, ['0', '1', '2', '3', '4', '5'], 'integer labels are their own ids');
   assert.deepEqual([...first.features], [2, 0, 4, 2, 6, 1]);
-  assert.deepEqual([...parseCsv(text, { label: -2 }).labels], [2, 4, 6]);
+  // Ids 2, 4, 6 alone would be refused as too sparse (see the stray-label test): name the classes.
+  const digits = ['0', '1', '2', '3', '4', '5', '6'];
+  assert.deepEqual([...parseCsv(text, { label: -2, classNames: digits }).labels], [2, 4, 6]);
 });
 
 test('numeric non-integer labels sort numerically; classNames fixes the mapping', () => {
@@ -94,4 +96,27 @@ test('readCsv reads plain and gzipped files; a missing file is DatasetNotFoundEr
   writeFileSync(empty, '');
   await assert.rejects(readCsv(empty), throwsFormat(new RegExp(`${empty}: empty, no data rows`)));
   await assert.rejects(readCsv(join(folder, 'missing.csv')), DatasetNotFoundError);
+});
+
+test('200,000 rows of integer labels: no stack overflow finding the largest id', () => {
+  const rows = 200_000;
+  const text = Array.from({ length: rows }, (_, row) => `${row % 13}.5,${row % 10}`).join('\n');
+  const table = parseCsv(text);
+  assert.equal(table.count, rows);
+  assert.deepEqual(table.classNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.equal(table.labels[rows - 1], (rows - 1) % 10);
+  assert.equal(table.features[12], 12.5);
+});
+
+test('a stray integer label far above the others is refused, naming its line and value', () => {
+  const stray = '1,0\n2,1\n3,2\n4,1000000\n5,1\n';
+  assert.throws(
+    () => parseCsv(stray, {}, 's.csv'),
+    throwsFormat(/^s.csv line 4: label 1000000 would make 1000001 classes .* from only 4 distinct labels; .*pass classNames/),
+  );
+  // Gaps up to twice the distinct labels are allowed: a class absent from this file stays a class.
+  assert.deepEqual(parseCsv('1,0\n2,2\n3,5\n').classNames, ['0', '1', '2', '3', '4', '5']);
+  assert.throws(() => parseCsv('1,0\n2,2\n3,6\n', {}, 'g.csv'), throwsFormat(/g.csv line 3: label 6 would make 7 classes/));
+  // With classNames the labels are names, not ids, so nothing is inferred.
+  assert.deepEqual([...parseCsv(stray, { classNames: ['0', '1', '2', '1000000'] }).labels], [0, 1, 2, 3, 1]);
 });

@@ -13,3 +13,22 @@ test('the root entry re-exports the browser-safe data toolkit, the node entry th
   for (const name of ['loadDataset', 'readCsv', 'readIdxImages', 'readCifar10']) assert.ok(name in node, name);
   assert.equal('loadDataset' in root, false, 'no Node reader in the browser-safe entry');
 });
+
+test('internals stay out of the public entries (importable by relative path only)', async () => {
+  const root = await import('../../../src/index.js');
+  const node = await import('../../../src/node/index.js');
+  const internal = [
+    'floorCount', 'roundCount', 'EVENCAP_TRAIN_PER_TEST', 'selectPerClass', 'keepPerClass', 'heldOutCounts', 'stratifiedIndices',
+    'requireSeed', 'indicesByClass', 'takeRows', 'checkSplit', 'blobCentres', 'requireSpecClassId',
+    'checkLengths', 'largestClassId', 'checkFinite', 'checkIndices',
+  ];
+  for (const name of internal) assert.equal(name in root, false, `${name} is not in the root entry`);
+  for (const name of ['bytesToUnitFloats', 'BYTE_TO_UNIT', 'parseIdx', 'readDataFile', 'isGzip', 'findSklearnFile', 'rejectRenamedSeed', 'mnistDataFolder']) {
+    assert.equal(name in node, false, `${name} is not in the node entry`);
+  }
+  // What a user needs is still there.
+  for (const name of ['applyImbalance', 'addLabelNoise', 'splitValidation', 'countPerClass', 'describeRecipe', 'macroF1', 'rocAuc']) {
+    assert.ok(name in root, name);
+  }
+  for (const name of ['loadPreparedDataset', 'readMnistFolder', 'parseCsv', 'readIdxSplit', 'loadBreastCancer']) assert.ok(name in node, name);
+});

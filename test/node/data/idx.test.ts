@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DatasetFormatError, DatasetNotFoundError } from '../../../src/errors.js';
-import { parseIdx, readIdxImages, readIdxLabels, readIdxSplit } from '../../../src/node/data/index.js';
+import { readIdxImages, readIdxLabels, readIdxSplit } from '../../../src/node/data/index.js';
+import { parseIdx } from '../../../src/node/data/idx.js';
 import { temporaryFolder } from './tmp.js';
 
 const folder = temporaryFolder('idx');

@@ -1,9 +1,9 @@
 // The only test file that loads the full MNIST (~55 MB of IDX): once, in `before`.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import {  } from '../../../src/errors.js';
 import { countPerClass, prepareDataset, type Dataset } from '../../../src/data/index.js';
-import { loadDataset, mnistDataFolder } from '../../../src/node/data/index.js';
+import { loadDataset } from '../../../src/node/data/index.js';
+import { mnistDataFolder } from '../../../src/node/data/mnist.js';
 
 const OFFICIAL_TRAIN = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
 const OFFICIAL_TEST = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];

@@ -8,13 +8,11 @@ import {
   DATASETS,
   DATASET_NAMES,
   FASHION_MNIST_CLASS_NAMES,
-  SKLEARN_DEBIAN_DATA_FOLDER,
-  findSklearnFile,
   loadDataset,
   loadPreparedDataset,
-  parseSklearnCsv,
-  sklearnDataFolders,
+  type LoadDatasetOptions,
 } from '../../../src/node/data/index.js';
+import { SKLEARN_DEBIAN_DATA_FOLDER, findSklearnFile, parseSklearnCsv, sklearnDataFolders } from '../../../src/node/data/sklearn.js';
 import { temporaryFolder } from './tmp.js';
 
 const folder = temporaryFolder('registry');
@@ -54,9 +52,9 @@ test('breast-cancer: 212 malignant / 357 benign, a seeded stratified 75/25 split
   assert.ok(rows.some((row) => row[0] === Math.fround(17.99) && row[3] === 1001 && row[29] === Math.fround(0.1189)));
   // Same seed same split; another seed or fraction another one.
   assert.deepEqual((await loadDataset('breast-cancer')).test, cancer.test);
-  const other = await loadDataset('breast-cancer', { seed: 1, testFraction: 0.2 });
+  const other = await loadDataset('breast-cancer', { splitSeed: 1, testFraction: 0.2 });
   assert.deepEqual(countPerClass(other.test.labels, 2), [42, 71]);
-  assert.notDeepEqual((await loadDataset('breast-cancer', { seed: 1 })).test.features, cancer.test.features);
+  assert.notDeepEqual((await loadDataset('breast-cancer', { splitSeed: 1 })).test.features, cancer.test.features);
   // standardize: train features of mean 0.
   const scaled = standardize(cancer);
   let mean = 0;
@@ -71,8 +69,9 @@ test('digits: 1797 8x8 images scaled to [0, 1], stratified split', async () => {
   assert.deepEqual(total, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
   assert.deepEqual(countPerClass(digits.test.labels, 10), [45, 46, 44, 46, 45, 46, 45, 45, 44, 45]);
   const all = [...digits.train.features, ...digits.test.features];
-  assert.equal(Math.min(...all), 0);
-  assert.equal(Math.max(...all), 1);
+  // reduce, not Math.min(...all): 115k arguments come close to the stack limit.
+  assert.equal(all.reduce((a, b) => Math.min(a, b)), 0);
+  assert.equal(all.reduce((a, b) => Math.max(a, b)), 1);
   assert.ok(all.every((v) => Number.isInteger(v * 16)), 'values are sixteenths');
 });
 
@@ -122,4 +121,32 @@ test('loadPreparedDataset: a name and a recipe give train, validation and test',
   assert.deepEqual(countPerClass(prepared.validation!.labels, 2), [16, 54]);
   assert.deepEqual(countPerClass(prepared.test.labels, 2), [53, 89]);
   assert.equal(prepared.recipe, 'step:0:0.5+val:0.2');
+});
+
+test('loadPreparedDataset: the recipe seed and options.splitSeed are separate; the old option name is refused', async () => {
+  // splitSeed moves rows between train and test; the recipe seed only picks rows inside train.
+  const split1 = await loadDataset('breast-cancer', { splitSeed: 1 });
+  const prepared = await loadPreparedDataset('breast-cancer', 'val:0.2', 3, { splitSeed: 1 });
+  assert.deepEqual(prepared.test, split1.test);
+  assert.equal(prepared.seed, 3);
+  const otherRecipeSeed = await loadPreparedDataset('breast-cancer', 'val:0.2', 4, { splitSeed: 1 });
+  assert.deepEqual(otherRecipeSeed.test, split1.test);
+  assert.notDeepEqual(otherRecipeSeed.validation!.features, prepared.validation!.features);
+  const renamed = (e: Error) => e instanceof AffinityConfigError && /option seed is now splitSeed .*got \{ seed: 1 \}/.test(e.message);
+  const legacy = { seed: 1 } as unknown as LoadDatasetOptions;
+  await assert.rejects(loadPreparedDataset('breast-cancer', 'none', 3, legacy), renamed);
+  await assert.rejects(loadDataset('gaussians', legacy), renamed);
+  // gaussians: splitSeed seeds the default blobs.
+  const blobs = await loadDataset('gaussians', { splitSeed: 5 });
+  assert.notDeepEqual(blobs.train.features, (await loadDataset('gaussians')).train.features);
+  assert.deepEqual(blobs.train.features, (await loadDataset('gaussians', { splitSeed: 5 })).train.features);
+});
+
+test('testFraction must be in (0, 1) and splitSeed a seed, checked before any file is read', async () => {
+  const config = (pattern: RegExp) => (e: Error) => e instanceof AffinityConfigError && pattern.test(e.message);
+  const nowhere = join(folder, 'not-read');
+  await assert.rejects(loadDataset('breast-cancer', { path: nowhere, testFraction: 1 }), config(/testFraction must be a number in \[0, 1\), got 1/));
+  await assert.rejects(loadDataset('digits', { path: nowhere, testFraction: 0 }), config(/testFraction must be > 0, got 0/));
+  await assert.rejects(loadDataset('digits', { path: nowhere, testFraction: NaN }), config(/testFraction must be a number in \[0, 1\), got NaN/));
+  await assert.rejects(loadDataset('digits', { path: nowhere, splitSeed: -1 }), config(/splitSeed must be an integer in \[0, 2\^53\), got -1/));
 });
