@@ -39,3 +39,19 @@ export function featureWidth(inputShape: Shape | Shape[], layerName: string): nu
   }
   return width;
 }
+
+/**
+ * The (batch, featureDim) features a head's `call` receives, given one tensor or a list
+ * holding one. Throws ShapeError for any other rank.
+ *
+ * @param layerName names the layer in the error message.
+ */
+export function featuresOf(inputs: tf.Tensor | tf.Tensor[], layerName: string): tf.Tensor2D {
+  const features = Array.isArray(inputs) ? inputs[0] : inputs;
+  if (features.rank !== 2) {
+    throw new ShapeError(
+      `${layerName} expects features of shape (batch, featureDim), got (${features.shape}); add a flatten or dense layer before it`,
+    );
+  }
+  return features as tf.Tensor2D;
+}

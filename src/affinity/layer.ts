@@ -3,8 +3,8 @@
  * (METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1].
  */
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError, ShapeError } from '../errors.js';
-import { featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
+import { AffinityConfigError } from '../errors.js';
+import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requirePositive, requireSeed } from '../validate.js';
 import { gaussianAffinity } from './affinity.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
@@ -99,14 +99,8 @@ export class GaussianAffinity extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const features = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (features.rank !== 2) {
-        throw new ShapeError(
-          `GaussianAffinity expects features of shape (batch, featureDim), got (${features.shape}); ` +
-            'add a flatten or dense layer before it',
-        );
-      }
-      return gaussianAffinity(features as tf.Tensor2D, this.prototypes.read() as tf.Tensor3D, this.sigma);
+      const features = featuresOf(inputs, 'GaussianAffinity');
+      return gaussianAffinity(features, this.prototypes.read() as tf.Tensor3D, this.sigma);
     });
   }
 

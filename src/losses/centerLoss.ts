@@ -30,8 +30,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { squaredDistances } from '../affinity/distance.js';
-import { AffinityConfigError, ShapeError } from '../errors.js';
-import { featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
+import { AffinityConfigError } from '../errors.js';
+import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requireNonNegative, requireOptions, requireSeed } from '../validate.js';
 import { named, prepare, type LossFunction } from './shared.js';
 
@@ -143,10 +143,7 @@ export class CenterLossHead extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     return tf.tidy(() => {
-      const features = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
-      if (features.rank !== 2) {
-        throw new ShapeError(`CenterLossHead expects features of shape (batch, featureDim), got (${features.shape})`);
-      }
+      const features = featuresOf(inputs, 'CenterLossHead');
       const product = tf.matMul(features, this.kernel.read() as tf.Tensor2D);
       const logits = this.biasWeight === null ? product : tf.add(product, this.biasWeight.read());
       return [logits, squaredDistances(features, this.centers.read() as tf.Tensor2D)];

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
-import { featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
+import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requireOptions, requireSeed } from '../validate.js';
 
 /** Options of the CosineHead layer. */
@@ -84,11 +84,8 @@ export class CosineHead extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const features = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (features.rank !== 2) {
-        throw new ShapeError(`CosineHead expects features of shape (batch, featureDim), got (${features.shape})`);
-      }
-      return cosineLogits(features as tf.Tensor2D, this.kernel.read() as tf.Tensor2D);
+      const features = featuresOf(inputs, 'CosineHead');
+      return cosineLogits(features, this.kernel.read() as tf.Tensor2D);
     });
   }
 
