@@ -2,7 +2,7 @@
 
 What it does
     Draws a set of seeded cases (classes C, prototypes per class m, feature width d, batch N,
-    sigma, margin and every option of the diversity regularizer), evaluates METHOD.md sections
+    sigma, margin and every option of the diversity regularizer), evaluates docs/METHOD.md sections
     1-3 in float64 with autograd, and writes the inputs and outputs to
     test/fixtures/affinity-reference.json, which test/affinity/parity.test.ts compares the
     TypeScript implementation against. Outputs per case: the affinities A (N, C), the hinge
@@ -15,7 +15,7 @@ How to run (from the repository root; needs PyTorch and NumPy, e.g. Debian's pyt
 The fixture is rewritten in place; the same library versions give the same file.
 
 Independence
-    This is written from METHOD.md's equations, not translated from the TypeScript code, and
+    This is written from docs/METHOD.md's equations, not translated from the TypeScript code, and
     deliberately computes things the other way round where the TypeScript code takes a
     shortcut: distances by explicit broadcasting (f - w)^2 (not ||f||^2 + ||w||^2 - 2 f.w),
     the class affinity as the max over prototypes of exp(-D / sigma) (not exp of the min
@@ -51,7 +51,7 @@ TIE_GAP = 1e-4  # gap between the two smallest distances of a class's prototypes
 
 
 # ---------------------------------------------------------------------------------------------
-# METHOD.md, written out directly.
+# docs/METHOD.md, written out directly.
 # ---------------------------------------------------------------------------------------------
 
 def pairwise_squared_distances(f, w):
@@ -254,7 +254,7 @@ def build_case(index, case):
 def main():
     cases = [build_case(i, case) for i, case in enumerate(CASES)]
     fixture = {
-        'description': 'Float64 PyTorch reference of the affinity loss (METHOD.md sections 1-3); '
+        'description': 'Float64 PyTorch reference of the affinity loss (docs/METHOD.md sections 1-3); '
                        'regenerate with bench/torch/affinity_reference.py.',
         'generator': {'torch': torch.__version__, 'numpy': np.__version__},
         'cases': cases,

@@ -1,5 +1,5 @@
 /**
- * The Gaussian affinity of METHOD.md section 1:
+ * The Gaussian affinity of docs/METHOD.md section 1:
  *   a(f, w) = exp(-||f - w||^2 / sigma),   A_ij = max_t a(f_i, w_{j,t}).
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,6 +1,6 @@
 /**
  * GaussianAffinity: the differentiable head that replaces the last dense + softmax layer
- * (METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1].
+ * (docs/METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1].
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError } from '../errors.js';
@@ -19,7 +19,7 @@ export interface GaussianAffinityArgs extends LayerArgs {
   /**
    * sigma > 0, the class spread in exp(-||f - w||^2 / sigma). It must match the typical
    * squared distance between features and prototypes, or every affinity is ~0 and nothing
-   * trains (METHOD.md: BatchNorm features of width 128 sit at ~150 from fresh prototypes).
+   * trains (docs/METHOD.md: BatchNorm features of width 128 sit at ~150 from fresh prototypes).
    */
   sigma: number;
   /**

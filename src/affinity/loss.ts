@@ -1,5 +1,5 @@
 /**
- * The max-margin loss of METHOD.md section 2, a multi-class hinge on affinities:
+ * The max-margin loss of docs/METHOD.md section 2, a multi-class hinge on affinities:
  *   L_mm(i) = sum_{j != y_i} max(0, lambda + A_ij - A_{i,y_i}).
  */
 import * as tf from '@tensorflow/tfjs';

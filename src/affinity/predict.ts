@@ -1,4 +1,4 @@
-/** Prediction with the affinity head (METHOD.md section 4). */
+/** Prediction with the affinity head (docs/METHOD.md section 4). */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * The diversity regularizer of METHOD.md section 3: the variance of the pairwise squared
+ * The diversity regularizer of docs/METHOD.md section 3: the variance of the pairwise squared
  * distances between prototypes, which is 0 exactly when all prototypes are equidistant.
  *   D_jk = ||w_j - w_k||^2,  mu = mean_{j<k} D_jk,  R = mean_{j<k} (D_jk - mu)^2.
  */

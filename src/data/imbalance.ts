@@ -47,7 +47,7 @@ export interface ExponentialImbalance {
 }
 
 /**
- * The step-sweep protocol of the public re-implementation (METHOD.md): even classes keep their
+ * The step-sweep protocol of the public re-implementation (docs/METHOD.md): even classes keep their
  * first 6k training and first k test rows (file order), odd classes keep everything, in
  * train and test. Spec string: `evencap:10`.
  */

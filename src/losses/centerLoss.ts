@@ -19,7 +19,7 @@
  *
  * Rejected alternatives: `Layer.addLoss` (no labels there), a second label input (labels needed
  * at prediction time), logits and features concatenated into one output (labels would need a
- * dummy column, the bug METHOD.md lists for the affinity ports).
+ * dummy column, the bug docs/METHOD.md lists for the affinity ports).
  *
  * How the centres learn: by the gradient of this loss, like most Keras/tfjs ports, so any
  * optimizer updates them together with the network. The gradient of the batch mean is

@@ -1,5 +1,5 @@
 /**
- * Softmax cross-entropy from logits (METHOD.md): L_i = -log p_{y_i}, p = softmax(z).
+ * Softmax cross-entropy from logits (docs/METHOD.md): L_i = -log p_{y_i}, p = softmax(z).
  * Optionally weighted per class, which is how deferred re-weighting (DRW) applies its weights.
  */
 import * as tf from '@tensorflow/tfjs';

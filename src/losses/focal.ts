@@ -1,5 +1,5 @@
 /**
- * Focal loss (Lin et al., ICCV 2017), softmax form (METHOD.md):
+ * Focal loss (Lin et al., ICCV 2017), softmax form (docs/METHOD.md):
  *   FL_i = -alpha_{y_i} (1 - p_{y_i})^gamma log p_{y_i},   p = softmax(z).
  * The factor (1 - p_y)^gamma shrinks the loss of samples the model already gets right, so the
  * many easy majority-class samples stop dominating the gradient.

@@ -1,4 +1,4 @@
-// The baselines users compare the affinity head against (METHOD.md), one file per method.
+// The baselines users compare the affinity head against (docs/METHOD.md), one file per method.
 export {
   type LossFunction,
   type ClassWeights,

@@ -1,5 +1,5 @@
 /**
- * Class-weighted cross-entropy (METHOD.md): L_i = w_{y_i} * CE_i with w_j proportional to 1 / n_j,
+ * Class-weighted cross-entropy (docs/METHOD.md): L_i = w_{y_i} * CE_i with w_j proportional to 1 / n_j,
  * normalised so that the weights sum to C.
  */
 import * as tf from '@tensorflow/tfjs';

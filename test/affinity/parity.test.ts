@@ -1,5 +1,5 @@
 /**
- * Parity with an independent float64 PyTorch implementation of METHOD.md sections 1-3
+ * Parity with an independent float64 PyTorch implementation of docs/METHOD.md sections 1-3
  * (bench/torch/affinity_reference.py, which writes test/fixtures/affinity-reference.json).
  *
  * For every case the functional API computes the affinities, the hinge, the regularizer, their

@@ -1,5 +1,5 @@
 /**
- * A float64 reference of METHOD.md's equations, written with plain loops and no tfjs, used to
+ * A float64 reference of docs/METHOD.md's equations, written with plain loops and no tfjs, used to
  * check values and (through finite differences) gradients of the tfjs implementation.
  */
 

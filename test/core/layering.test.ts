@@ -1,4 +1,4 @@
-// The design's arrows (DESIGN.md): the root entry stays browser-safe, and the core folders
+// The design's arrows (docs/DESIGN.md): the root entry stays browser-safe, and the core folders
 // never import from node/ or cli/. Checked on the source text, so a wrong import fails here
 // before it fails in a browser bundle.
 import assert from 'node:assert/strict';

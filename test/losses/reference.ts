@@ -1,5 +1,5 @@
 /**
- * Float64 references of the baseline losses (METHOD.md, "The methods users compare against"),
+ * Float64 references of the baseline losses (docs/METHOD.md, "The methods users compare against"),
  * written with plain loops and no tfjs. Tests compare the tfjs losses with them and, through
  * central finite differences, the tfjs gradients with theirs.
  */

@@ -1,5 +1,5 @@
 /**
- * Installs (and removes) the training-speed fixes of TFJS-NOTES.md: the replacement gradients of
+ * Installs (and removes) the training-speed fixes for the wasm and cpu backends: the replacement gradients of
  * `Conv2D`, `BatchMatMul` and `MaxPool`, plus the kernels that the gradients of tfjs' fused ops
  * call directly (kernelFixes.ts).
  *

@@ -3,7 +3,7 @@
  *
  * Why: code that runs *inside* a kernel must not call tfjs ops. Those would create engine-tracked
  * tensors in the middle of another kernel; a kernel built that way leaked tensors and crashed
- * inside `tidy` (TFJS-NOTES.md). Backend kernels call each other's kernel functions directly and
+ * inside `tidy` when it was tried. Backend kernels call each other's kernel functions directly and
  * free their scratch outputs with `backend.disposeData`; this class does the same, and remembers
  * every scratch output so that one `dispose()` frees them all, even after an exception.
  */

@@ -61,7 +61,7 @@ test('the public step-sweep protocol: even digits keep their first 6k training a
     assert.deepEqual(countPerClass(cap.train.labels, 10), train, `k = ${k}`);
     assert.deepEqual(countPerClass(cap.test.labels, 10), test, `k = ${k}`);
   }
-  // k = 10: the test set holds 50 even-digit images (METHOD.md); the first test image kept is the official first 7.
+  // k = 10: the test set holds 50 even-digit images (docs/METHOD.md); the first test image kept is the official first 7.
   const ten = prepareDataset(mnist, 'evencap:10', 0);
   assert.equal(ten.test.count, 50 + 1135 + 1010 + 892 + 1028 + 1009);
   assert.equal(ten.test.labels[0], 7);
