@@ -1,11 +1,10 @@
 // The affinity head of Hayat et al. (ICCV 2019): layer, functional forms, loss, regularizer.
 export { squaredDistances } from './distance.js';
 export { gaussianAffinity } from './affinity.js';
-export { maxMarginLoss, affinityLoss, validateMargin, type MaxMarginOptions } from './loss.js';
+export { maxMarginLoss, affinityLoss, type MaxMarginOptions } from './loss.js';
 export {
   diversity,
   DiversityRegularizer,
-  resolveDiversityOptions,
   type DiversityOptions,
   type ResolvedDiversityOptions,
 } from './regularizer.js';

@@ -3,7 +3,6 @@ export {
   type LossFunction,
   type ClassWeights,
   type WeightedReduction,
-  validateCounts,
 } from './shared.js';
 export { inverseFrequencyWeights, classBalancedWeights } from './classWeights.js';
 export { crossEntropyLoss, type CrossEntropyOptions } from './crossEntropy.js';
