@@ -6,7 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { requireNonNegative } from '../validate.js';
-import { named, optionalOptions, prepare, reduceLoss, validateClassWeights, type ClassWeights, type LossFunction } from './shared.js';
+import {
+  named,
+  optionalOptions,
+  prepare,
+  reduceLoss,
+  validateClassWeights,
+  validateReduction,
+  type ClassWeights,
+  type LossFunction,
+  type WeightedReduction,
+} from './shared.js';
 
 /** Options of `focalLoss`. */
 export interface FocalOptions {
@@ -17,6 +27,11 @@ export interface FocalOptions {
    * it); an array (or rank-1 tensor) gives one weight alpha_j per class. Default: none (alpha = 1).
    */
   alpha?: number | ClassWeights;
+  /**
+   * With per-class alpha: 'mean' (default) divides the alpha-weighted sum by N; 'weightedMean'
+   * by the sum of the weights of the batch's labels.
+   */
+  reduction?: WeightedReduction;
 }
 
 /** Throws unless gamma is a finite number >= 0. */
@@ -43,7 +58,8 @@ export function focalPerSample(target: tf.Tensor2D, logits: tf.Tensor2D, gamma: 
  * Focal loss on logits: mean_i alpha_{y_i} (1 - p_{y_i})^gamma (-log p_{y_i}).
  */
 export function focalLoss(options?: FocalOptions): LossFunction {
-  const given = optionalOptions('focalLoss', options, '{ gamma?, alpha? }');
+  const given = optionalOptions('focalLoss', options, '{ gamma?, alpha?, reduction? }');
+  const reduction = validateReduction(given.reduction);
   const gamma = validateGamma(given.gamma ?? 2);
   const alpha = given.alpha;
   let scale = 1;
@@ -56,7 +72,7 @@ export function focalLoss(options?: FocalOptions): LossFunction {
   return named('focalLoss', (yTrue, yPred) =>
     tf.tidy(() => {
       const { scores: logits, target } = prepare('focalLoss', yTrue, yPred, { alpha: classWeights });
-      const loss = reduceLoss(focalPerSample(target, logits, gamma), target, classWeights);
+      const loss = reduceLoss(focalPerSample(target, logits, gamma), target, classWeights, reduction);
       return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
     }),
   );

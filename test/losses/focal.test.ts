@@ -22,6 +22,9 @@ test('focal by hand: (1 - p_y)^gamma shrinks easy samples', () => {
   const perClass = ((0.5 * 4) / 9) * Math.log(3) + ((0.25 * 1) / 9) * Math.log(1.5);
   assertClose([focalLoss({ alpha: [0.25, 0.5, 1] })(labels(), logits()).dataSync()[0]], [perClass / 2], 1e-6, 'alpha per class');
   assertClose([focalLoss({ alpha: 0.25 })(labels(), logits()).dataSync()[0]], [0.25 * expected], 1e-6, 'alpha scalar');
+  // 'weightedMean' divides by the labels' alpha, 0.5 + 0.25, instead of N = 2.
+  const weighted = focalLoss({ alpha: [0.25, 0.5, 1], reduction: 'weightedMean' })(labels(), logits()).dataSync()[0];
+  assertClose([weighted], [perClass / 0.75], 1e-6, 'alpha per class, weighted mean');
 });
 
 test('gamma 0 is cross-entropy', () => {

@@ -94,3 +94,18 @@ test('validation: counts, tau, logits shape', () => {
   assert.throws(() => adjustLogits(tf.zeros([2, 2]), [3, 1], NaN), AffinityConfigError);
   assert.throws(() => balancedSoftmaxLoss({ counts: [3, 1] })(labels(), zeros()), ShapeError);
 });
+
+test('class weights and reduction (for DRW on top): by hand', () => {
+  // z = 0, n = (1, 2, 3): per-sample CE ln 3 (label 1) and ln 2 (label 2); weights (_, 2, 0.5).
+  const weights = [1, 2, 0.5];
+  const mean = (2 * Math.log(3) + 0.5 * Math.log(2)) / 2;
+  const weightedMean = (2 * Math.log(3) + 0.5 * Math.log(2)) / 2.5;
+  const bs = (reduction?: 'mean' | 'weightedMean') =>
+    balancedSoftmaxLoss({ counts: [1, 2, 3], classWeights: weights, reduction })(labels(), zeros()).dataSync()[0];
+  assertClose([bs(), bs('weightedMean')], [mean, weightedMean], 1e-6, 'balanced softmax');
+  // tau = 1 makes the logit-adjusted loss the same function.
+  const la = logitAdjustedLoss({ counts: [1, 2, 3], classWeights: weights, reduction: 'weightedMean' })(labels(), zeros()).dataSync()[0];
+  assertClose([la], [weightedMean], 1e-6, 'logit adjusted');
+  assert.throws(() => balancedSoftmaxLoss({ counts: [1, 2, 3], classWeights: [1, 2] })(labels(), zeros()), ShapeError);
+  assert.throws(() => logitAdjustedLoss({ counts: [1, 2, 3], reduction: 'sum' as 'mean' }), AffinityConfigError);
+});
