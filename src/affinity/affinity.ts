@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
 import { requirePositive } from '../validate.js';
-import { columnMean, columnSum } from './columns.js';
-import { squaredDistances } from './distance.js';
+import { columnSum } from './columns.js';
+import { centreOn, centredSquaredDistances } from './distance.js';
 
 /**
  * Class affinities of features to prototypes: a (N, C) tensor with values in (0, 1].
@@ -39,21 +39,22 @@ export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D,
  * layer. With D_ik = ||f_i - w_k||^2, A = exp(-D_min / sigma) and G = dL/dD (nonzero only at
  * each class's nearest prototype):
  *   dL/df_i = 2 (f_i sum_k G_ik - sum_k G_ik w_k),   dL/dw_k = 2 (w_k sum_i G_ik - sum_i G_ik f_i),
- * two matrix products, computed on inputs centred as in squaredDistances.
+ * two matrix products, on the centred inputs the forward pass saved.
  */
 function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: tf.Tensor) => tf.Tensor2D {
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [features, prototypes, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc];
     const [classes, perClass, featureDim] = prototypes.shape;
     const flat = tf.reshape(prototypes, [classes * perClass, featureDim]) as tf.Tensor2D;
-    const distances = squaredDistances(features, flat); // (N, C*m)
+    const [fCentred, wCentred] = centreOn(features, flat);
+    const distances = centredSquaredDistances(fCentred, wCentred); // (N, C*m)
     const nearest = perClass === 1 ? distances : tf.min(tf.reshape(distances, [-1, classes, perClass]), 2);
     const affinities = tf.exp(tf.div(nearest, -sigma)) as tf.Tensor2D;
-    save([features, flat, distances, nearest, affinities]);
+    save([fCentred, wCentred, distances, nearest, affinities]);
     return {
       value: affinities,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [f, w, d, dNearest, a] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const [fCentred, wCentred, d, dNearest, a] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const gradNearest = tf.mul(dy, tf.div(a, -sigma)) as tf.Tensor2D; // dL/dD_min, (N, C)
         // Route each class's gradient to its nearest prototype (to every one of them on a tie, as
         // tf.min does). The mask is 1 - step(D - D_min), not equal(D, D_min): wasm runs
@@ -68,9 +69,6 @@ function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: 
                 ),
                 [-1, classes * perClass],
               ) as tf.Tensor2D);
-        const centre = columnMean(w);
-        const fCentred = tf.sub(f, centre);
-        const wCentred = tf.sub(w, centre);
         const gradFeatures = tf.mul(
           tf.sub(tf.mul(fCentred, tf.sum(gradDistances, 1, true)), tf.matMul(gradDistances, wCentred)),
           2,

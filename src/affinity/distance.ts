@@ -20,17 +20,24 @@ export function squaredDistances(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   if (a.shape[1] !== b.shape[1]) {
     throw new ShapeError(`squaredDistances: feature widths differ, (${a.shape}) vs (${b.shape})`);
   }
-  return tf.tidy(() => {
-    // Distances do not change when both sets move by the same vector. Centring on b's mean
-    // keeps the norms small, and with them the float32 rounding of the difference below,
-    // which is about 1e-7 * (||a||^2 + ||b||^2) however close the points are.
-    const centre = columnMean(b);
-    const aCentred = tf.sub(a, centre);
-    const bCentred = tf.sub(b, centre);
-    const aNorms = tf.sum(tf.square(aCentred), 1, true); // (N, 1)
-    const bNorms = tf.reshape(tf.sum(tf.square(bCentred), 1), [1, -1]); // (1, K)
-    // An explicit transpose, not matMul(a, b, false, true): wasm runs transpose flags ~10x slower.
-    const dots = tf.matMul(aCentred, tf.transpose(bCentred)); // (N, K)
-    return tf.relu(tf.sub(tf.add(aNorms, bNorms), tf.mul(dots, 2))) as tf.Tensor2D;
-  });
+  return tf.tidy(() => centredSquaredDistances(...centreOn(a, b)));
+}
+
+/**
+ * Both sets moved by the mean of b. Distances do not change when both move by the same vector;
+ * centring keeps the norms small, and with them the float32 rounding of ||a||^2 + ||b||^2 - 2a.b,
+ * which is about 1e-7 * (||a||^2 + ||b||^2) however close the points are.
+ */
+export function centreOn(a: tf.Tensor2D, b: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  const centre = columnMean(b);
+  return [tf.sub(a, centre), tf.sub(b, centre)];
+}
+
+/** ||a||^2 + ||b||^2 - 2 a b^T, clamped at 0, for inputs already centred by `centreOn`. */
+export function centredSquaredDistances(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const aNorms = tf.sum(tf.square(a), 1, true); // (N, 1)
+  const bNorms = tf.reshape(tf.sum(tf.square(b), 1), [1, -1]); // (1, K)
+  // An explicit transpose, not matMul(a, b, false, true): wasm runs transpose flags ~10x slower.
+  const dots = tf.matMul(a, tf.transpose(b)); // (N, K)
+  return tf.relu(tf.sub(tf.add(aNorms, bNorms), tf.mul(dots, 2))) as tf.Tensor2D;
 }

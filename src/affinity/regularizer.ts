@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
 import { requireNonNegative, requireOneOf } from '../validate.js';
 import { columnMean, columnSum } from './columns.js';
-import { squaredDistances } from './distance.js';
+import { centredSquaredDistances } from './distance.js';
 
 /** Options of the diversity regularizer. The defaults are the paper's formulation. */
 export interface DiversityOptions {
@@ -94,30 +94,30 @@ function diversityFromDistances(
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [flat, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const mask = scope === 'all' ? tf.sub(1, tf.eye(count)) : differentClassMask(classes, perClass);
-    const squaredDistance = squaredDistances(flat, flat);
+    const centred = tf.sub(flat, columnMean(flat)) as tf.Tensor2D;
+    const squaredDistance = centredSquaredDistances(centred, centred);
     // Clamp before sqrt: the diagonal is 0 and sqrt has an infinite slope there.
     const distances = squared ? squaredDistance : tf.sqrt(tf.maximum(squaredDistance, 1e-12));
     const mean = tf.div(tf.sum(tf.mul(distances, mask)), pairs);
     const deviations = tf.mul(tf.sub(distances, mean), mask);
-    save([flat, distances, deviations, squaredDistance]);
+    save([centred, distances, deviations, squaredDistance]);
     return {
       value: tf.mul(tf.sum(tf.square(deviations)), scale) as tf.Scalar,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [w, d, dev, d2] = saved as tf.Tensor2D[];
+        const [centred, d, dev, d2] = saved as tf.Tensor2D[];
         let gradD = tf.mul(dev, tf.mul(dy, 2 * scale)); // dR/dD'
         if (!squared) {
           // d sqrt(max(D, eps)) / dD = 1 / (2 sqrt(D)) above the clamp, 0 below it.
           gradD = tf.mul(tf.div(gradD, tf.mul(d, 2)), tf.step(tf.sub(d2, 1e-12)));
         }
-        return [pairGradient(w, gradD as tf.Tensor2D)];
+        return [pairGradient(centred, gradD as tf.Tensor2D)];
       },
     };
   }) as (flat: tf.Tensor2D) => tf.Scalar;
 }
 
 /** dR/dw_j = 4 (w_j sum_k G_jk - sum_k G_jk w_k) for a symmetric G = dR/dD, on centred w. */
-function pairGradient(w: tf.Tensor2D, gradD: tf.Tensor2D): tf.Tensor2D {
-  const centred = tf.sub(w, columnMean(w));
+function pairGradient(centred: tf.Tensor2D, gradD: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(tf.sub(tf.mul(centred, tf.sum(gradD, 1, true)), tf.matMul(gradD, centred)), 4) as tf.Tensor2D;
 }
 
@@ -141,7 +141,7 @@ function diversityFromMoments(scale: number): (flat: tf.Tensor2D) => tf.Scalar {
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [flat, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const count = flat.shape[0];
-    const centred = tf.sub(flat, columnMean(flat));
+    const centred = tf.sub(flat, columnMean(flat)) as tf.Tensor2D;
     const norms = tf.sum(tf.square(centred), 1, true); // (K, 1)
     const mean = tf.div(tf.mul(tf.sum(norms), 2), count - 1);
     const shifted = tf.sub(norms, tf.div(mean, 2)); // b, (K, 1)
