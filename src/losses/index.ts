@@ -3,6 +3,7 @@ export {
   type LossFunction,
   type ClassWeights,
   type WeightedReduction,
+  type ClassWeightingOptions,
 } from './shared.js';
 export { inverseFrequencyWeights, classBalancedWeights } from './classWeights.js';
 export { crossEntropyLoss, type CrossEntropyOptions } from './crossEntropy.js';

@@ -8,32 +8,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
 import { requireNonNegative, requireOptions } from '../validate.js';
-import {
-  crossEntropyPerSample,
-  named,
-  prepare,
-  reduceLoss,
-  validateClassWeights,
-  validateCounts,
-  validateReduction,
-  type ClassWeights,
-  type LossFunction,
-  type WeightedReduction,
-} from './shared.js';
+import { shiftedCrossEntropyLoss, validateCounts, type ClassWeightingOptions, type LossFunction } from './shared.js';
 
 /** Options of `logitAdjustedLoss`. */
-export interface LogitAdjustedOptions {
+export interface LogitAdjustedOptions extends ClassWeightingOptions {
   /** Training samples per class, n_j > 0 (one entry per class); only their ratios matter. */
   counts: ArrayLike<number>;
   /** tau >= 0, the strength of the adjustment. Default 1 (the paper's); 0 gives plain CE. */
   tau?: number;
-  /**
-   * Optional per-class weights w_j on each sample's loss (e.g. `DeferredReweighting.weights`,
-   * for a DRW schedule on top of this loss).
-   */
-  classWeights?: ClassWeights;
-  /** With classWeights: 'mean' (default) divides by N, 'weightedMean' by the batch's total weight. */
-  reduction?: WeightedReduction;
 }
 
 /** log pi_j = log(n_j / sum n), after validating the counts. */
@@ -46,18 +28,8 @@ function logPriors(counts: ArrayLike<number>): number[] {
 /** Logit-adjusted loss on logits: mean_i -log softmax(z_i + tau log pi)_{y_i}. */
 export function logitAdjustedLoss(options: LogitAdjustedOptions): LossFunction {
   requireOptions('logitAdjustedLoss', options, '{ counts, tau?, classWeights?, reduction? }');
-  const classWeights = options.classWeights === undefined ? undefined : validateClassWeights(options.classWeights);
-  const reduction = validateReduction(options.reduction);
-  const logPi = logPriors(options.counts);
   const tau = requireNonNegative('tau', options.tau ?? 1);
-  const offsets = logPi.map((value) => tau * value);
-  return named('logitAdjustedLoss', (yTrue, yPred) =>
-    tf.tidy(() => {
-      const { scores: logits, target } = prepare('logitAdjustedLoss', yTrue, yPred, { counts: offsets, classWeights });
-      const perSample = crossEntropyPerSample(target, tf.add(logits, tf.tensor1d(offsets)) as tf.Tensor2D);
-      return reduceLoss(perSample, target, classWeights, reduction);
-    }),
-  );
+  return shiftedCrossEntropyLoss('logitAdjustedLoss', logPriors(options.counts).map((value) => tau * value), options);
 }
 
 /**

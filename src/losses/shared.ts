@@ -153,3 +153,30 @@ export function named(name: string, loss: LossFunction): LossFunction {
   Object.defineProperty(loss, 'name', { value: name });
   return loss;
 }
+
+/** Per-class weighting of the per-sample losses, for losses that also accept DRW's weights. */
+export interface ClassWeightingOptions {
+  /**
+   * Optional per-class weights w_j on each sample's loss (e.g. `DeferredReweighting.weights`,
+   * for a DRW schedule on top of this loss).
+   */
+  classWeights?: ClassWeights;
+  /** With classWeights: 'mean' (default) divides by N, 'weightedMean' by the batch's total weight. */
+  reduction?: WeightedReduction;
+}
+
+/**
+ * CE(z + offsets) on logits, offsets fixed per class, with optional class weights: the loss of
+ * Balanced Softmax (offsets log n) and of logit adjustment (offsets tau log pi).
+ */
+export function shiftedCrossEntropyLoss(lossName: string, offsets: number[], options: ClassWeightingOptions): LossFunction {
+  const classWeights = options.classWeights === undefined ? undefined : validateClassWeights(options.classWeights);
+  const reduction = validateReduction(options.reduction);
+  return named(lossName, (yTrue, yPred) =>
+    tf.tidy(() => {
+      const { scores: logits, target } = prepare(lossName, yTrue, yPred, { counts: offsets, classWeights });
+      const perSample = crossEntropyPerSample(target, tf.add(logits, tf.tensor1d(offsets)) as tf.Tensor2D);
+      return reduceLoss(perSample, target, classWeights, reduction);
+    }),
+  );
+}
