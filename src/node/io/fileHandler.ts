@@ -5,7 +5,7 @@
  * work once `affinity-loss/node` is imported.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ModelFileError } from '../../errors.js';
 
@@ -71,15 +71,9 @@ export function fileSystemHandler(url: string): tf.io.IOHandler {
 
     async load(): Promise<tf.io.ModelArtifacts> {
       const jsonPath = join(folder, MODEL_JSON);
-      let text: string;
-      try {
-        text = await readFile(jsonPath, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new ModelFileError(`no model at ${jsonPath}: expected a folder written by model.save('file://...')`);
-        }
-        throw new ModelFileError(`cannot read ${jsonPath}: ${(error as Error).message}`);
-      }
+      const text = (
+        await readModelFile(jsonPath, `no model at ${jsonPath}: expected a folder written by model.save('file://...')`)
+      ).toString('utf8');
       let modelJson: tf.io.ModelJSON;
       try {
         modelJson = JSON.parse(text) as tf.io.ModelJSON;
@@ -90,6 +84,16 @@ export function fileSystemHandler(url: string): tf.io.IOHandler {
       return tf.io.getModelArtifactsForJSON(modelJson, (manifest) => loadWeights(folder, manifest));
     },
   };
+}
+
+/** Reads a file of a saved model; a missing file or any other read error is a ModelFileError. */
+async function readModelFile(path: string, missingMessage: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelFileError(missingMessage);
+    throw new ModelFileError(`cannot read ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** Reads and size-checks every weight file a manifest names. */
@@ -109,9 +113,7 @@ async function loadWeights(
       if (inside.startsWith('..') || isAbsolute(inside)) {
         throw new ModelFileError(`model.json in ${folder} names weight file '${path}' outside its folder`);
       }
-      const size = await stat(file).then((s) => s.size, () => -1);
-      if (size < 0) throw new ModelFileError(`weight file ${file} named in model.json is missing`);
-      const bytes = await readFile(file);
+      const bytes = await readModelFile(file, `weight file ${file} named in model.json is missing`);
       buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
   }
