@@ -32,3 +32,31 @@ export class DatasetNotFoundError extends AffinityLossError {}
 
 /** A saved model folder is missing, truncated or inconsistent. */
 export class ModelFileError extends AffinityLossError {}
+
+/**
+ * The training loss became NaN or infinite. Names the epoch and step; the model has been put
+ * back to the last good checkpoint (the end of `lastGoodEpoch`, or the initial weights when it
+ * is 0), so it can still be saved and inspected.
+ */
+export class TrainingDivergedError extends AffinityLossError {
+  /** 1-based epoch in which the loss stopped being finite. */
+  readonly epoch: number;
+  /** 1-based step within that epoch. */
+  readonly step: number;
+  /** The loss value that was read (NaN or +-Infinity). */
+  readonly loss: number;
+  /** The last epoch that ended with finite losses (0: none, the model holds its initial weights). */
+  readonly lastGoodEpoch: number;
+
+  constructor(epoch: number, step: number, loss: number, lastGoodEpoch: number) {
+    super(
+      `training loss became ${loss} at epoch ${epoch}, step ${step}; the model was restored to ` +
+        (lastGoodEpoch === 0 ? 'its initial weights' : `its weights at the end of epoch ${lastGoodEpoch}`) +
+        ' (try a lower learning rate, or check the inputs for NaN)',
+    );
+    this.epoch = epoch;
+    this.step = step;
+    this.loss = loss;
+    this.lastGoodEpoch = lastGoodEpoch;
+  }
+}

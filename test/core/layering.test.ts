@@ -43,12 +43,31 @@ test('everything the root entry imports, transitively, is browser-safe', () => {
 });
 
 test('core folders never import from node/ or cli/', () => {
-  for (const folder of ['affinity', 'losses', 'metrics', 'data']) {
+  for (const folder of ['affinity', 'losses', 'metrics', 'data', 'models', 'train']) {
     for (const name of readdirSync(join(src, folder))) {
       const file = join(src, folder, name);
       for (const specifier of importsOf(file).filter((s) => s.startsWith('.'))) {
         const target = relative(src, resolveLocal(file, specifier));
         assert.ok(!target.startsWith('node/') && !target.startsWith('cli/'), `${folder}/${name} imports ${specifier}`);
+      }
+    }
+  }
+});
+
+test('arrows point one way: train -> models -> losses/affinity, never back', () => {
+  const forbidden: Record<string, string[]> = {
+    models: ['train/'],
+    affinity: ['train/', 'models/'],
+    losses: ['train/', 'models/'],
+    metrics: ['train/', 'models/'],
+    data: ['train/', 'models/'],
+  };
+  for (const [folder, targets] of Object.entries(forbidden)) {
+    for (const name of readdirSync(join(src, folder))) {
+      const file = join(src, folder, name);
+      for (const specifier of importsOf(file).filter((s) => s.startsWith('.'))) {
+        const target = relative(src, resolveLocal(file, specifier));
+        assert.ok(!targets.some((t) => target.startsWith(t)), `${folder}/${name} imports ${specifier}`);
       }
     }
   }

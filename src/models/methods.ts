@@ -1,0 +1,49 @@
+/**
+ * The methods the CLI and the bench compare, by name: which head each puts on the backbone and
+ * which loss trains it (METHOD.md lists the formulas; src/losses/ has one file per loss).
+ */
+import { AffinityConfigError } from '../errors.js';
+
+/** Method names, in the order the bench lists them by default. */
+export const METHOD_NAMES = [
+  'softmax',
+  'weighted-ce',
+  'focal',
+  'class-balanced',
+  'ldam',
+  'ldam-drw',
+  'balanced-softmax',
+  'logit-adjusted',
+  'center-loss',
+  'affinity',
+  'affinity-m5',
+] as const;
+
+/** One of `METHOD_NAMES`. */
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+/** The head a method puts on the features. */
+export type HeadKind = 'softmax' | 'cosine' | 'center' | 'affinity';
+
+/** What each method is, for `--help` and the reports. */
+export const METHODS: Readonly<Record<MethodName, { head: HeadKind; description: string }>> = Object.freeze({
+  softmax: { head: 'softmax', description: 'dense + softmax, cross-entropy' },
+  'weighted-ce': { head: 'softmax', description: 'cross-entropy weighted by inverse class frequency' },
+  focal: { head: 'softmax', description: 'focal loss, gamma 2 (Lin et al. 2017)' },
+  'class-balanced': { head: 'softmax', description: 'class-balanced cross-entropy, beta 0.9999 (Cui et al. 2019)' },
+  ldam: { head: 'cosine', description: 'LDAM on a cosine head, s 30, largest margin 0.5 (Cao et al. 2019)' },
+  'ldam-drw': { head: 'cosine', description: 'LDAM with deferred class-balanced re-weighting for the last 20% of epochs' },
+  'balanced-softmax': { head: 'softmax', description: 'balanced softmax, CE(z + log n) (Ren et al. 2020)' },
+  'logit-adjusted': { head: 'softmax', description: 'logit-adjusted loss, tau 1 (Menon et al. 2021)' },
+  'center-loss': { head: 'center', description: 'cross-entropy + center loss (Wen et al. 2016)' },
+  affinity: { head: 'affinity', description: 'Gaussian affinity max-margin loss, 1 prototype per class (Hayat et al. 2019)' },
+  'affinity-m5': { head: 'affinity', description: 'Gaussian affinity max-margin loss, 5 prototypes per class' },
+});
+
+/** Throws an error listing the valid names unless `name` is a method. */
+export function requireMethodName(name: unknown): MethodName {
+  if (typeof name !== 'string' || !(METHOD_NAMES as readonly string[]).includes(name)) {
+    throw new AffinityConfigError(`unknown loss ${JSON.stringify(name)}; valid losses: ${METHOD_NAMES.join(', ')}`);
+  }
+  return name as MethodName;
+}

@@ -1,0 +1,86 @@
+/**
+ * The record one finished bench run leaves behind (one JSON file per run), and what the report
+ * writers read. Plain JSON: no tensors, no class instances.
+ */
+import type { ClassificationReport } from '../../train/report.js';
+
+/** Verification scores of one model (features compared by negative distance). */
+export interface VerificationScores {
+  /** Pairs drawn from classes the model was trained on. */
+  seen: { rocAuc: number; equalErrorRate: number; pairs: number };
+  /** Pairs drawn from classes left out of training. */
+  unseen: { rocAuc: number; equalErrorRate: number; pairs: number };
+}
+
+/** 2-D test features and prototypes (or class centres), for the Figure 1 panels. */
+export interface FeatureSnapshot {
+  /** One [x, y] per plotted test sample. */
+  points: [number, number][];
+  /** True class of each plotted sample. */
+  labels: number[];
+  /**
+   * The head's own anchors in feature space: affinity prototypes or center-loss centres;
+   * absent for heads without (softmax), whose class means are in `classMeans`.
+   */
+  anchors?: { class: number; point: [number, number] }[];
+  /** Mean feature of each class over the plotted samples. */
+  classMeans: [number, number][];
+  /** Classes the protocol made rare. */
+  minorityClasses: number[];
+}
+
+/** One epoch of training as logged. */
+export interface EpochRecord {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Mean training loss over the epoch's steps. */
+  loss: number;
+  /** Training accuracy over the epoch's batches (predictions made during the step). */
+  accuracy: number;
+  /** Validation macro-F1, the model-selection criterion. */
+  validationMacroF1: number;
+  /** Validation accuracy. */
+  validationAccuracy: number;
+  /** Learning rate at the end of the epoch. */
+  learningRate: number;
+  /** Wall-clock seconds of the epoch (training and validation). */
+  seconds: number;
+}
+
+/** One finished run of a bench protocol. */
+export interface RunResult {
+  /** Unique key within the protocol: the result file's name without `.json`. */
+  id: string;
+  /** Protocol name (`figure1`, `step-sweep`, ...). */
+  protocol: string;
+  /** The setting within the protocol, as shown in the tables (`k=10`, `rho=100 mnist`, ...). */
+  setting: string;
+  /** Sort key of the setting, so tables list settings in protocol order. */
+  settingOrder: number;
+  /** Loss (method) name, as on the command line. */
+  loss: string;
+  /** Seed of the data recipe, the initialisation and the batch order. */
+  seed: number;
+  /** Everything that made this run, to rerun it alone. */
+  config: Record<string, unknown>;
+  /** Test metrics of the model at the last epoch. */
+  last: ClassificationReport;
+  /** Test metrics of the model from the epoch with the best validation macro-F1. */
+  best: ClassificationReport;
+  /** 1-based epoch chosen on validation. */
+  bestEpoch: number;
+  /** Per-epoch log. */
+  history: EpochRecord[];
+  /** Verification scores (verification protocol), for the last-epoch model. */
+  verification?: VerificationScores;
+  /** 2-D features (Figure 1 protocol), of the last-epoch model. */
+  features?: FeatureSnapshot;
+  /** Classes the protocol made rare (for per-class plots). */
+  minorityClasses: number[];
+  /** Class names, in class-id order. */
+  classNames: string[];
+  /** Wall-clock seconds of the whole run. */
+  seconds: number;
+  /** Backend the run trained on (`wasm`, `tensorflow`, `cpu`). */
+  backend: string;
+}

@@ -1,0 +1,13 @@
+// The training loop and what it needs: optimizers, learning-rate schedules, batched prediction, evaluation.
+export { trainModel, type TrainerOptions, type TrainResult, type EpochLog, type StepReport, type TrainingCallback } from './trainer.js';
+export { OPTIMIZER_NAMES, makeOptimizer, setLearningRate, type OptimizerName, type OptimizerOptions } from './optimizer.js';
+export {
+  SCHEDULE_NAMES,
+  learningRateAt,
+  validateSchedule,
+  type LearningRateSchedule,
+  type ScheduleOptions,
+  type TrainingPosition,
+} from './schedule.js';
+export { predictOutputs, predictClassIds, type PredictOptions } from './predict.js';
+export { classificationReport, type ClassificationReport } from './report.js';

@@ -1,0 +1,46 @@
+/**
+ * Predictions of a trained model over a whole split, in batches, in inference mode (BatchNorm
+ * uses its moving statistics).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../data/dataset.js';
+import { ShapeError } from '../errors.js';
+import { inputBatch, rowRange } from './batches.js';
+
+/** Options of `predictOutputs` and `predictClassIds`. */
+export interface PredictOptions {
+  /** Shape of one sample, e.g. [784] or [28, 28, 1]. */
+  featureShape: readonly number[];
+  /** Rows per forward pass. Default 512. */
+  batchSize?: number;
+}
+
+/** The model's outputs for every row, one tensor per output in model order; the caller disposes them. */
+export function predictOutputs(model: tf.LayersModel, split: Split, options: PredictOptions): tf.Tensor[] {
+  const batchSize = options.batchSize ?? 512;
+  const parts: tf.Tensor[][] = [];
+  for (let start = 0; start < split.count; start += batchSize) {
+    const rows = rowRange(start, Math.min(split.count, start + batchSize));
+    parts.push(
+      tf.tidy(() => {
+        const output = model.predict(inputBatch(split, rows, options.featureShape));
+        return Array.isArray(output) ? output : [output];
+      }),
+    );
+  }
+  if (parts.length === 0) throw new ShapeError('predictOutputs: the split has no rows');
+  const outputs = parts[0].map((_, k) => tf.concat(parts.map((part) => part[k]), 0));
+  tf.dispose(parts);
+  return outputs;
+}
+
+/**
+ * The predicted class of every row: the argmax of output `scoreOutput` (logits, or affinities
+ * for the affinity head, whose argmax is the class of the nearest prototype).
+ */
+export function predictClassIds(model: tf.LayersModel, split: Split, options: PredictOptions & { scoreOutput?: number }): Int32Array {
+  const outputs = predictOutputs(model, split, options);
+  const ids = tf.tidy(() => tf.argMax(outputs[options.scoreOutput ?? 0], 1).dataSync() as Int32Array);
+  tf.dispose(outputs);
+  return ids;
+}

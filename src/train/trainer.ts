@@ -1,0 +1,347 @@
+/**
+ * The training loop: seeded batches (plain or class-aware sampling), Adam or SGD with momentum,
+ * weight decay, learning-rate schedules with warm-up, model selection and early stopping on a
+ * validation split, callbacks, and a clear stop when the loss stops being finite.
+ *
+ * A custom loop rather than `model.fit`: fit shuffles with an unseeded generator, cannot sample
+ * by class, and reads the loss only per batch callback; here every random choice derives from
+ * one seed, so the same seed gives the same weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkSplit, type Split } from '../data/dataset.js';
+import { ClassAwareSampler, SAMPLING_MODES, type SamplingMode } from '../data/sampler.js';
+import { AffinityConfigError, ShapeError, TrainingDivergedError } from '../errors.js';
+import type { LossFunction } from '../losses/shared.js';
+import { macroF1, accuracy } from '../metrics/index.js';
+import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
+import { inputBatch, oneHotBatch } from './batches.js';
+import { makeOptimizer, setLearningRate, OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
+import { predictClassIds } from './predict.js';
+import { learningRateAt, validateSchedule, type LearningRateSchedule } from './schedule.js';
+
+/** What the trainer reports after each step. */
+export interface StepReport {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 1-based step within the epoch. */
+  step: number;
+  /** Steps in the epoch. */
+  steps: number;
+  /** Loss of this step (the data terms plus the layers' regularizers). */
+  loss: number;
+  /** Mean loss over the epoch's steps so far. */
+  meanLoss: number;
+  /** Training accuracy over the epoch's batches so far. */
+  accuracy: number;
+  /** Learning rate used for this step. */
+  learningRate: number;
+}
+
+/** One epoch of training as logged. */
+export interface EpochLog {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Mean training loss over the epoch's steps. */
+  loss: number;
+  /** Training accuracy over the epoch's batches (predictions made during each step). */
+  accuracy: number;
+  /** Validation macro-F1, the model-selection criterion (NaN without a validation split). */
+  validationMacroF1: number;
+  /** Validation accuracy (NaN without a validation split). */
+  validationAccuracy: number;
+  /** Learning rate of the epoch's last step. */
+  learningRate: number;
+  /** Wall-clock seconds of the epoch (training and validation). */
+  seconds: number;
+}
+
+/**
+ * Hooks the trainer calls. `epochStart` gets the 0-based epoch, as DRW's `setEpoch` takes it:
+ * `{ epochStart: (epoch) => drw.setEpoch(epoch) }`.
+ */
+export interface TrainingCallback {
+  /** Before the first step of an epoch (0-based epoch). */
+  epochStart?(epoch: number): void | Promise<void>;
+  /** After every step. */
+  stepEnd?(report: StepReport): void | Promise<void>;
+  /** After an epoch and its validation. */
+  epochEnd?(log: EpochLog): void | Promise<void>;
+}
+
+/** Options of `trainModel`. */
+export interface TrainerOptions {
+  /** Number of classes C; labels are class ids in [0, C). */
+  classes: number;
+  /** Shape of one sample, e.g. [784] or [28, 28, 1]. */
+  featureShape: number[];
+  /**
+   * The loss of the model's outputs: one function for every output, or one per output (as
+   * `model.compile` takes them), summed; the layers' regularizers (the affinity head's diversity
+   * term) are added to it.
+   */
+  loss: LossFunction | LossFunction[];
+  /** Which output holds the class scores (logits or affinities): its argmax is the class. Default 0. */
+  scoreOutput?: number;
+  /** Epochs (>= 1). */
+  epochs: number;
+  /** Rows per step. Default 128. */
+  batchSize?: number;
+  /** 'adam' (default) or 'sgd' (with momentum). */
+  optimizer?: OptimizerName;
+  /** Initial learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** SGD momentum. Default 0.9. */
+  momentum?: number;
+  /**
+   * L2 weight decay added to the gradient of every weight of rank >= 2 (kernels, prototypes,
+   * centres; not biases or BatchNorm parameters), as PyTorch's `weight_decay`. Default 0.
+   */
+  weightDecay?: number;
+  /** Learning-rate schedule after warm-up. Default constant. */
+  schedule?: LearningRateSchedule;
+  /** Epochs of linear warm-up. Default 0. */
+  warmupEpochs?: number;
+  /** How batches weigh classes (see `ClassAwareSampler`). Default 'instance'. */
+  sampling?: SamplingMode;
+  /**
+   * Held-out rows for model selection: after each epoch the validation macro-F1 is measured and
+   * the weights of the best epoch kept. Never pass the test set here.
+   */
+  validation?: Split;
+  /** Stop when validation macro-F1 has not improved for this many epochs (needs `validation`). */
+  earlyStoppingPatience?: number;
+  /** Seed of the batch order and the sampler. */
+  seed: number;
+  /** Hooks called during training. */
+  callbacks?: TrainingCallback[];
+}
+
+/** What `trainModel` returns. The model itself holds the last epoch's weights. */
+export interface TrainResult {
+  /** One entry per epoch trained. */
+  history: EpochLog[];
+  /**
+   * The 1-based epoch with the best validation macro-F1 (the last epoch without validation).
+   */
+  bestEpoch: number;
+  /**
+   * Copies of all model weights (`model.getWeights()` order, BatchNorm statistics included) at
+   * `bestEpoch`; the caller owns and disposes them.
+   */
+  bestWeights: tf.Tensor[];
+  /** True when early stopping ended training before `epochs`. */
+  stoppedEarly: boolean;
+}
+
+interface ResolvedOptions extends Required<Omit<TrainerOptions, 'validation' | 'earlyStoppingPatience' | 'schedule'>> {
+  validation?: Split;
+  earlyStoppingPatience?: number;
+  schedule: LearningRateSchedule;
+}
+
+function resolveOptions(options: TrainerOptions, train: Split): ResolvedOptions {
+  requireOptions('trainModel', options, '{ classes, featureShape, loss, epochs, seed, ... }');
+  const classes = requireInteger('classes', options.classes, 2);
+  const featureShape = options.featureShape;
+  if (!Array.isArray(featureShape) || featureShape.length === 0) {
+    throw new ShapeError(`featureShape must be a non-empty array of dimensions, got ${String(featureShape)}`);
+  }
+  const size = featureShape.reduce((product, dimension) => product * dimension, 1);
+  checkSplit(train, size, classes, 'training split');
+  if (options.validation !== undefined) checkSplit(options.validation, size, classes, 'validation split');
+  const losses = Array.isArray(options.loss) ? options.loss : [options.loss];
+  if (losses.length === 0 || losses.some((loss) => typeof loss !== 'function')) {
+    throw new AffinityConfigError('loss must be a loss function or a non-empty array of them, one per model output');
+  }
+  const epochs = requireInteger('epochs', options.epochs, 1);
+  const earlyStoppingPatience =
+    options.earlyStoppingPatience === undefined ? undefined : requireInteger('earlyStoppingPatience', options.earlyStoppingPatience, 1);
+  if (earlyStoppingPatience !== undefined && options.validation === undefined) {
+    throw new AffinityConfigError('earlyStoppingPatience needs a validation split to watch');
+  }
+  return {
+    classes,
+    featureShape,
+    loss: options.loss,
+    scoreOutput: requireInteger('scoreOutput', options.scoreOutput ?? 0, 0),
+    epochs,
+    batchSize: requireInteger('batchSize', options.batchSize ?? 128, 1),
+    optimizer: requireOneOf('optimizer', options.optimizer ?? 'adam', OPTIMIZER_NAMES),
+    learningRate: requirePositive('learningRate', options.learningRate ?? 1e-3),
+    momentum: options.momentum ?? 0.9,
+    weightDecay: requireNonNegative('weightDecay', options.weightDecay ?? 0),
+    schedule: validateSchedule(options.schedule, epochs),
+    warmupEpochs: requireNonNegative('warmupEpochs', options.warmupEpochs ?? 0),
+    sampling: requireOneOf('sampling', options.sampling ?? 'instance', SAMPLING_MODES),
+    validation: options.validation,
+    earlyStoppingPatience,
+    seed: requireSeed(options.seed),
+    callbacks: options.callbacks ?? [],
+  };
+}
+
+/** The regularization terms the model's layers registered (tfjs adds these inside `fit`). */
+function regularizationLosses(model: tf.LayersModel): tf.Scalar[] {
+  // A Sequential keeps its graph in an inner functional model; its layers' losses live there.
+  const inner = (model as unknown as { model?: tf.LayersModel }).model;
+  return (inner instanceof tf.LayersModel ? inner : model).calculateLosses();
+}
+
+function asList(output: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(output) ? output : [output];
+}
+
+function cloneWeights(model: tf.LayersModel): tf.Tensor[] {
+  return model.getWeights().map((weight) => weight.clone());
+}
+
+/**
+ * Trains `model` on `train`. The model keeps the last epoch's weights; the best epoch's weights
+ * come back in the result.
+ *
+ * @throws TrainingDivergedError when a step's loss is NaN or infinite; the model then holds the
+ *   weights of the last epoch that ended with finite losses.
+ */
+export async function trainModel(model: tf.LayersModel, train: Split, options: TrainerOptions): Promise<TrainResult> {
+  const settings = resolveOptions(options, train);
+  const lossFunctions = Array.isArray(settings.loss) ? settings.loss : [settings.loss];
+  if (lossFunctions.length !== 1 && lossFunctions.length !== model.outputs.length) {
+    throw new AffinityConfigError(`the model has ${model.outputs.length} outputs but ${lossFunctions.length} losses were given`);
+  }
+  if (settings.scoreOutput >= model.outputs.length) {
+    throw new AffinityConfigError(`scoreOutput ${settings.scoreOutput} does not exist: the model has ${model.outputs.length} outputs`);
+  }
+  const sampler = new ClassAwareSampler({
+    labels: train.labels,
+    classes: settings.classes,
+    mode: settings.sampling,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+  });
+  const optimizer = makeOptimizer({ name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum });
+  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  const decayed = new Set(variables.filter((variable) => variable.rank >= 2).map((variable) => variable.name));
+  const history: EpochLog[] = [];
+  let bestEpoch = 0;
+  let bestScore = -Infinity;
+  let bestWeights: tf.Tensor[] = [];
+  let lastGood = cloneWeights(model);
+  let lastGoodEpoch = 0;
+  let stoppedEarly = false;
+  try {
+    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+      const started = performance.now();
+      for (const callback of settings.callbacks) await callback.epochStart?.(epoch);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let step = 0;
+      let rate = settings.learningRate;
+      for (const rows of sampler.batches(epoch)) {
+        rate = learningRateAt(
+          settings.learningRate,
+          { epoch, step, stepsPerEpoch: sampler.batchesPerEpoch, epochs: settings.epochs },
+          { schedule: settings.schedule, warmupEpochs: settings.warmupEpochs },
+        );
+        setLearningRate(optimizer, rate);
+        const { loss, predicted } = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
+        step++;
+        if (!Number.isFinite(loss)) {
+          model.setWeights(lastGood);
+          throw new TrainingDivergedError(epoch + 1, step, loss, lastGoodEpoch);
+        }
+        lossSum += loss;
+        for (let i = 0; i < rows.length; i++) if (predicted[i] === train.labels[rows[i]]) correct++;
+        seen += rows.length;
+        const report: StepReport = {
+          epoch: epoch + 1,
+          step,
+          steps: sampler.batchesPerEpoch,
+          loss,
+          meanLoss: lossSum / step,
+          accuracy: correct / seen,
+          learningRate: rate,
+        };
+        for (const callback of settings.callbacks) await callback.stepEnd?.(report);
+      }
+      let validationMacroF1 = NaN;
+      let validationAccuracy = NaN;
+      if (settings.validation !== undefined) {
+        const predicted = predictClassIds(model, settings.validation, {
+          featureShape: settings.featureShape,
+          scoreOutput: settings.scoreOutput,
+        });
+        validationMacroF1 = macroF1(settings.validation.labels, predicted, { classes: settings.classes });
+        validationAccuracy = accuracy(settings.validation.labels, predicted);
+      }
+      const log: EpochLog = {
+        epoch: epoch + 1,
+        loss: lossSum / step,
+        accuracy: correct / seen,
+        validationMacroF1,
+        validationAccuracy,
+        learningRate: rate,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(log);
+      tf.dispose(lastGood);
+      lastGood = cloneWeights(model);
+      lastGoodEpoch = epoch + 1;
+      // Without validation every epoch is "best", so the last one is chosen.
+      const score = settings.validation === undefined ? epoch : validationMacroF1;
+      if (score > bestScore) {
+        bestScore = score;
+        bestEpoch = epoch + 1;
+        tf.dispose(bestWeights);
+        bestWeights = cloneWeights(model);
+      }
+      for (const callback of settings.callbacks) await callback.epochEnd?.(log);
+      if (settings.earlyStoppingPatience !== undefined && epoch + 1 - bestEpoch >= settings.earlyStoppingPatience) {
+        stoppedEarly = epoch + 1 < settings.epochs;
+        break;
+      }
+    }
+  } catch (error) {
+    tf.dispose(bestWeights);
+    throw error;
+  } finally {
+    tf.dispose(lastGood);
+    optimizer.dispose();
+  }
+  return { history, bestEpoch, bestWeights, stoppedEarly };
+}
+
+/** One optimizer step on `rows`; returns the loss and the predicted classes of the batch. */
+function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  decayed: Set<string>,
+  lossFunctions: LossFunction[],
+  settings: ResolvedOptions,
+  train: Split,
+  rows: Int32Array,
+): { loss: number; predicted: Int32Array } {
+  return tf.tidy(() => {
+    const x = inputBatch(train, rows, settings.featureShape);
+    const y = oneHotBatch(train.labels, rows, settings.classes);
+    let scores: tf.Tensor | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const outputs = asList(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+      scores = tf.keep(outputs[settings.scoreOutput]);
+      const terms = outputs.map((output, k) => (lossFunctions.length === 1 ? lossFunctions[0] : lossFunctions[k])(y, output));
+      const total = tf.addN([...terms, ...regularizationLosses(model)]);
+      return total as tf.Scalar;
+    }, variables);
+    if (settings.weightDecay > 0) {
+      for (const variable of variables) {
+        if (decayed.has(variable.name)) grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, settings.weightDecay));
+      }
+    }
+    optimizer.applyGradients(grads);
+    const loss = value.dataSync()[0];
+    const predicted = tf.argMax(scores!, 1).dataSync() as Int32Array;
+    tf.dispose(scores!);
+    return { loss, predicted };
+  });
+}
