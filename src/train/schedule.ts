@@ -25,7 +25,7 @@ export interface ScheduleOptions {
 }
 
 /** Checks a schedule and fills its defaults. */
-export function validateSchedule(schedule: LearningRateSchedule | undefined, epochs: number): Required<ScheduleOptions>['schedule'] {
+export function validateSchedule(schedule: LearningRateSchedule | undefined, epochs: number): LearningRateSchedule {
   if (schedule === undefined) return { type: 'constant' };
   const type = requireOneOf('schedule', (schedule as { type?: unknown })?.type, SCHEDULE_NAMES);
   switch (type) {

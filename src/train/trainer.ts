@@ -8,7 +8,7 @@
  * one seed, so the same seed gives the same weights.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkSplit, type Split } from '../data/dataset.js';
+import { checkSplit, featureSize, type Split } from '../data/dataset.js';
 import { ClassAwareSampler, SAMPLING_MODES, type SamplingMode } from '../data/sampler.js';
 import { AffinityConfigError, ShapeError, TrainingDivergedError } from '../errors.js';
 import type { LossFunction } from '../losses/shared.js';
@@ -146,7 +146,7 @@ function resolveOptions(options: TrainerOptions, train: Split): ResolvedOptions 
   if (!Array.isArray(featureShape) || featureShape.length === 0) {
     throw new ShapeError(`featureShape must be a non-empty array of dimensions, got ${String(featureShape)}`);
   }
-  const size = featureShape.reduce((product, dimension) => product * dimension, 1);
+  const size = featureSize(featureShape);
   checkSplit(train, size, classes, 'training split');
   if (options.validation !== undefined) checkSplit(options.validation, size, classes, 'validation split');
   const losses = Array.isArray(options.loss) ? options.loss : [options.loss];

@@ -3,6 +3,7 @@
  * writers read. Plain JSON: no tensors, no class instances.
  */
 import type { ClassificationReport } from '../../train/report.js';
+import type { EpochLog } from '../../train/trainer.js';
 
 /** Verification scores of one model (features compared by negative distance). */
 export interface VerificationScores {
@@ -29,24 +30,6 @@ export interface FeatureSnapshot {
   minorityClasses: number[];
 }
 
-/** One epoch of training as logged. */
-export interface EpochRecord {
-  /** 1-based epoch. */
-  epoch: number;
-  /** Mean training loss over the epoch's steps. */
-  loss: number;
-  /** Training accuracy over the epoch's batches (predictions made during the step). */
-  accuracy: number;
-  /** Validation macro-F1, the model-selection criterion. */
-  validationMacroF1: number;
-  /** Validation accuracy. */
-  validationAccuracy: number;
-  /** Learning rate at the end of the epoch. */
-  learningRate: number;
-  /** Wall-clock seconds of the epoch (training and validation). */
-  seconds: number;
-}
-
 /** One finished run of a bench protocol. */
 export interface RunResult {
   /** Unique key within the protocol: the result file's name without `.json`. */
@@ -70,7 +53,7 @@ export interface RunResult {
   /** 1-based epoch chosen on validation. */
   bestEpoch: number;
   /** Per-epoch log. */
-  history: EpochRecord[];
+  history: EpochLog[];
   /** Verification scores (verification protocol), for the last-epoch model. */
   verification?: VerificationScores;
   /** 2-D features (Figure 1 protocol), of the last-epoch model. */

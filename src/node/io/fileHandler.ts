@@ -5,9 +5,10 @@
  * work once `affinity-loss/node` is imported.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ModelFileError } from '../../errors.js';
+import { writeFileAtomic } from './atomicWrite.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -20,13 +21,6 @@ function modelFolder(url: string): string {
   const path = url.startsWith('file://') ? url.slice('file://'.length) : url;
   if (path === '') throw new ModelFileError('empty model path in file:// URL');
   return path.endsWith(MODEL_JSON) ? dirname(resolve(path)) : resolve(path);
-}
-
-/** Writes through a temporary file and a rename, so a crash never leaves half a file. */
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, data);
-  await rename(temporary, path);
 }
 
 /**
@@ -56,8 +50,8 @@ export function fileSystemHandler(url: string): tf.io.IOHandler {
       if (artifacts.trainingConfig != null) modelJson.trainingConfig = artifacts.trainingConfig;
       if (artifacts.userDefinedMetadata != null) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
       // Weights first: a model.json on disk always has its complete weights beside it.
-      await writeAtomically(join(folder, WEIGHTS_BIN), new Uint8Array(weights));
-      await writeAtomically(join(folder, MODEL_JSON), JSON.stringify(modelJson));
+      await writeFileAtomic(join(folder, WEIGHTS_BIN), new Uint8Array(weights));
+      await writeFileAtomic(join(folder, MODEL_JSON), JSON.stringify(modelJson));
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),

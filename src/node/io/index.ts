@@ -1,2 +1,3 @@
-// Model files on disk (file:// URLs) for Node without tfjs-node.
+// Files on disk: model files (file:// URLs) for Node without tfjs-node, and whole-or-nothing writes.
 export { fileSystemHandler, registerFileSystemRouter } from './fileHandler.js';
+export { writeFileAtomic } from './atomicWrite.js';

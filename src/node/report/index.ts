@@ -22,7 +22,6 @@ export {
   type Summary,
   type VerificationMetric,
 } from './aggregate.js';
-export { writeFileAtomic } from './atomic.js';
 export { csvColumns, csvField, csvLine, renderCsv, type CsvValue } from './csv.js';
 export { escapeHtml, htmlTable, inlineSvg, renderHtml, type HtmlFigure, type HtmlOptions } from './html.js';
 export { markdownTable, renderMarkdown, type MarkdownOptions } from './markdown.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AffinityConfigError } from '../../errors.js';
 import type { RunResult } from '../bench/results.js';
 import { aggregateRuns } from './aggregate.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { renderCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';

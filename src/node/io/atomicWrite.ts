@@ -1,10 +1,10 @@
-/** Whole-or-nothing file writes for the report files. */
+/** Whole-or-nothing file writes: saved models and report files. */
 import { rename, rm, writeFile } from 'node:fs/promises';
 
 /**
  * Writes `data` to `path` through `path.tmp-<pid>` and a rename, so a reader (or a crash
- * mid-write) never sees half a report file; the pid keeps two processes writing the same
- * report from sharing a temporary file.
+ * mid-write) never sees half a file; the pid keeps two processes writing the same
+ * file from sharing a temporary file.
  *
  * @returns `path`, for the caller's list of written files.
  */
