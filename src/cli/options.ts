@@ -1,0 +1,45 @@
+/**
+ * Option parsers shared by the commands: numbers and lists are checked as commander reads them,
+ * so `--epochs -3` or `--sigma abc` fails with the option's name before anything runs.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+
+/** A finite number. */
+export function parseNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number)) throw new InvalidArgumentError(`not a number: ${JSON.stringify(value)}`);
+  return number;
+}
+
+/** A finite number > 0. */
+export function parsePositive(value: string): number {
+  const number = parseNumber(value);
+  if (number <= 0) throw new InvalidArgumentError(`must be > 0, got ${value}`);
+  return number;
+}
+
+/** An integer >= 0. */
+export function parseCount(value: string): number {
+  const number = parseNumber(value);
+  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError(`must be an integer >= 0, got ${value}`);
+  return number;
+}
+
+/** An integer >= 1. */
+export function parsePositiveInteger(value: string): number {
+  const number = parseCount(value);
+  if (number < 1) throw new InvalidArgumentError(`must be an integer >= 1, got ${value}`);
+  return number;
+}
+
+/** A comma-separated list of non-empty names (`softmax,affinity`). */
+export function parseList(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new InvalidArgumentError(`empty name in list ${JSON.stringify(value)}`);
+  return items;
+}
+
+/** Appends worked examples to a command's --help. */
+export function withExamples(command: Command, examples: readonly string[]): Command {
+  return command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  $ ${line}`).join('\n')}`);
+}

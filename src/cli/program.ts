@@ -1,0 +1,50 @@
+/**
+ * The `affinity` command tree: train one model, evaluate a saved one, run a benchmark protocol
+ * against the baselines, or rebuild a benchmark's report.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { AffinityLossError } from '../errors.js';
+import { benchCommand } from './commands/bench.js';
+import { evalCommand } from './commands/eval.js';
+import { reportCommand } from './commands/report.js';
+import { trainCommand } from './commands/train.js';
+import { withExamples } from './options.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The whole command tree (exported for tests and for embedding). */
+export function program(): Command {
+  const root = new Command('affinity')
+    .version(version)
+    .description('Gaussian-affinity max-margin loss and class-imbalance baselines on TensorFlow.js: train, evaluate, benchmark.')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  for (const command of [trainCommand(), evalCommand(), benchCommand(), reportCommand()]) root.addCommand(command.exitOverride());
+  return withExamples(root, [
+    'affinity train --dataset mnist --imbalance step:0-4:0.1 --loss affinity --epochs 10 --out runs/affinity',
+    'affinity eval --model runs/affinity --dataset fashion-mnist',
+    'affinity bench --protocol figure1 --quick',
+    'affinity report bench/step-sweep',
+  ]);
+}
+
+/** Runs the command line; bad input exits with 2 and a one-line message, crashes with 1. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its message (or the help / version) already.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof AffinityLossError) {
+      console.error(`affinity: ${error.message}`);
+      return 2;
+    }
+    console.error(error);
+    return 1;
+  }
+}
+

@@ -1,0 +1,387 @@
+/**
+ * One experiment from a plain config: load a named dataset, apply the recipe, build the
+ * method's model, train it with validation-based selection, and score the last-epoch and the
+ * best-on-validation models on the test split. `affinity train` runs one; `affinity bench` runs
+ * many, each in a worker. Everything is checked before any data is read or any weight made.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { featureSize, type Dataset, type Split } from '../../data/dataset.js';
+import { deriveSeed, Rng } from '../../data/rng.js';
+import { prepareDataset } from '../../data/prepare.js';
+import { SAMPLING_MODES, type SamplingMode } from '../../data/sampler.js';
+import { parseRecipe, describeRecipe } from '../../data/spec.js';
+import { stratifiedSplit } from '../../data/split.js';
+import { AffinityConfigError } from '../../errors.js';
+import { equalErrorRate, rocAuc } from '../../metrics/verification.js';
+import { makeVerificationPairs, scorePairs } from '../../metrics/pairs.js';
+import { BACKBONE_NAMES, needsImages, type BackboneName } from '../../models/backbones.js';
+import { buildClassifier, type Classifier } from '../../models/build.js';
+import { requireMethodName, type MethodName } from '../../models/methods.js';
+import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
+import { predictOutputs } from '../../train/predict.js';
+import { classificationReport, type ClassificationReport } from '../../train/report.js';
+import { SCHEDULE_NAMES } from '../../train/schedule.js';
+import { trainModel, type EpochLog, type TrainingCallback } from '../../train/trainer.js';
+import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from '../../validate.js';
+import { DATASET_NAMES, loadDataset } from '../data/registry.js';
+import type { FeatureSnapshot, VerificationScores } from './results.js';
+
+/** Everything that defines one experiment; plain JSON, written beside every result. */
+export interface ExperimentConfig {
+  /** Registry name (`mnist`, `fashion-mnist`, ...). */
+  dataset: string;
+  /** Folder or file of the dataset when not at its standard location. */
+  datasetPath?: string;
+  /**
+   * Imbalance and noise recipe (`step:0-4:0.1`, `exp:100+noise:sym:0.2`, `none`) without the
+   * validation part, which `validationFraction` adds.
+   */
+  recipe: string;
+  /** Share of each training class held out for model selection, in [0, 1). Default 0.1. */
+  validationFraction: number;
+  /**
+   * Classes to train on (verification: the others are unseen); their ids are renumbered 0..n-1
+   * in this order. Default: every class.
+   */
+  trainClasses?: number[];
+  /** Share of the (prepared) training rows kept, stratified, in (0, 1]; quick runs use less. Default 1. */
+  trainFraction: number;
+  /** Seed of the recipe, the initialisation, the batch order and the sampler. */
+  seed: number;
+  /** Method (loss) name. */
+  loss: MethodName;
+  /** Backbone name. */
+  backbone: BackboneName;
+  /** Width of the features the head sees. */
+  featureWidth: number;
+  /** Epochs. */
+  epochs: number;
+  /** Rows per step. */
+  batchSize: number;
+  /** Optimizer name. */
+  optimizer: OptimizerName;
+  /** Initial learning rate. */
+  learningRate: number;
+  /** L2 weight decay on kernels. */
+  weightDecay: number;
+  /** Learning-rate schedule after warm-up: constant, or cosine annealing to 0. */
+  schedule: 'constant' | 'cosine';
+  /** How batches weigh classes. */
+  sampling: SamplingMode;
+  /** Affinity head: sigma (default from the feature width, see `defaultSigma`). */
+  sigma?: number;
+  /** Affinity head: margin lambda. */
+  margin?: number;
+  /** Affinity head: prototypes per class (default 1, or 5 for affinity-m5). */
+  prototypesPerClass?: number;
+  /** Center loss: weight of the centre term. */
+  centerWeight?: number;
+}
+
+/** The defaults of every optional field of `ExperimentConfig`. */
+export const EXPERIMENT_DEFAULTS = Object.freeze({
+  recipe: 'none',
+  validationFraction: 0.1,
+  trainFraction: 1,
+  seed: 1,
+  backbone: 'mlp' as BackboneName,
+  featureWidth: 128,
+  epochs: 10,
+  batchSize: 128,
+  optimizer: 'adam' as OptimizerName,
+  learningRate: 1e-3,
+  weightDecay: 0,
+  schedule: 'constant' as const,
+  sampling: 'instance' as SamplingMode,
+});
+
+/**
+ * Fills the defaults and checks every field, so a bad value fails before data is read or a
+ * weight is made. The recipe is parsed and written back in canonical form.
+ *
+ * @throws AffinityConfigError naming the bad field and what is allowed.
+ */
+export function resolveExperimentConfig(input: Partial<ExperimentConfig> & { dataset: string; loss: string }): ExperimentConfig {
+  const config = { ...EXPERIMENT_DEFAULTS, ...dropUndefined(input) } as ExperimentConfig;
+  requireOneOf('dataset', config.dataset, DATASET_NAMES);
+  config.loss = requireMethodName(config.loss);
+  const recipe = parseRecipe(config.recipe);
+  if (recipe.validationFraction !== undefined) {
+    throw new AffinityConfigError(`recipe ${JSON.stringify(config.recipe)} has a val: part; give the validation share as validationFraction (--validation) instead`);
+  }
+  config.recipe = describeRecipe(recipe);
+  requireInRange('validationFraction', config.validationFraction, 0, 1, true);
+  if (config.trainFraction !== 1) requireInRange('trainFraction', config.trainFraction, Number.MIN_VALUE, 1);
+  requireSeed(config.seed);
+  requireOneOf('backbone', config.backbone, BACKBONE_NAMES);
+  requireInteger('featureWidth', config.featureWidth, 1);
+  requireInteger('epochs', config.epochs, 1);
+  requireInteger('batchSize', config.batchSize, 1);
+  requireOneOf('optimizer', config.optimizer, OPTIMIZER_NAMES);
+  requirePositive('learningRate', config.learningRate);
+  requireNonNegative('weightDecay', config.weightDecay);
+  requireOneOf('schedule', config.schedule, SCHEDULE_NAMES.filter((name) => name !== 'step'));
+  requireOneOf('sampling', config.sampling, SAMPLING_MODES);
+  if (config.sigma !== undefined) requirePositive('sigma', config.sigma);
+  if (config.margin !== undefined) requireInRange('margin', config.margin, 0, 1);
+  if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
+  if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);
+  if (config.trainClasses !== undefined) {
+    const ids = config.trainClasses;
+    if (!Array.isArray(ids) || ids.length < 2 || new Set(ids).size !== ids.length || ids.some((id) => !Number.isInteger(id) || id < 0)) {
+      throw new AffinityConfigError(`trainClasses must list at least 2 distinct class ids, got ${JSON.stringify(ids)}`);
+    }
+  }
+  return config;
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
+
+/** The data of one experiment, ready for the trainer. */
+export interface ExperimentData {
+  /** The prepared dataset (train, validation, test), restricted to `trainClasses` when given. */
+  dataset: Dataset & { validation: Split | undefined };
+  /** Test rows of the classes left out of training (verification), with their original ids. */
+  unseenTest?: Split;
+  /** Shape of one model input: flat for the MLP, the image shape for the CNNs. */
+  inputShape: number[];
+  /** Training rows per class, after the recipe. */
+  trainCounts: number[];
+  /** Classes made rare by the recipe (fewer training rows than half the largest class). */
+  minorityClasses: number[];
+}
+
+// One process often runs many experiments on the same files: read each dataset once.
+const datasetCache = new Map<string, Promise<Dataset>>();
+
+function cachedDataset(name: string, path: string | undefined): Promise<Dataset> {
+  const key = `${name}\u0000${path ?? ''}`;
+  let pending = datasetCache.get(key);
+  if (pending === undefined) {
+    pending = loadDataset(name, { path });
+    datasetCache.set(key, pending);
+    pending.catch(() => datasetCache.delete(key));
+  }
+  return pending;
+}
+
+/** Loads the dataset and applies the recipe, the class restriction and the training fraction. */
+export async function loadExperimentData(config: ExperimentConfig): Promise<ExperimentData> {
+  const recipe = config.validationFraction > 0 ? `${config.recipe === 'none' ? '' : `${config.recipe}+`}val:${config.validationFraction}` : config.recipe;
+  let dataset: Dataset = prepareDataset(await cachedDataset(config.dataset, config.datasetPath), recipe, config.seed);
+  const size = featureSize(dataset.featureShape);
+  let unseenTest: Split | undefined;
+  if (config.trainClasses !== undefined) {
+    const known = dataset.classNames.length;
+    const bad = config.trainClasses.find((id) => id >= known);
+    if (bad !== undefined) throw new AffinityConfigError(`trainClasses: class ${bad} does not exist in ${dataset.name} (classes 0-${known - 1})`);
+    const unseen = dataset.classNames.map((_, id) => id).filter((id) => !config.trainClasses!.includes(id));
+    unseenTest = selectClasses(dataset.test, size, unseen, false);
+    dataset = {
+      ...dataset,
+      classNames: config.trainClasses.map((id) => dataset.classNames[id]),
+      train: selectClasses(dataset.train, size, config.trainClasses, true),
+      validation: dataset.validation && selectClasses(dataset.validation, size, config.trainClasses, true),
+      test: selectClasses(dataset.test, size, config.trainClasses, true),
+    };
+  }
+  const classes = dataset.classNames.length;
+  if (config.trainFraction < 1) {
+    dataset = { ...dataset, train: stratifiedSplit(dataset.train, size, classes, 1 - config.trainFraction, deriveSeed(config.seed, 4)).kept };
+  }
+  const trainCounts = new Array<number>(classes).fill(0);
+  for (const label of dataset.train.labels) trainCounts[label]++;
+  const largest = Math.max(...trainCounts);
+  const minorityClasses = trainCounts.flatMap((count, id) => (count < largest / 2 ? [id] : []));
+  const inputShape = needsImages(config.backbone) ? [...dataset.featureShape] : [size];
+  return { dataset: { ...dataset, validation: dataset.validation }, unseenTest, inputShape, trainCounts, minorityClasses };
+}
+
+/** The rows of the given classes; `renumber` maps class ids[i] to i. */
+function selectClasses(split: Split, size: number, ids: readonly number[], renumber: boolean): Split {
+  const rows: number[] = [];
+  for (let row = 0; row < split.count; row++) if (ids.includes(split.labels[row])) rows.push(row);
+  const features = new Float32Array(rows.length * size);
+  const labels = new Int32Array(rows.length);
+  const trueLabels = split.trueLabels && new Int32Array(rows.length);
+  rows.forEach((row, i) => {
+    features.set(split.features.subarray(row * size, (row + 1) * size), i * size);
+    labels[i] = renumber ? ids.indexOf(split.labels[row]) : split.labels[row];
+    // A noisy label may come from an unseen class; its clean label keeps the original id then.
+    if (trueLabels) trueLabels[i] = renumber && ids.includes(split.trueLabels![row]) ? ids.indexOf(split.trueLabels![row]) : split.trueLabels![row];
+  });
+  return { features, labels, count: rows.length, ...(trueLabels ? { trueLabels } : {}) };
+}
+
+/** What to compute besides the classification metrics. */
+export interface ExperimentExtras {
+  /** Snapshot the 2-D test features and anchors (Figure 1); needs featureWidth 2. */
+  features?: boolean;
+  /** Verification AUC / EER on seen and unseen classes (needs `trainClasses`). */
+  verification?: boolean;
+}
+
+/** The outcome of one experiment. */
+export interface ExperimentOutcome {
+  /** The config as resolved (defaults filled). */
+  config: ExperimentConfig;
+  /** The prepared data. */
+  data: ExperimentData;
+  /** The model, holding the weights of `bestEpoch` (chosen on validation); the caller disposes it. */
+  classifier: Classifier;
+  /** Per-epoch log. */
+  history: EpochLog[];
+  /** 1-based epoch with the best validation macro-F1 (the last epoch without validation). */
+  bestEpoch: number;
+  /** Test metrics of the last-epoch model. */
+  last: ClassificationReport;
+  /** Test metrics of the best-on-validation model. */
+  best: ClassificationReport;
+  /** Verification scores of the last-epoch model, when asked for. */
+  verification?: VerificationScores;
+  /** 2-D feature snapshot of the last-epoch model, when asked for. */
+  features?: FeatureSnapshot;
+}
+
+/**
+ * Runs one experiment. The returned classifier holds the best-on-validation weights.
+ *
+ * @param callbacks extra trainer hooks (progress bars, logs).
+ */
+export async function runExperiment(
+  input: Partial<ExperimentConfig> & { dataset: string; loss: string },
+  extras: ExperimentExtras = {},
+  callbacks: TrainingCallback[] = [],
+): Promise<ExperimentOutcome> {
+  const config = resolveExperimentConfig(input);
+  if (extras.features && config.featureWidth !== 2) {
+    throw new AffinityConfigError(`a feature snapshot needs featureWidth 2, got ${config.featureWidth}`);
+  }
+  if (extras.verification && config.trainClasses === undefined) {
+    throw new AffinityConfigError('verification needs trainClasses: the classes left out are the unseen ones');
+  }
+  const data = await loadExperimentData(config);
+  const { dataset, inputShape, trainCounts } = data;
+  const classes = dataset.classNames.length;
+  const classifier = buildClassifier({
+    method: config.loss,
+    backbone: config.backbone,
+    inputShape,
+    classes,
+    classCounts: trainCounts,
+    featureWidth: config.featureWidth,
+    epochs: config.epochs,
+    seed: config.seed,
+    sigma: config.sigma,
+    margin: config.margin,
+    prototypesPerClass: config.prototypesPerClass,
+    centerWeight: config.centerWeight,
+  });
+  try {
+    const result = await trainModel(classifier.model, dataset.train, {
+      classes,
+      featureShape: inputShape,
+      loss: classifier.loss,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer: config.optimizer,
+      learningRate: config.learningRate,
+      weightDecay: config.weightDecay,
+      schedule: { type: config.schedule },
+      sampling: config.sampling,
+      validation: dataset.validation,
+      seed: deriveSeed(config.seed, 3),
+      callbacks: [...classifier.callbacks, ...callbacks],
+    });
+    const score = () => testReport(classifier, dataset.test, inputShape, classes, trainCounts);
+    const last = score();
+    const features = extras.features ? featureSnapshot(classifier, dataset.test, inputShape, data.minorityClasses, config.seed) : undefined;
+    const verification = extras.verification ? verificationScores(classifier, dataset.test, data.unseenTest!, inputShape, config.seed) : undefined;
+    classifier.model.setWeights(result.bestWeights);
+    tf.dispose(result.bestWeights);
+    const best = result.bestEpoch === result.history.length ? last : score();
+    return { config, data, classifier, history: result.history, bestEpoch: result.bestEpoch, last, best, verification, features };
+  } catch (error) {
+    classifier.dispose();
+    throw error;
+  }
+}
+
+function testReport(classifier: Classifier, test: Split, inputShape: number[], classes: number, trainCounts: number[]): ClassificationReport {
+  const outputs = predictOutputs(classifier.model, test, { featureShape: inputShape });
+  const predicted = tf.tidy(() => tf.argMax(outputs[0], 1).dataSync() as Int32Array);
+  tf.dispose(outputs);
+  return classificationReport(test.labels, predicted, classes, trainCounts);
+}
+
+/** Feature vectors of every row of a split, as plain arrays. */
+function featureRows(classifier: Classifier, split: Split, inputShape: number[]): number[][] {
+  const [features] = predictOutputs(classifier.featureModel, split, { featureShape: inputShape });
+  const width = features.shape[1]!;
+  const values = features.dataSync();
+  features.dispose();
+  const rows: number[][] = [];
+  for (let row = 0; row < split.count; row++) rows.push(Array.from(values.subarray(row * width, (row + 1) * width)));
+  return rows;
+}
+
+// Points per class in a Figure 1 panel: enough to see a cluster's shape, small enough for JSON.
+const POINTS_PER_CLASS = 200;
+
+function featureSnapshot(classifier: Classifier, test: Split, inputShape: number[], minorityClasses: number[], seed: number): FeatureSnapshot {
+  const rows = featureRows(classifier, test, inputShape);
+  const classes = Math.max(...test.labels) + 1;
+  const sums = Array.from({ length: classes }, () => [0, 0, 0]);
+  for (let row = 0; row < test.count; row++) {
+    const sum = sums[test.labels[row]];
+    sum[0] += rows[row][0];
+    sum[1] += rows[row][1];
+    sum[2] += 1;
+  }
+  // Every class keeps its first POINTS_PER_CLASS test rows in a seeded order, so panels of
+  // different heads with the same seed show the same images.
+  const order = new Rng(deriveSeed(seed, 5)).permutation(test.count);
+  const taken = new Array<number>(classes).fill(0);
+  const points: [number, number][] = [];
+  const labels: number[] = [];
+  for (const row of order) {
+    const label = test.labels[row];
+    if (taken[label]++ >= POINTS_PER_CLASS) continue;
+    points.push([rows[row][0], rows[row][1]]);
+    labels.push(label);
+  }
+  const anchors = classifier.anchors().map(({ classId, point }) => ({ class: classId, point: [point[0], point[1]] as [number, number] }));
+  return {
+    points,
+    labels,
+    ...(anchors.length > 0 ? { anchors } : {}),
+    classMeans: sums.map(([x, y, n]) => [n > 0 ? x / n : NaN, n > 0 ? y / n : NaN]),
+    minorityClasses,
+  };
+}
+
+// Pairs of each kind (same, different) per verification set; capped by what the set allows.
+const VERIFICATION_PAIRS = 5000;
+
+function verificationScores(classifier: Classifier, seen: Split, unseen: Split, inputShape: number[], seed: number): VerificationScores {
+  const scoreSet = (split: Split, stream: number) => {
+    const features = featureRows(classifier, split, inputShape);
+    const pairs = makeVerificationPairs(split.labels, { pairsPerKind: Math.min(VERIFICATION_PAIRS, maxPairsPerKind(split.labels)), seed: deriveSeed(seed, stream) });
+    const scores = scorePairs(features, pairs);
+    return { rocAuc: rocAuc(pairs.same, scores), equalErrorRate: equalErrorRate(pairs.same, scores), pairs: pairs.same.length };
+  };
+  return { seen: scoreSet(seen, 6), unseen: scoreSet(unseen, 7) };
+}
+
+/** The most pairs of each kind (same class, different class) that the labels allow. */
+function maxPairsPerKind(labels: Int32Array): number {
+  const counts = new Map<number, number>();
+  for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  let same = 0;
+  let total = (labels.length * (labels.length - 1)) / 2;
+  for (const count of counts.values()) same += (count * (count - 1)) / 2;
+  total -= same;
+  return Math.min(same, total);
+}
