@@ -1,7 +1,150 @@
-/** The `affinity bench` command (being written). */
-import { Command } from 'commander';
+/** `affinity bench`: run a protocol of the paper against the baselines, resumably, on every core. */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { MultiBar, Presets } from 'cli-progress';
+import { Command, Option } from 'commander';
+import { METHOD_NAMES } from '../../models/methods.js';
+import { BACKBONE_NAMES } from '../../models/backbones.js';
+import type { ExperimentConfig } from '../../node/bench/experiment.js';
+import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
+import { planBench, runBench, type BenchEvent } from '../../node/bench/runner.js';
+import type { RunResult } from '../../node/bench/results.js';
+import { parseList, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
+
+interface BenchFlags {
+  protocol: string;
+  losses?: string[];
+  seeds?: number;
+  firstSeed: number;
+  quick?: boolean;
+  out?: string;
+  workers: number;
+  force?: boolean;
+  quiet?: boolean;
+  epochs?: number;
+  backbone?: ExperimentConfig['backbone'];
+  featureWidth?: number;
+  lr?: number;
+  trainFraction?: number;
+  sigma?: number;
+  margin?: number;
+  prototypes?: number;
+}
+
+/** Default output folder of a protocol. */
+export function defaultBenchFolder(protocol: string, quick: boolean): string {
+  return join('runs', 'bench', quick ? `${protocol}-quick` : protocol);
+}
+
+/** One line per finished run, e.g. `[3/18] k=10 affinity seed 1: macro-F1 97.31 (best epoch 8 on validation: 97.52), 41 s`. */
+function runLine(run: RunResult, done: number, toRun: number): string {
+  const percent = (value: number) => (100 * value).toFixed(2);
+  return `[${done}/${toRun}] ${run.setting} ${run.loss} seed ${run.seed}: macro-F1 ${percent(run.last.macroF1)} last epoch, ` +
+    `${percent(run.best.macroF1)} at epoch ${run.bestEpoch} (chosen on validation), ${Math.round(run.seconds)} s`;
+}
 
 /** `affinity bench`. */
 export function benchCommand(): Command {
-  return new Command('bench').description('(not yet)');
+  const command = new Command('bench')
+    .description('Run a benchmark protocol (the paper\'s experiments) for several losses and seeds; resumes where a previous run stopped.')
+    .addOption(new Option('-p, --protocol <name>', 'protocol').choices(PROTOCOL_NAMES).makeOptionMandatory())
+    .option('-l, --losses <list>', `comma-separated losses (default: the protocol's); valid: ${METHOD_NAMES.join(', ')}`, parseList)
+    .option('-s, --seeds <n>', "number of seeds (default: the protocol's)", parsePositiveInteger)
+    .option('--first-seed <n>', 'first seed', parseCount, 1)
+    .option('-q, --quick', 'fewer settings and epochs on a quarter of the training rows: minutes, for a first look')
+    .option('-o, --out <dir>', 'output folder (default runs/bench/<protocol>[-quick])')
+    .option('-w, --workers <n>', 'worker threads, one run each', parsePositiveInteger, availableParallelism())
+    .option('--force', 'rerun runs whose result file was made with a different config')
+    .option('--quiet', 'no progress output')
+    .option('--epochs <n>', 'override the protocol\'s epochs', parsePositiveInteger)
+    .addOption(new Option('--backbone <name>', 'override the backbone').choices(BACKBONE_NAMES))
+    .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
+    .option('--lr <rate>', 'override the learning rate', parsePositive)
+    .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parsePositive)
+    .option('--sigma <s>', 'affinity heads: sigma (default: feature width + 2)', parsePositive)
+    .option('--margin <m>', 'affinity heads: margin', parsePositive)
+    .option('--prototypes <m>', 'affinity heads: prototypes per class', parsePositiveInteger)
+    .addHelpText(
+      'after',
+      `\nProtocols:\n${PROTOCOL_NAMES.map((name) => `  ${name.padEnd(13)} ${getProtocol(name).description}`).join('\n')}`,
+    )
+    .action(async (flags: BenchFlags) => {
+      const overrides: Partial<ExperimentConfig> = {
+        epochs: flags.epochs,
+        backbone: flags.backbone,
+        featureWidth: flags.featureWidth,
+        learningRate: flags.lr,
+        trainFraction: flags.trainFraction,
+        sigma: flags.sigma,
+        margin: flags.margin,
+        prototypesPerClass: flags.prototypes,
+      };
+      for (const key of Object.keys(overrides) as (keyof ExperimentConfig)[]) if (overrides[key] === undefined) delete overrides[key];
+      const options = {
+        protocol: flags.protocol,
+        losses: flags.losses,
+        seeds: flags.seeds,
+        firstSeed: flags.firstSeed,
+        quick: flags.quick ?? false,
+        overrides,
+      };
+      planBench(options); // every name and number checked before a worker starts
+      const outDir = flags.out ?? defaultBenchFolder(flags.protocol, options.quick);
+      const started = performance.now();
+      const progress = benchProgress(flags.quiet ?? false);
+      let summary;
+      try {
+        summary = await runBench({
+          ...options,
+          outDir,
+          workers: flags.workers,
+          force: flags.force,
+          command: `affinity ${process.argv.slice(2).join(' ')}`,
+          onEvent: progress.onEvent,
+        });
+      } finally {
+        progress.stop();
+      }
+      const minutes = ((performance.now() - started) / 60000).toFixed(1);
+      if (!flags.quiet) {
+        console.log(`${summary.ran} runs trained, ${summary.skipped} already done, ${summary.failed.length} failed, in ${minutes} min.`);
+        if (summary.reportFiles.length > 0) {
+          console.log(`Report: ${join(outDir, 'report.html')}\nTables: ${join(outDir, 'results.md')}`);
+        }
+      }
+      if (summary.failed.length > 0) {
+        for (const { plan, error } of summary.failed) console.error(`affinity: run ${plan.id} failed: ${error.message}`);
+        process.exitCode = 1;
+      }
+    });
+  return withExamples(command, [
+    'affinity bench --protocol figure1 --quick',
+    'affinity bench --protocol step-sweep --losses softmax,focal,ldam-drw,affinity,affinity-m5 --seeds 3',
+    'affinity bench --protocol long-tail --backbone cnn --epochs 20 --out runs/long-tail-cnn',
+    'affinity bench --protocol noise --quick --workers 1',
+  ]);
+}
+
+/** A bar of finished runs with an ETA on a terminal; one line per run otherwise. */
+function benchProgress(quiet: boolean): { onEvent: (event: BenchEvent) => void; stop: () => void } {
+  if (quiet) return { onEvent: () => {}, stop: () => {} };
+  const tty = process.stderr.isTTY === true;
+  const bars = tty ? new MultiBar({ format: 'runs {bar} {value}/{total} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
+  let bar: ReturnType<MultiBar['create']> | undefined;
+  const log = (line: string) => (bars ? bars.log(`${line}\n`) : console.error(line));
+  return {
+    onEvent(event) {
+      if (event.type === 'planned') {
+        log(`${event.total} runs planned: ${event.skipped} already done, ${event.toRun} to train on ${event.workers} worker${event.workers === 1 ? '' : 's'}.`);
+        if (bars && event.toRun > 0) bar = bars.create(event.toRun, 0);
+      } else if (event.type === 'finished') {
+        log(runLine(event.run, event.done, event.toRun));
+        bar?.increment();
+      } else {
+        log(`[${event.done}/${event.toRun}] ${event.plan.id} FAILED: ${event.error.message}`);
+        bar?.increment();
+      }
+    },
+    stop: () => bars?.stop(),
+  };
 }

@@ -1,0 +1,15 @@
+// The bench: protocols, one experiment from a config, the worker-pool runner, the run records.
+export {
+  resolveExperimentConfig,
+  runExperiment,
+  loadExperimentData,
+  EXPERIMENT_DEFAULTS,
+  type ExperimentConfig,
+  type ExperimentData,
+  type ExperimentExtras,
+  type ExperimentOutcome,
+} from './experiment.js';
+export { getProtocol, PROTOCOL_NAMES, STEP_SWEEP_REFERENCE, type Protocol, type ProtocolName, type ProtocolSetting } from './protocols.js';
+export { executeRun, type PlannedRun } from './run.js';
+export { planBench, runBench, type BenchEvent, type BenchOptions, type BenchSummary, type RunBenchOptions } from './runner.js';
+export type { FeatureSnapshot, RunResult, VerificationScores } from './results.js';

@@ -1,0 +1,53 @@
+/**
+ * One planned bench run, and how it becomes a `RunResult`: the unit of work a worker does and
+ * the unit of what is written to disk.
+ */
+import type { ExperimentConfig, ExperimentExtras } from './experiment.js';
+import { runExperiment } from './experiment.js';
+import type { RunResult } from './results.js';
+
+/** A run as the runner plans it: plain JSON, so it can cross to a worker thread. */
+export interface PlannedRun {
+  /** Unique within the protocol; the result file is `runs/<id>.json`. */
+  id: string;
+  /** Protocol name. */
+  protocol: string;
+  /** Setting name, as in the tables. */
+  setting: string;
+  /** Position of the setting in the protocol. */
+  settingOrder: number;
+  /** The experiment, every field resolved (so a changed default shows as a changed config). */
+  config: ExperimentConfig;
+  /** What to measure besides classification. */
+  extras: ExperimentExtras;
+}
+
+/**
+ * Trains and scores one planned run.
+ *
+ * @param backend the tfjs backend in use, recorded with the result.
+ */
+export async function executeRun(plan: PlannedRun, backend: string): Promise<RunResult> {
+  const started = performance.now();
+  const outcome = await runExperiment(plan.config, plan.extras);
+  outcome.classifier.dispose();
+  return {
+    id: plan.id,
+    protocol: plan.protocol,
+    setting: plan.setting,
+    settingOrder: plan.settingOrder,
+    loss: plan.config.loss,
+    seed: plan.config.seed,
+    config: { ...plan.config, extras: plan.extras },
+    last: outcome.last,
+    best: outcome.best,
+    bestEpoch: outcome.bestEpoch,
+    history: outcome.history,
+    ...(outcome.verification ? { verification: outcome.verification } : {}),
+    ...(outcome.features ? { features: outcome.features } : {}),
+    minorityClasses: outcome.data.minorityClasses,
+    classNames: outcome.data.dataset.classNames,
+    seconds: (performance.now() - started) / 1000,
+    backend,
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * Worker-thread entry of the bench's pool: each worker starts its own backend (wasm, one
+ * core) once and then trains the runs it is handed, one at a time.
+ */
+import { useNodeBackend, type NodeBackendInfo } from '../backend/index.js';
+import { executeRun, type PlannedRun } from './run.js';
+import type { RunResult } from './results.js';
+
+let backend: Promise<NodeBackendInfo> | undefined;
+
+/** Piscina calls the default export with each task. */
+export default async function runInWorker(plan: PlannedRun): Promise<RunResult> {
+  backend ??= useNodeBackend({ prefer: 'wasm', quiet: true });
+  return executeRun(plan, (await backend).backend);
+}
