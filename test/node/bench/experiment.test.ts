@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { AffinityConfigError } from '../../../src/index.js';
+import { EXPERIMENT_DEFAULTS, loadExperimentData, resolveExperimentConfig, runExperiment } from '../../../src/node/bench/experiment.js';
+import { METHOD_NAMES } from '../../../src/models/methods.js';
+import { loadDataset } from '../../../src/node/data/registry.js';
+
+before(async () => {
+  tf.enableProdMode();
+  await tf.setBackend('cpu');
+});
+
+test('resolveExperimentConfig fills the defaults and writes the recipe canonically', () => {
+  const config = resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity', recipe: 'step:4,3,2,1,0:0.1' });
+  assert.equal(config.recipe, 'step:0-4:0.1');
+  assert.equal(config.epochs, EXPERIMENT_DEFAULTS.epochs);
+  assert.equal(config.validationFraction, 0.1);
+  assert.equal(config.backbone, 'mlp');
+  // Undefined fields (options not given on a command line) do not erase defaults.
+  assert.equal(resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', epochs: undefined }).epochs, EXPERIMENT_DEFAULTS.epochs);
+});
+
+test('resolveExperimentConfig refuses bad values, naming them and what is allowed', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ loss: 'nosuch' }, new RegExp(`unknown loss "nosuch"; valid losses: ${METHOD_NAMES.join(', ')}`)],
+    [{ dataset: 'nosuch' }, /dataset must be one of 'mnist'/],
+    [{ epochs: -1 }, /epochs must be an integer >= 1, got -1/],
+    [{ sigma: 0 }, /sigma must be a finite number > 0, got 0/],
+    [{ margin: 2 }, /margin must be a number in \[0, 1\], got 2/],
+    [{ recipe: 'step:oops' }, /bad .*spec "step:oops"/],
+    [{ recipe: 'exp:10+val:0.2' }, /has a val: part/],
+    [{ validationFraction: 1 }, /validationFraction must be a number in \[0, 1\)/],
+    [{ trainFraction: 0 }, /trainFraction must be a number in/],
+    [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
+    [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
+  ];
+  for (const [fields, message] of bad) {
+    assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', ...fields }), (error: Error) => {
+      assert.ok(error instanceof AffinityConfigError, `${JSON.stringify(fields)}: ${error.constructor.name}`);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+});
+
+test('trainClasses keeps and renumbers the seen classes and sets the unseen test rows aside', async () => {
+  const config = resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', recipe: 'none', trainClasses: [7, 2, 5], validationFraction: 0.2 });
+  const data = await loadExperimentData(config);
+  const { dataset, unseenTest } = data;
+  const names = (await loadDataset('gaussians')).classNames;
+  assert.deepEqual(dataset.classNames, [names[7], names[2], names[5]]);
+  // The default blobs: classes 0-4 have 500 training rows, 5-9 have 50; 20% go to validation.
+  assert.deepEqual(data.trainCounts, [40, 400, 40]);
+  assert.deepEqual(data.minorityClasses, [0, 2]);
+  assert.equal(dataset.validation?.count, 10 + 100 + 10);
+  assert.ok([...dataset.test.labels].every((label) => label >= 0 && label < 3));
+  assert.equal(dataset.test.count, 300);
+  assert.equal(unseenTest?.count, 700);
+  assert.deepEqual([...new Set(unseenTest!.labels)].sort(), [0, 1, 3, 4, 6, 8, 9]);
+});
+
+test('trainFraction keeps a stratified share of the training rows', async () => {
+  const data = await loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', validationFraction: 0, trainFraction: 0.1 }));
+  assert.deepEqual(data.trainCounts, [50, 50, 50, 50, 50, 5, 5, 5, 5, 5]);
+});
+
+test('runExperiment trains, scores last and best epochs, and snapshots 2-D features with the prototypes', async () => {
+  const outcome = await runExperiment(
+    { dataset: 'gaussians', loss: 'affinity', featureWidth: 2, epochs: 4, batchSize: 64, learningRate: 0.01, seed: 2 },
+    { features: true },
+  );
+  try {
+    assert.equal(outcome.history.length, 4);
+    assert.ok(outcome.bestEpoch >= 1 && outcome.bestEpoch <= 4);
+    for (const report of [outcome.last, outcome.best]) {
+      assert.equal(report.samples, 1000);
+      // 4 epochs through a 2-D bottleneck: far from converged, but far above chance (0.1).
+      assert.ok(report.accuracy > 0.3, `accuracy ${report.accuracy}`);
+      assert.ok(report.macroF1 > 0 && report.macroF1 <= 1);
+      assert.ok(report.shotGroups !== undefined);
+    }
+    const features = outcome.features!;
+    assert.equal(features.points.length, 1000); // 100 test rows per class, all under the 200 cap
+    assert.equal(features.labels.length, 1000);
+    assert.equal(features.anchors?.length, 10); // one prototype per class
+    assert.deepEqual(features.minorityClasses, [5, 6, 7, 8, 9]);
+    // Class means are the means of the plotted points (every test row is plotted here).
+    const xs = features.points.filter((_, i) => features.labels[i] === 3).map(([x]) => x);
+    assert.ok(Math.abs(features.classMeans[3][0] - xs.reduce((a, b) => a + b, 0) / xs.length) < 1e-5);
+  } finally {
+    outcome.classifier.dispose();
+  }
+});
+
+test('runExperiment scores verification on seen and unseen classes', async () => {
+  const outcome = await runExperiment(
+    { dataset: 'gaussians', loss: 'softmax', featureWidth: 8, epochs: 2, batchSize: 64, trainClasses: [0, 1, 2, 3, 4, 5, 6, 7] },
+    { verification: true },
+  );
+  outcome.classifier.dispose();
+  const { seen, unseen } = outcome.verification!;
+  // Well-separated blobs: features of seen classes verify far above chance; unseen ones are
+  // at least measured (each set has 100 + 100 test rows, 2 classes: 9900 same pairs available).
+  assert.ok(seen.rocAuc > 0.8, `seen AUC ${seen.rocAuc}`);
+  assert.ok(seen.equalErrorRate < 0.3);
+  assert.ok(unseen.rocAuc >= 0 && unseen.rocAuc <= 1);
+  assert.equal(seen.pairs, 2 * 5000);
+  assert.equal(unseen.pairs, 2 * 5000);
+  await assert.rejects(runExperiment({ dataset: 'gaussians', loss: 'softmax' }, { verification: true }), /verification needs trainClasses/);
+  await assert.rejects(runExperiment({ dataset: 'gaussians', loss: 'softmax' }, { features: true }), /featureWidth 2/);
+});
