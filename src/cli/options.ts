@@ -27,8 +27,8 @@ export function parseCount(value: string): number {
 
 /** An integer >= 1. */
 export function parsePositiveInteger(value: string): number {
-  const number = parseCount(value);
-  if (number < 1) throw new InvalidArgumentError(`must be an integer >= 1, got ${value}`);
+  const number = parseNumber(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`must be an integer >= 1, got ${value}`);
   return number;
 }
 

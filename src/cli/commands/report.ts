@@ -1,4 +1,5 @@
 /** `affinity report`: rebuild a bench's tables, plots and HTML from its result files. */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { AffinityConfigError } from '../../errors.js';
@@ -25,7 +26,7 @@ export function reportCommand(): Command {
         runs.sort((a, b) => a.settingOrder - b.settingOrder || METHOD_NAMES.indexOf(a.loss as never) - METHOD_NAMES.indexOf(b.loss as never) || a.seed - b.seed);
         await writeReport(dir, runs, {
           title: flags.title ?? protocol.title,
-          command: `affinity report ${dir}`,
+          command: (await previousCommand(dir)) ?? `affinity report ${dir}`,
           reference: protocol.reference,
           protocol: protocol.name,
           lossOrder: METHOD_NAMES.filter((name) => runs.some((run) => run.loss === name)),
@@ -34,4 +35,14 @@ export function reportCommand(): Command {
       }
     });
   return withExamples(command, ['affinity report runs/bench/step-sweep', 'affinity report results/figure1 results/step-sweep']);
+}
+
+/** The bench command line a previous report recorded, so a rebuilt report still names it. */
+async function previousCommand(dir: string): Promise<string | undefined> {
+  try {
+    const { command } = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as { command?: unknown };
+    return typeof command === 'string' ? command : undefined;
+  } catch {
+    return undefined; // no or unreadable results.json: the run files are the source of truth
+  }
 }
