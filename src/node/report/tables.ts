@@ -104,11 +104,12 @@ export function percent(fraction: number): string {
 }
 
 /**
- * `mean ± std` in percent with two decimals (`98.27 ± 0.12`). A cell with fewer seeds than
+ * `mean ± std` in percent with two decimals (`98.27 ± 0.12`), the mean alone for one seed. A cell with fewer seeds than
  * the table's usual count says its n, so a reader does not trust a lone seed's 0.00 spread.
  */
 export function formatSummary(summary: Summary, expectedSeeds?: number): string {
-  const text = `${percent(summary.mean)} ± ${percent(summary.std)}`;
+  // One seed has no spread: printing "± 0.00" would claim a precision nobody measured.
+  const text = summary.n < 2 ? percent(summary.mean) : `${percent(summary.mean)} ± ${percent(summary.std)}`;
   return expectedSeeds !== undefined && summary.n !== expectedSeeds ? `${text} (n=${summary.n})` : text;
 }
 

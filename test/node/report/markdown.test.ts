@@ -28,7 +28,7 @@ function tableAfter(markdown: string, heading: string): string[][] {
 
 test('formatSummary: percent with two decimals, n when it differs from the usual count', () => {
   assert.equal(formatSummary({ mean: 0.98271, std: 0.0012, n: 3 }, 3), '98.27 ± 0.12');
-  assert.equal(formatSummary({ mean: 0.5, std: 0, n: 1 }, 3), '50.00 ± 0.00 (n=1)');
+  assert.equal(formatSummary({ mean: 0.5, std: 0, n: 1 }, 3), '50.00 (n=1)');
 });
 
 test('renderMarkdown: primary macro-F1 table with settings in order, mean ± std, bold on the best mean', () => {
@@ -38,13 +38,13 @@ test('renderMarkdown: primary macro-F1 table with settings in order, mean ± std
   assert.match(markdown, /n = 1–2 seeds/);
   const rows = tableAfter(markdown, 'Macro-F1, last epoch');
   assert.deepEqual(rows[0], ['Loss', 'k=10', 'k=20']);
-  assert.deepEqual(rows[2], ['softmax', '85.00 ± 7.07', '70.00 ± 0.00 (n=1)']);
-  assert.deepEqual(rows[3], ['affinity', '**94.00 ± 1.41**', '**75.00 ± 0.00 (n=1)**']);
+  assert.deepEqual(rows[2], ['softmax', '85.00 ± 7.07', '70.00 (n=1)']);
+  assert.deepEqual(rows[3], ['affinity', '**94.00 ± 1.41**', '**75.00 (n=1)**']);
   assert.ok(markdown.indexOf('### Macro-F1, last epoch') < markdown.indexOf('### Accuracy, last epoch'), 'primary table first');
   const best = tableAfter(markdown, 'Macro-F1, model chosen on validation');
   // k=20: both losses score 0.9 on the chosen model; a tie bolds both.
-  assert.deepEqual(best[2], ['softmax', '88.00 ± 4.24', '**90.00 ± 0.00 (n=1)**']);
-  assert.deepEqual(best[3], ['affinity', '**90.00 ± 0.00**', '**90.00 ± 0.00 (n=1)**']);
+  assert.deepEqual(best[2], ['softmax', '88.00 ± 4.24', '**90.00 (n=1)**']);
+  assert.deepEqual(best[3], ['affinity', '**90.00 ± 0.00**', '**90.00 (n=1)**']);
   assert.match(markdown, /### Minority-class recall, last epoch/);
   assert.doesNotMatch(markdown, /Verification/, 'no verification table without verification runs');
 });
