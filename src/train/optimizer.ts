@@ -27,7 +27,16 @@ export function makeOptimizer(options: OptimizerOptions): tf.Optimizer {
   const learningRate = requirePositive('learningRate', options.learningRate);
   if (name === 'adam') return tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
   const momentum = requireInRange('momentum', options.momentum ?? 0.9, 0, 1, true);
-  return momentum === 0 ? tf.train.sgd(learningRate) : tf.train.momentum(learningRate, momentum);
+  if (momentum === 0) return tf.train.sgd(learningRate);
+  const optimizer = tf.train.momentum(learningRate, momentum);
+  // tfjs 4.22's MomentumOptimizer.dispose() skips SGDOptimizer's, which frees the kept
+  // learning-rate scalar `c`: free it too, so a long bench does not leak one tensor per run.
+  const disposeMomentum = optimizer.dispose.bind(optimizer);
+  optimizer.dispose = () => {
+    disposeMomentum();
+    (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+  };
+  return optimizer;
 }
 
 /** The shape of the tfjs optimizers whose rate can change between steps. */

@@ -15,6 +15,7 @@ import {
   shotGroupAccuracy,
   type ShotGroupAccuracy,
 } from '../metrics/index.js';
+import { AffinityConfigError } from '../errors.js';
 
 /** All metrics of one evaluation; fractions in [0, 1]. */
 export interface ClassificationReport {
@@ -64,6 +65,9 @@ export function classificationReport(
     perClassF1: perClassF1(labels, predicted, options),
     confusion: confusionMatrix(labels, predicted, options),
   };
+  if (trainCounts !== undefined && trainCounts.length !== classes) {
+    throw new AffinityConfigError(`trainCounts must list ${classes} per-class training counts (one per class), got ${trainCounts.length}`);
+  }
   if (trainCounts !== undefined) report.shotGroups = shotGroupAccuracy(labels, predicted, trainCounts);
   return report;
 }

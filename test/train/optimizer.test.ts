@@ -162,3 +162,16 @@ test('sgd momentum outside [0, 1) is refused', () => {
     );
   }
 });
+
+test('dispose frees everything an optimizer made, momentum SGD included', () => {
+  for (const [name, momentum] of [['adam', undefined], ['sgd', 0.9], ['sgd', 0]] as const) {
+    const before = tf.memory().numTensors;
+    const optimizer = makeOptimizer({ name, learningRate: 0.1, momentum });
+    const x = tf.tidy(() => tf.variable(tf.tensor1d([1, -1])));
+    optimizer.minimize(() => tf.sum(tf.square(x)) as tf.Scalar, false, [x]);
+    setLearningRate(optimizer, 0.05);
+    x.dispose();
+    optimizer.dispose();
+    assert.equal(tf.memory().numTensors, before, `${name} (momentum ${momentum}): tensors left after dispose`);
+  }
+});
