@@ -32,6 +32,14 @@ export interface BackboneOptions {
 type Backbone = (input: tf.SymbolicTensor, options: BackboneOptions) => tf.SymbolicTensor;
 
 /** He-normal with a seed derived from the backbone's seed and the layer's position. */
+/**
+ * Moving-average momentum of every BatchNorm layer, in the Keras convention (weight of the old
+ * statistics): 0.9 is PyTorch's default (its momentum 0.1). Keras' 0.99 leaves the inference
+ * statistics near their initial values for the first few hundred steps, so short runs scored
+ * far below their training accuracy.
+ */
+export const BATCHNORM_MOMENTUM = 0.9;
+
 function heNormal(seed: number, layer: number): ReturnType<typeof tf.initializers.heNormal> {
   return tf.initializers.heNormal({ seed: deriveSeed(seed, layer) });
 }
@@ -74,7 +82,7 @@ const cnn: Backbone = (input, options) => {
 };
 
 function convBnRelu(input: tf.SymbolicTensor, filters: number, seed: number, layer: number): tf.SymbolicTensor {
-  const normalized = tf.layers.batchNormalization().apply(conv(input, filters, seed, layer, 'linear'));
+  const normalized = tf.layers.batchNormalization({ momentum: BATCHNORM_MOMENTUM }).apply(conv(input, filters, seed, layer, 'linear'));
   return tf.layers.reLU().apply(normalized) as tf.SymbolicTensor;
 }
 

@@ -19,7 +19,7 @@ import { logitAdjustedLoss } from '../losses/logitAdjusted.js';
 import type { LossFunction } from '../losses/shared.js';
 import { weightedCrossEntropyLoss } from '../losses/weightedCrossEntropy.js';
 import { requireInteger, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
-import { BACKBONE_NAMES, BACKBONES, needsImages, type BackboneName } from './backbones.js';
+import { BACKBONE_NAMES, BACKBONES, BATCHNORM_MOMENTUM, needsImages, type BackboneName } from './backbones.js';
 import { METHODS, requireMethodName, type MethodName } from './methods.js';
 
 /** The affinity head's sigma when none is given: see `defaultSigma`. */
@@ -109,7 +109,7 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
   }
   const input = tf.input({ shape: inputShape });
   const raw = BACKBONES[backbone](input, { featureWidth, seed: deriveSeed(seed, 1) });
-  const features = tf.layers.batchNormalization({ name: 'head_batchnorm' }).apply(raw) as tf.SymbolicTensor;
+  const features = tf.layers.batchNormalization({ momentum: BATCHNORM_MOMENTUM, name: 'head_batchnorm' }).apply(raw) as tf.SymbolicTensor;
   const headSeed = deriveSeed(seed, 2);
   const counts = options.classCounts;
   const callbacks: EpochStartHook[] = [];

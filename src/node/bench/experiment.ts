@@ -4,6 +4,7 @@
  * best-on-validation models on the test split. `affinity train` runs one; `affinity bench` runs
  * many, each in a worker. Everything is checked before any data is read or any weight made.
  */
+import { isDeepStrictEqual } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { featureSize, type Dataset, type Split } from '../../data/dataset.js';
 import { deriveSeed, Rng } from '../../data/rng.js';
@@ -78,6 +79,9 @@ export interface ExperimentConfig {
   centerWeight?: number;
 }
 
+/** What `resolveExperimentConfig` takes: any subset of the fields, with the names as plain strings. */
+export type ExperimentInput = Omit<Partial<ExperimentConfig>, 'dataset' | 'loss'> & { dataset: string; loss: string };
+
 /** The defaults of every optional field of `ExperimentConfig`. */
 export const EXPERIMENT_DEFAULTS = Object.freeze({
   recipe: 'none',
@@ -101,7 +105,7 @@ export const EXPERIMENT_DEFAULTS = Object.freeze({
  *
  * @throws AffinityConfigError naming the bad field and what is allowed.
  */
-export function resolveExperimentConfig(input: Partial<ExperimentConfig> & { dataset: string; loss: string }): ExperimentConfig {
+export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfig {
   const config = { ...EXPERIMENT_DEFAULTS, ...dropUndefined(input) } as ExperimentConfig;
   requireOneOf('dataset', config.dataset, DATASET_NAMES);
   config.loss = requireMethodName(config.loss);
@@ -133,6 +137,17 @@ export function resolveExperimentConfig(input: Partial<ExperimentConfig> & { dat
     }
   }
   return config;
+}
+
+/**
+ * `a: 1 there, 2 now; b: ...` for every field that differs between a recorded config and the
+ * one asked for now: what a refusal to overwrite a run says.
+ */
+export function configDifferences(there: object, now: object): string {
+  const a = there as Record<string, unknown>;
+  const b = now as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => !isDeepStrictEqual(a[key], b[key]));
+  return keys.map((key) => `${key}: ${JSON.stringify(a[key]) ?? 'unset'} there, ${JSON.stringify(b[key]) ?? 'unset'} now`).join('; ');
 }
 
 function dropUndefined<T extends object>(value: T): Partial<T> {
@@ -251,7 +266,7 @@ export interface ExperimentOutcome {
  * @param callbacks extra trainer hooks (progress bars, logs).
  */
 export async function runExperiment(
-  input: Partial<ExperimentConfig> & { dataset: string; loss: string },
+  input: ExperimentInput,
   extras: ExperimentExtras = {},
   callbacks: TrainingCallback[] = [],
 ): Promise<ExperimentOutcome> {

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/atomicWrite.js';
 import { parseRunResult, RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
-import { resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
+import { configDifferences, resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
 import { getProtocol, type Protocol } from './protocols.js';
 import type { RunResult } from './results.js';
 import type { PlannedRun } from './run.js';
@@ -149,7 +149,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
       pending.push(plan);
     } else {
       throw new AffinityConfigError(
-        `${join(runsDir, `${plan.id}.json`)} was made with a different config (${differingFields(existing.config, recordedConfig(plan))}); ` +
+        `${join(runsDir, `${plan.id}.json`)} was made with a different config (${configDifferences(existing.config, recordedConfig(plan))}); ` +
           'use another output folder, or --force to rerun it',
       );
     }
@@ -197,9 +197,3 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
         });
   return { protocol, runs: done, skipped, ran: pending.length - failed.length, failed, reportFiles };
 }
-
-function differingFields(a: Record<string, unknown>, b: Record<string, unknown>): string {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => !isDeepStrictEqual(a[key], b[key]));
-  return keys.map((key) => `${key}: ${JSON.stringify(a[key])} there, ${JSON.stringify(b[key])} now`).join('; ');
-}
-
