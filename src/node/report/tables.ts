@@ -184,8 +184,9 @@ export function referenceTable(reference: ReferenceTable, settings: readonly str
 export function sectionSummary(aggregate: ProtocolAggregate): string {
   const { min, max } = aggregate.seeds;
   const seeds = min === max ? `n = ${max} seed${max === 1 ? '' : 's'}` : `n = ${min}–${max} seeds (cells with fewer than ${max} say their n)`;
+  const cells = max === 1 ? 'One seed per cell (so no spread)' : `Mean ± sample standard deviation over ${seeds}`;
   return (
-    `Mean ± sample standard deviation over ${seeds}, in percent; ${aggregate.runs} runs. ` +
+    `${cells}, in percent; ${aggregate.runs} runs. ` +
     'Bold: best mean of each column (lowest for equal error rates).'
   );
 }
