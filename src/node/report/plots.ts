@@ -80,7 +80,8 @@ function lossColor(losses: readonly string[], legend: boolean) {
     field: 'loss',
     type: 'nominal' as const,
     title: 'Loss',
-    scale: { domain: [...losses], scheme: 'tableau10' },
+    // tableau10 repeats its colours after ten losses, and the bench compares eleven.
+    scale: { domain: [...losses], scheme: losses.length > 10 ? 'tableau20' : 'tableau10' },
     ...(legend ? {} : { legend: null }),
   };
 }
@@ -152,7 +153,8 @@ export function perClassRecallSpec(aggregate: ProtocolAggregate, setting: string
   const title = 'Recall (%)';
   return {
     title: { text: `Per-class recall, last epoch: ${setting}`, subtitle: `${aggregate.protocol}; mean ± std over seeds; * minority class` },
-    width: { step: Math.max(18, 10 * cells.length + 6) },
+    // One step per bar (per loss within a class), so many losses widen the chart linearly, not quadratically.
+    width: { step: 12, for: 'offset' },
     height: 240,
     data: { values },
     layer: [
