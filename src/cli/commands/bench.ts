@@ -7,7 +7,8 @@ import { METHOD_NAMES } from '../../models/methods.js';
 import { BACKBONE_NAMES } from '../../models/backbones.js';
 import type { ExperimentConfig } from '../../node/bench/experiment.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
-import { planBench, runBench, type BenchEvent } from '../../node/bench/runner.js';
+import { planBench, runBench } from '../../node/bench/runner.js';
+import type { BenchEvent } from '../../node/bench/pool.js';
 import type { RunResult } from '../../node/bench/results.js';
 import { parseList, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
 

@@ -11,5 +11,6 @@ export {
 } from './experiment.js';
 export { getProtocol, PROTOCOL_NAMES, STEP_SWEEP_REFERENCE, type Protocol, type ProtocolName, type ProtocolSetting } from './protocols.js';
 export { executeRun, type PlannedRun } from './run.js';
-export { planBench, runBench, type BenchEvent, type BenchOptions, type BenchSummary, type RunBenchOptions } from './runner.js';
+export { planBench, runBench, type BenchOptions, type BenchSummary, type RunBenchOptions } from './runner.js';
+export { runPlans, type BenchEvent, type RunPlansOptions, type RunPlansResult } from './pool.js';
 export type { FeatureSnapshot, RunResult, VerificationScores } from './results.js';

@@ -1,23 +1,16 @@
 /**
- * Runs a bench protocol: plans every (setting, loss, seed), skips the runs whose result file
- * already exists with the same config, trains the rest in a pool of worker threads (one per
- * core: each worker has its own single-threaded wasm backend), writes each finished run at once
- * to its own file (temporary file + rename: a crash loses at most the runs in flight, never
- * leaves half a file), and then writes the report.
+ * Runs a bench protocol: plans every (setting, loss, seed), runs them through the worker pool
+ * (which skips finished runs and writes each run's file as it finishes), then writes the report.
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { extname, join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { Piscina } from 'piscina';
+import { join } from 'node:path';
 import { AffinityConfigError } from '../../errors.js';
 import { requireMethodName } from '../../models/methods.js';
 import { requireInteger, requireSeed } from '../../validate.js';
-import { writeFileAtomic } from '../io/atomicWrite.js';
-import { parseRunResult, RUNS_FOLDER } from '../report/read.js';
+import { RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
-import { configDifferences, resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
+import { resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
+import { runPlans, type RunPlansOptions } from './pool.js';
 import { getProtocol, type Protocol } from './protocols.js';
 import type { RunResult } from './results.js';
 import type { PlannedRun } from './run.js';
@@ -39,24 +32,12 @@ export interface BenchOptions {
 }
 
 /** Options of `runBench`. */
-export interface RunBenchOptions extends BenchOptions {
+export interface RunBenchOptions extends BenchOptions, Omit<RunPlansOptions, 'runsDir'> {
   /** Output folder: runs/ (one file per run) and the report. */
   outDir: string;
-  /** Worker threads. Default: the number of cores (never more than the runs to do). */
-  workers?: number;
-  /** Rerun runs whose result file holds a different config instead of refusing. */
-  force?: boolean;
   /** The command line, printed in the report. */
   command?: string;
-  /** Called as runs are skipped, start and finish (progress display). */
-  onEvent?: (event: BenchEvent) => void;
 }
-
-/** What the runner reports as it goes. */
-export type BenchEvent =
-  | { type: 'planned'; total: number; skipped: number; toRun: number; workers: number }
-  | { type: 'finished'; run: RunResult; file: string; done: number; toRun: number }
-  | { type: 'failed'; plan: PlannedRun; error: Error; done: number; toRun: number };
 
 /** What `runBench` did. */
 export interface BenchSummary {
@@ -106,26 +87,6 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   return { protocol, plans };
 }
 
-/** The config a result file records for a plan (what resuming compares). */
-function recordedConfig(plan: PlannedRun): Record<string, unknown> {
-  return JSON.parse(JSON.stringify({ ...plan.config, extras: plan.extras })) as Record<string, unknown>;
-}
-
-/** Reads the finished result of a plan, or undefined when there is none yet. */
-async function finishedRun(file: string): Promise<RunResult | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseRunResult(text, file);
-}
-
-// The worker file next to this one: worker.ts when run through tsx, worker.js once built.
-const WORKER_FILE = new URL(`./worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
-
 /**
  * Runs (or resumes) a bench and writes its report.
  *
@@ -134,57 +95,13 @@ const WORKER_FILE = new URL(`./worker${extname(new URL(import.meta.url).pathname
  */
 export async function runBench(options: RunBenchOptions): Promise<BenchSummary> {
   const { protocol, plans } = planBench(options);
-  const runsDir = join(options.outDir, RUNS_FOLDER);
-  await mkdir(runsDir, { recursive: true });
+  const { done, failed, skipped } = await runPlans(plans, {
+    runsDir: join(options.outDir, RUNS_FOLDER),
+    workers: options.workers,
+    force: options.force,
+    onEvent: options.onEvent,
+  });
 
-  const done: RunResult[] = [];
-  const pending: PlannedRun[] = [];
-  for (const plan of plans) {
-    const existing = await finishedRun(join(runsDir, `${plan.id}.json`));
-    if (existing === undefined) {
-      pending.push(plan);
-    } else if (isDeepStrictEqual(existing.config, recordedConfig(plan))) {
-      done.push(existing);
-    } else if (options.force) {
-      pending.push(plan);
-    } else {
-      throw new AffinityConfigError(
-        `${join(runsDir, `${plan.id}.json`)} was made with a different config (${configDifferences(existing.config, recordedConfig(plan))}); ` +
-          'use another output folder, or --force to rerun it',
-      );
-    }
-  }
-  const skipped = done.length;
-  const workers = Math.max(1, Math.min(pending.length, requireInteger('workers', options.workers ?? availableParallelism(), 1)));
-  options.onEvent?.({ type: 'planned', total: plans.length, skipped, toRun: pending.length, workers });
-
-  const failed: { plan: PlannedRun; error: Error }[] = [];
-  if (pending.length > 0) {
-    const pool = new Piscina<PlannedRun, RunResult>({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
-    let finished = 0;
-    try {
-      await Promise.all(
-        pending.map(async (plan) => {
-          try {
-            const run = await pool.run(plan);
-            const file = await writeFileAtomic(join(runsDir, `${plan.id}.json`), `${JSON.stringify(run, null, 2)}\n`);
-            done.push(run);
-            options.onEvent?.({ type: 'finished', run, file, done: ++finished, toRun: pending.length });
-          } catch (error) {
-            const failure = error instanceof Error ? error : new Error(String(error));
-            failed.push({ plan, error: failure });
-            options.onEvent?.({ type: 'failed', plan, error: failure, done: ++finished, toRun: pending.length });
-          }
-        }),
-      );
-    } finally {
-      await pool.destroy();
-    }
-  }
-
-  // Keep the plan's order (settings, then losses, then seeds) in every table and file.
-  const order = new Map(plans.map((plan, index) => [plan.id, index]));
-  done.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   const reportFiles =
     done.length === 0
       ? []
@@ -195,5 +112,5 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
           protocol: protocol.name,
           lossOrder: [...new Set(plans.map((plan) => plan.config.loss))],
         });
-  return { protocol, runs: done, skipped, ran: pending.length - failed.length, failed, reportFiles };
+  return { protocol, runs: done, skipped, ran: plans.length - skipped - failed.length, failed, reportFiles };
 }
