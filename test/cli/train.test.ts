@@ -174,3 +174,25 @@ test('train --help lists every option with its default, the datasets, the losses
   assert.match(help.stdout, /ldam-drw +LDAM with deferred/);
   assert.match(help.stdout, /Examples:\n {2}\$ affinity train .*\n {2}\$ affinity train /);
 });
+
+test('--config retrains a saved config, flags given on the command line override it, unknown fields are refused', () => {
+  assert.equal(first.status, 0, first.stderr);
+  const saved = readJson<RunFolderConfig>(join(out, 'config.json'));
+  const again = join(root, 'from-config');
+  const replay = run('train', '--config', join(out, 'config.json'), '--out', again, '--quiet');
+  assert.equal(replay.status, 0, replay.stderr);
+  assert.deepEqual(readJson<RunFolderConfig>(join(again, 'config.json')).config, saved.config, 'the same config, not the flag defaults');
+  assert.deepEqual(readJson<RunMetrics>(join(again, 'metrics.json')).last, readJson<RunMetrics>(join(out, 'metrics.json')).last);
+
+  const longer = join(root, 'from-config-longer');
+  assert.equal(run('train', '--config', join(out, 'config.json'), '--epochs', '3', '--noise', 'sym:0.2', '--out', longer, '--quiet').status, 0);
+  const changed = readJson<RunFolderConfig>(join(longer, 'config.json')).config;
+  assert.deepEqual(changed, { ...saved.config, epochs: 3, recipe: 'noise:sym:0.2' });
+
+  const bad = join(root, 'bad-config.json');
+  writeFileSync(bad, JSON.stringify({ dataset: 'gaussians', loss: 'softmax', sigmaa: 3 }));
+  const refused = run('train', '--config', bad, '--out', join(root, 'never'));
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /unknown field sigmaa; known: dataset, datasetPath/);
+  assert.equal(existsSync(join(root, 'never')), false);
+});

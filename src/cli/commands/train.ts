@@ -5,16 +5,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Command, Option } from 'commander';
-import { SAMPLING_MODES } from '../../data/sampler.js';
-import { BACKBONE_NAMES } from '../../models/backbones.js';
-import { METHOD_NAMES, METHODS } from '../../models/methods.js';
-import { DATASETS, DATASET_NAMES } from '../../node/data/registry.js';
-import { EXPERIMENT_DEFAULTS, resolveExperimentConfig, runExperiment, type ExperimentConfig, type ExperimentOutcome } from '../../node/bench/experiment.js';
+import { Command } from 'commander';
+import { resolveExperimentConfig, runExperiment, type ExperimentOutcome } from '../../node/bench/experiment.js';
 import { useNodeBackend, writeFileAtomic } from '../../node/index.js';
-import { OPTIMIZER_NAMES } from '../../train/optimizer.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
-import { parseCount, parseNumber, parsePositive, parsePositiveInteger, withExamples } from '../options.js';
+import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
+import { withExamples } from '../options.js';
 import {
   CONFIG_FILE,
   CONFUSION_FILE,
@@ -29,60 +25,11 @@ import {
   type RunMetrics,
 } from './modelFolder.js';
 
-/** The flags as commander hands them over (defaults filled). */
-interface TrainFlags {
-  dataset: string;
-  dataPath?: string;
-  imbalance: string;
-  noise?: string;
-  loss: string;
-  backbone: ExperimentConfig['backbone'];
-  featureWidth: number;
-  epochs: number;
-  batchSize: number;
-  optimizer: ExperimentConfig['optimizer'];
-  lr: number;
-  weightDecay: number;
-  schedule: ExperimentConfig['schedule'];
-  sampling: ExperimentConfig['sampling'];
-  validation: number;
-  trainFraction: number;
-  seed: number;
-  sigma?: number;
-  margin?: number;
-  prototypes?: number;
-  centerWeight?: number;
+/** The flags of `affinity train` besides the experiment's. */
+interface TrainFlags extends ExperimentFlags {
   out: string;
   force?: boolean;
   quiet?: boolean;
-}
-
-/** The experiment the flags describe, before defaults and checks. */
-function experimentInput(flags: TrainFlags): Parameters<typeof resolveExperimentConfig>[0] {
-  // --noise is a shorthand for a noise part of the recipe, so both spellings give one config.
-  const recipe = flags.noise === undefined ? flags.imbalance : `${flags.imbalance === 'none' ? '' : `${flags.imbalance}+`}noise:${flags.noise}`;
-  return {
-    dataset: flags.dataset,
-    datasetPath: flags.dataPath,
-    recipe,
-    loss: flags.loss,
-    backbone: flags.backbone,
-    featureWidth: flags.featureWidth,
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
-    optimizer: flags.optimizer,
-    learningRate: flags.lr,
-    weightDecay: flags.weightDecay,
-    schedule: flags.schedule,
-    sampling: flags.sampling,
-    validationFraction: flags.validation,
-    trainFraction: flags.trainFraction,
-    seed: flags.seed,
-    sigma: flags.sigma,
-    margin: flags.margin,
-    prototypesPerClass: flags.prototypes,
-    centerWeight: flags.centerWeight,
-  };
 }
 
 /**
@@ -199,41 +146,16 @@ function summary(outcome: ExperimentOutcome, dir: string, backend: string, secon
 
 /** `affinity train`. */
 export function trainCommand(): Command {
-  const d = EXPERIMENT_DEFAULTS;
-  const command = new Command('train')
-    .description('Train one model on a dataset made imbalanced (and noisy) by a recipe; save the model, its metrics and its config to a folder.')
-    .option('-d, --dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, 'mnist')
-    .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 needs it)")
-    .option('-i, --imbalance <recipe>', 'imbalance recipe: step:0-4:0.1, exp:100, evencap:10, counts:500,50,...; may add +noise:sym:0.2', 'none')
-    .option('--noise <spec>', 'label noise on the training split, e.g. sym:0.2 or asym:mnist:0.4 (adds +noise:<spec> to the recipe)')
-    .option('-l, --loss <name>', 'loss (method), see the list below', 'affinity')
-    .addOption(new Option('--backbone <name>', 'backbone: mlp takes flat inputs, the CNNs images').choices(BACKBONE_NAMES).default(d.backbone))
-    .option('--feature-width <n>', 'width of the features the head sees', parsePositiveInteger, d.featureWidth)
-    .option('-e, --epochs <n>', 'epochs', parsePositiveInteger, d.epochs)
-    .option('-b, --batch-size <n>', 'rows per step', parsePositiveInteger, d.batchSize)
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZER_NAMES).default(d.optimizer))
-    .option('--lr <rate>', 'initial learning rate', parsePositive, d.learningRate)
-    .option('--weight-decay <w>', 'L2 weight decay on kernels', parseNumber, d.weightDecay)
-    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['constant', 'cosine'] as const).default(d.schedule))
-    .addOption(new Option('--sampling <mode>', 'how batches weigh classes').choices(SAMPLING_MODES).default(d.sampling))
-    .option('--validation <fraction>', 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch', parseNumber, d.validationFraction)
-    .option('--train-fraction <f>', 'share of the training rows used (stratified), in (0, 1]', parseNumber, d.trainFraction)
-    .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed)
-    .option('--sigma <s>', 'affinity heads: sigma (default: feature width + 2)', parsePositive)
-    .option('--margin <m>', 'affinity heads: margin lambda in [0, 1] (default: 0.3)', parseNumber)
-    .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
-    .option('--center-weight <w>', 'center-loss: weight of the centre term (default: 0.01)', parsePositive)
+  const command = new Command('train').description(
+    'Train one model on a dataset made imbalanced (and noisy) by a recipe; save the model, its metrics and its config to a folder.',
+  );
+  addExperimentOptions(command, 'affinity')
     .requiredOption('-o, --out <dir>', 'output folder (model/, metrics.json, confusion.csv, config.json)')
     .option('--force', 'overwrite a run of a different config in --out, or write beside other files')
     .option('-q, --quiet', 'no progress output (the summary is still printed)')
-    .addHelpText(
-      'after',
-      `\nDatasets:\n${DATASETS.map(({ name, summary }) => `  ${name.padEnd(15)} ${summary}`).join('\n')}` +
-        `\n\nLosses:\n${METHOD_NAMES.map((name) => `  ${name.padEnd(17)} ${METHODS[name].description}`).join('\n')}`,
-    )
     .action(async (flags: TrainFlags) => {
       // Every name and number is checked before any data is read or a folder is made.
-      const config = resolveExperimentConfig(experimentInput(flags));
+      const config = resolveExperimentConfig(await experimentInput(command, flags));
       const dir = resolve(flags.out);
       await checkRunFolder(dir, config, flags.force === true);
       const { backend } = await useNodeBackend({ prefer: 'wasm', quiet: flags.quiet === true });

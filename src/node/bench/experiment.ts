@@ -79,6 +79,31 @@ export interface ExperimentConfig {
   centerWeight?: number;
 }
 
+/** Every field of `ExperimentConfig`, for checking configs read from files. */
+export const EXPERIMENT_FIELDS = [
+  'dataset',
+  'datasetPath',
+  'recipe',
+  'validationFraction',
+  'trainClasses',
+  'trainFraction',
+  'seed',
+  'loss',
+  'backbone',
+  'featureWidth',
+  'epochs',
+  'batchSize',
+  'optimizer',
+  'learningRate',
+  'weightDecay',
+  'schedule',
+  'sampling',
+  'sigma',
+  'margin',
+  'prototypesPerClass',
+  'centerWeight',
+] as const satisfies readonly (keyof ExperimentConfig)[];
+
 /** What `resolveExperimentConfig` takes: any subset of the fields, with the names as plain strings. */
 export type ExperimentInput = Omit<Partial<ExperimentConfig>, 'dataset' | 'loss'> & { dataset: string; loss: string };
 

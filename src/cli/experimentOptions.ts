@@ -1,0 +1,155 @@
+/**
+ * The options that describe one experiment (dataset, recipe, loss, model, training), shared by
+ * `affinity train` and `affinity tune`, and `--config FILE`: a saved config (a run folder's
+ * config.json, tune's best-config.json, or a plain config object) that flags given on the
+ * command line override.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { SAMPLING_MODES } from '../data/sampler.js';
+import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../errors.js';
+import { BACKBONE_NAMES } from '../models/backbones.js';
+import { METHOD_NAMES, METHODS } from '../models/methods.js';
+import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '../node/bench/experiment.js';
+import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
+import { OPTIMIZER_NAMES } from '../train/optimizer.js';
+import { parseCount, parseNumber, parsePositive, parsePositiveInteger } from './options.js';
+
+/** The experiment flags as commander hands them over (defaults filled). */
+export interface ExperimentFlags {
+  config?: string;
+  dataset: string;
+  dataPath?: string;
+  imbalance: string;
+  noise?: string;
+  loss: string;
+  backbone: string;
+  featureWidth: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: string;
+  lr: number;
+  weightDecay: number;
+  schedule: string;
+  sampling: string;
+  validation: number;
+  trainFraction: number;
+  seed: number;
+  sigma?: number;
+  margin?: number;
+  prototypes?: number;
+  centerWeight?: number;
+}
+
+// Flag (commander's camelCase name) -> config field, for the flags that map one to one.
+const FIELD_OF_FLAG: Readonly<Record<string, keyof ExperimentInput>> = {
+  dataset: 'dataset',
+  dataPath: 'datasetPath',
+  loss: 'loss',
+  backbone: 'backbone',
+  featureWidth: 'featureWidth',
+  epochs: 'epochs',
+  batchSize: 'batchSize',
+  optimizer: 'optimizer',
+  lr: 'learningRate',
+  weightDecay: 'weightDecay',
+  schedule: 'schedule',
+  sampling: 'sampling',
+  validation: 'validationFraction',
+  trainFraction: 'trainFraction',
+  seed: 'seed',
+  sigma: 'sigma',
+  margin: 'margin',
+  prototypes: 'prototypesPerClass',
+  centerWeight: 'centerWeight',
+};
+
+/** Adds every experiment option, `--config`, and the dataset and loss lists to the help. */
+export function addExperimentOptions(command: Command, defaultLoss: string): Command {
+  const d = EXPERIMENT_DEFAULTS;
+  return command
+    .option('-c, --config <file>', "start from a saved config (a run's config.json, tune's best-config.json); flags given override it")
+    .option('-d, --dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, 'mnist')
+    .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 needs it)")
+    .option('-i, --imbalance <recipe>', 'imbalance recipe: step:0-4:0.1, exp:100, evencap:10, counts:500,50,...; may add +noise:sym:0.2', 'none')
+    .option('--noise <spec>', 'label noise on the training split, e.g. sym:0.2 or asym:mnist:0.4 (adds +noise:<spec> to the recipe)')
+    .option('-l, --loss <name>', 'loss (method), see the list below', defaultLoss)
+    .addOption(new Option('--backbone <name>', 'backbone: mlp takes flat inputs, the CNNs images').choices(BACKBONE_NAMES).default(d.backbone))
+    .option('--feature-width <n>', 'width of the features the head sees', parsePositiveInteger, d.featureWidth)
+    .option('-e, --epochs <n>', 'epochs', parsePositiveInteger, d.epochs)
+    .option('-b, --batch-size <n>', 'rows per step', parsePositiveInteger, d.batchSize)
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZER_NAMES).default(d.optimizer))
+    .option('--lr <rate>', 'initial learning rate', parsePositive, d.learningRate)
+    .option('--weight-decay <w>', 'L2 weight decay on kernels', parseNumber, d.weightDecay)
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['constant', 'cosine'] as const).default(d.schedule))
+    .addOption(new Option('--sampling <mode>', 'how batches weigh classes').choices(SAMPLING_MODES).default(d.sampling))
+    .option('--validation <fraction>', 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch', parseNumber, d.validationFraction)
+    .option('--train-fraction <f>', 'share of the training rows used (stratified), in (0, 1]', parseNumber, d.trainFraction)
+    .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed)
+    .option('--sigma <s>', 'affinity heads: sigma (default: feature width + 2)', parsePositive)
+    .option('--margin <m>', 'affinity heads: margin lambda in [0, 1] (default: 0.3)', parseNumber)
+    .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
+    .option('--center-weight <w>', 'center-loss: weight of the centre term (default: 0.01)', parsePositive)
+    .addHelpText(
+      'after',
+      `\nDatasets:\n${DATASETS.map(({ name, summary }) => `  ${name.padEnd(15)} ${summary}`).join('\n')}` +
+        `\n\nLosses:\n${METHOD_NAMES.map((name) => `  ${name.padEnd(17)} ${METHODS[name].description}`).join('\n')}`,
+    );
+}
+
+/** True when the user typed the option (not a default, not absent). */
+function given(command: Command, flag: string): boolean {
+  return command.getOptionValueSource(flag) === 'cli';
+}
+
+/**
+ * The experiment the flags describe, before defaults and checks: the `--config` file's, with the
+ * flags typed on the command line on top; without `--config`, every flag (defaults included).
+ */
+export async function experimentInput(command: Command, flags: ExperimentFlags): Promise<ExperimentInput> {
+  const base = flags.config === undefined ? undefined : await readConfigFile(flags.config);
+  const take = (flag: string) => base === undefined || given(command, flag);
+  const input: Record<string, unknown> = { ...base };
+  for (const [flag, field] of Object.entries(FIELD_OF_FLAG)) {
+    const value = (flags as unknown as Record<string, unknown>)[flag];
+    if (take(flag) && value !== undefined) input[field] = value;
+  }
+  if (take('imbalance') || take('noise')) {
+    // --noise is a shorthand for a noise part of the recipe, so both spellings give one config;
+    // with --config, --noise alone adds noise to the file's recipe.
+    const imbalance = base !== undefined && !given(command, 'imbalance') ? (base.recipe ?? 'none') : flags.imbalance;
+    input.recipe = flags.noise === undefined ? imbalance : `${imbalance === 'none' ? '' : `${imbalance}+`}noise:${flags.noise}`;
+  }
+  return input as ExperimentInput;
+}
+
+/**
+ * Reads a saved config: `{ config: {...} }` (a run folder's config.json, tune's
+ * best-config.json) or the config object itself. Unknown fields are refused, so a misspelt
+ * field is not silently ignored.
+ */
+export async function readConfigFile(path: string): Promise<Partial<ExperimentInput>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new DatasetNotFoundError(`--config ${path}: no such file`);
+    throw error;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DatasetFormatError(`--config ${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const holder = value as { config?: unknown } | null;
+  const config = typeof holder === 'object' && holder !== null && typeof holder.config === 'object' ? holder.config : value;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new DatasetFormatError(`--config ${path}: expected a config object or { "config": { ... } }`);
+  }
+  const unknown = Object.keys(config).filter((key) => !(EXPERIMENT_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new AffinityConfigError(`--config ${path}: unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${EXPERIMENT_FIELDS.join(', ')}`);
+  }
+  return config as Partial<ExperimentInput>;
+}
