@@ -1,6 +1,6 @@
 /**
  * The `affinity` command tree: train one model, evaluate a saved one, run a benchmark protocol
- * against the baselines, or rebuild a benchmark's report.
+ * against the baselines, rebuild a benchmark's report, or tune the affinity head's settings.
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
@@ -9,6 +9,7 @@ import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
+import { tuneCommand } from './commands/tune.js';
 import { withExamples } from './options.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -20,12 +21,13 @@ export function program(): Command {
     .description('Gaussian-affinity max-margin loss and class-imbalance baselines on TensorFlow.js: train, evaluate, benchmark.')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), benchCommand(), reportCommand()]) root.addCommand(command.exitOverride());
+  for (const command of [trainCommand(), evalCommand(), benchCommand(), reportCommand(), tuneCommand()]) root.addCommand(command.exitOverride());
   return withExamples(root, [
     'affinity train --dataset mnist --imbalance step:0-4:0.1 --loss affinity --epochs 10 --out runs/affinity',
     'affinity eval --model runs/affinity --dataset fashion-mnist',
     'affinity bench --protocol figure1 --quick',
-    'affinity report bench/step-sweep',
+    'affinity report runs/bench/step-sweep',
+    'affinity tune --dataset mnist --imbalance evencap:10 --loss affinity --budget 9 --out runs/tune-k10',
   ]);
 }
 

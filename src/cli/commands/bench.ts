@@ -1,15 +1,13 @@
 /** `affinity bench`: run a protocol of the paper against the baselines, resumably, on every core. */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MultiBar, Presets } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { METHOD_NAMES } from '../../models/methods.js';
 import { BACKBONE_NAMES } from '../../models/backbones.js';
 import type { ExperimentConfig } from '../../node/bench/experiment.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
 import { planBench, runBench } from '../../node/bench/runner.js';
-import type { BenchEvent } from '../../node/bench/pool.js';
-import type { RunResult } from '../../node/bench/results.js';
+import { runsProgress } from '../progress.js';
 import { parseList, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
 
 interface BenchFlags {
@@ -35,13 +33,6 @@ interface BenchFlags {
 /** Default output folder of a protocol. */
 export function defaultBenchFolder(protocol: string, quick: boolean): string {
   return join('runs', 'bench', quick ? `${protocol}-quick` : protocol);
-}
-
-/** One line per finished run, e.g. `[3/18] k=10 affinity seed 1: macro-F1 97.31 (best epoch 8 on validation: 97.52), 41 s`. */
-function runLine(run: RunResult, done: number, toRun: number): string {
-  const percent = (value: number) => (100 * value).toFixed(2);
-  return `[${done}/${toRun}] ${run.setting} ${run.loss} seed ${run.seed}: macro-F1 ${percent(run.last.macroF1)} last epoch, ` +
-    `${percent(run.best.macroF1)} at epoch ${run.bestEpoch} (chosen on validation), ${Math.round(run.seconds)} s`;
 }
 
 /** `affinity bench`. */
@@ -92,7 +83,7 @@ export function benchCommand(): Command {
       planBench(options); // every name and number checked before a worker starts
       const outDir = flags.out ?? defaultBenchFolder(flags.protocol, options.quick);
       const started = performance.now();
-      const progress = benchProgress(flags.quiet ?? false);
+      const progress = runsProgress(flags.quiet ?? false);
       let summary;
       try {
         summary = await runBench({
@@ -126,26 +117,3 @@ export function benchCommand(): Command {
   ]);
 }
 
-/** A bar of finished runs with an ETA on a terminal; one line per run otherwise. */
-function benchProgress(quiet: boolean): { onEvent: (event: BenchEvent) => void; stop: () => void } {
-  if (quiet) return { onEvent: () => {}, stop: () => {} };
-  const tty = process.stderr.isTTY === true;
-  const bars = tty ? new MultiBar({ format: 'runs {bar} {value}/{total} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
-  let bar: ReturnType<MultiBar['create']> | undefined;
-  const log = (line: string) => (bars ? bars.log(`${line}\n`) : console.error(line));
-  return {
-    onEvent(event) {
-      if (event.type === 'planned') {
-        log(`${event.total} runs planned: ${event.skipped} already done, ${event.toRun} to train on ${event.workers} worker${event.workers === 1 ? '' : 's'}.`);
-        if (bars && event.toRun > 0) bar = bars.create(event.toRun, 0);
-      } else if (event.type === 'finished') {
-        log(runLine(event.run, event.done, event.toRun));
-        bar?.increment();
-      } else {
-        log(`[${event.done}/${event.toRun}] ${event.plan.id} FAILED: ${event.error.message}`);
-        bar?.increment();
-      }
-    },
-    stop: () => bars?.stop(),
-  };
-}

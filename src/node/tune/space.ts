@@ -1,0 +1,69 @@
+/**
+ * What `affinity tune` searches: the affinity head's sigma, margin and prototypes per class, and
+ * the learning rate, each drawn from a range with a seed. A value the user fixes is not searched.
+ */
+import type { Rng } from '../../data/rng.js';
+import { defaultSigma } from '../../models/build.js';
+import { METHODS, requireMethodName } from '../../models/methods.js';
+import type { ExperimentInput } from '../bench/experiment.js';
+
+/** The searched ranges. Log-uniform for scales (sigma, learning rate), uniform for the margin. */
+export interface SearchSpace {
+  /** sigma as a multiple of the default sigma (feature width + 2), log-uniform in [low, high]. */
+  sigmaScale?: readonly [number, number];
+  /** The margin lambda, uniform in [low, high]. */
+  margin?: readonly [number, number];
+  /** Prototypes per class, one of these. */
+  prototypesPerClass?: readonly number[];
+  /** Learning rate, log-uniform in [low, high]. */
+  learningRate?: readonly [number, number];
+}
+
+/**
+ * The default ranges. sigma from a twentieth to five times the typical squared distance between
+ * fresh BatchNorm features and prototypes (below it affinities vanish, above it they all sit
+ * near 1); margins from nearly none to the paper's 0.75 and beyond; Adam's usual rates.
+ */
+export const DEFAULT_SEARCH_SPACE: Readonly<Required<SearchSpace>> = Object.freeze({
+  sigmaScale: [0.05, 5] as const,
+  margin: [0.05, 0.8] as const,
+  prototypesPerClass: [1, 2, 5],
+  learningRate: [3e-4, 3e-3] as const,
+});
+
+/** The hyper-parameters one trial sets. */
+export type TrialValues = Pick<ExperimentInput, 'sigma' | 'margin' | 'prototypesPerClass' | 'learningRate'>;
+
+/**
+ * The dimensions searched for a loss, given the fields the user fixed: the head's three only
+ * for the affinity heads (prototypes not for affinity-m5, whose name fixes 5), the learning rate
+ * for every loss.
+ */
+export function searchedSpace(base: ExperimentInput, space: SearchSpace = DEFAULT_SEARCH_SPACE): SearchSpace {
+  const affinity = METHODS[requireMethodName(base.loss)].head === 'affinity';
+  const searched: SearchSpace = {};
+  if (affinity && base.sigma === undefined && space.sigmaScale) searched.sigmaScale = space.sigmaScale;
+  if (affinity && base.margin === undefined && space.margin) searched.margin = space.margin;
+  if (affinity && base.loss !== 'affinity-m5' && base.prototypesPerClass === undefined && space.prototypesPerClass) {
+    searched.prototypesPerClass = space.prototypesPerClass;
+  }
+  if (base.learningRate === undefined && space.learningRate) searched.learningRate = space.learningRate;
+  return searched;
+}
+
+function logUniform(rng: Rng, [low, high]: readonly [number, number]): number {
+  return Math.exp(Math.log(low) + rng.next() * (Math.log(high) - Math.log(low)));
+}
+
+// Three significant digits: what a person would type, and what a config file shows.
+const round3 = (value: number) => Number(value.toPrecision(3));
+
+/** Draws one trial's values from the searched space. */
+export function sampleTrial(space: SearchSpace, rng: Rng, featureWidth: number): TrialValues {
+  const values: TrialValues = {};
+  if (space.sigmaScale) values.sigma = round3(defaultSigma(featureWidth) * logUniform(rng, space.sigmaScale));
+  if (space.margin) values.margin = round3(space.margin[0] + rng.next() * (space.margin[1] - space.margin[0]));
+  if (space.prototypesPerClass) values.prototypesPerClass = space.prototypesPerClass[rng.int(space.prototypesPerClass.length)];
+  if (space.learningRate) values.learningRate = round3(logUniform(rng, space.learningRate));
+  return values;
+}
