@@ -3,10 +3,11 @@
  * (docs/METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1].
  */
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError } from '../errors.js';
+import { AffinityConfigError, NonFiniteError } from '../errors.js';
 import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requirePositive, requireSeed } from '../validate.js';
 import { gaussianAffinity } from './affinity.js';
+import { squaredDistances } from './distance.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
 
 
@@ -20,8 +21,12 @@ export interface GaussianAffinityArgs extends LayerArgs {
    * sigma > 0, the class spread in exp(-||f - w||^2 / sigma). It must match the typical
    * squared distance between features and prototypes, or every affinity is ~0 and nothing
    * trains (docs/METHOD.md: BatchNorm features of width 128 sit at ~150 from fresh prototypes).
+   * 'auto': set at the layer's first call (normally the first training step) to the mean
+   * squared distance between that batch's features and the prototypes, so fresh affinities sit
+   * near exp(-1) whatever the scale of the features; the value is then fixed and saved with
+   * the model.
    */
-  sigma: number;
+  sigma: number | 'auto';
   /**
    * The diversity regularizer on the prototypes: true (default) for the paper's form, an
    * options object to change it, false to turn it off.
@@ -44,13 +49,14 @@ export class GaussianAffinity extends tf.layers.Layer {
   readonly classes: number;
   /** m, prototypes per class. */
   readonly prototypesPerClass: number;
-  /** sigma, the class spread. */
-  readonly sigma: number;
+  /** The sigma asked for: a number, or 'auto' (see `GaussianAffinityArgs.sigma`). */
+  readonly sigmaSetting: number | 'auto';
   /** The regularizer's options, or false when it is off. */
   readonly diversity: Required<DiversityOptions> | false;
   /** Initialisation seed, if any. */
   readonly seed?: number;
   private prototypesWeight: LayerVariable | null = null;
+  private calibratedSigma: number | undefined;
 
   constructor(args: GaussianAffinityArgs) {
     if (args === null || typeof args !== 'object') {
@@ -59,13 +65,33 @@ export class GaussianAffinity extends tf.layers.Layer {
     super(args);
     this.classes = requireInteger('classes', args.classes, 2);
     this.prototypesPerClass = requireInteger('prototypesPerClass', args.prototypesPerClass ?? 1, 1);
-    this.sigma = requirePositive('sigma', args.sigma);
+    if (typeof args.sigma === 'string' && args.sigma !== 'auto') {
+      throw new AffinityConfigError(`sigma must be a number > 0 or 'auto', got ${JSON.stringify(args.sigma)}`);
+    }
+    this.sigmaSetting = args.sigma === 'auto' ? 'auto' : requirePositive('sigma', args.sigma);
+    if (this.sigmaSetting !== 'auto') this.calibratedSigma = this.sigmaSetting;
     const diversity = args.diversity ?? true;
     if (typeof diversity !== 'boolean' && (typeof diversity !== 'object' || diversity === null)) {
       throw new AffinityConfigError(`diversity must be true, false or an options object, got ${String(diversity)}`);
     }
     this.diversity = diversity === false ? false : resolveDiversityOptions(diversity === true ? {} : diversity);
     if (args.seed !== undefined) this.seed = requireSeed(args.seed);
+  }
+
+  /**
+   * sigma, the class spread in use. With sigma 'auto' it exists from the layer's first call on;
+   * before, this throws.
+   */
+  get sigma(): number {
+    if (this.calibratedSigma === undefined) {
+      throw new AffinityConfigError("GaussianAffinity's sigma 'auto' is set at the layer's first call on real features; none happened yet");
+    }
+    return this.calibratedSigma;
+  }
+
+  /** True once sigma is a number (given, or set by 'auto' at the first call). */
+  get sigmaKnown(): boolean {
+    return this.calibratedSigma !== undefined;
   }
 
   /** The prototype weight w, shape (C, m, d). Throws before the layer is built. */
@@ -100,7 +126,9 @@ export class GaussianAffinity extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const features = featuresOf(inputs, 'GaussianAffinity');
-      return gaussianAffinity(features, this.prototypes.read() as tf.Tensor3D, this.sigma);
+      const prototypes = this.prototypes.read() as tf.Tensor3D;
+      if (this.calibratedSigma === undefined) this.calibratedSigma = meanSquaredDistance(features, prototypes);
+      return gaussianAffinity(features, prototypes, this.calibratedSigma);
     });
   }
 
@@ -108,7 +136,8 @@ export class GaussianAffinity extends tf.layers.Layer {
     const config: tf.serialization.ConfigDict = {
       classes: this.classes,
       prototypesPerClass: this.prototypesPerClass,
-      sigma: this.sigma,
+      // A calibrated 'auto' is saved as its value: a loaded model must score as it was trained.
+      sigma: this.calibratedSigma ?? 'auto',
       diversity: this.diversity === false ? false : { ...this.diversity },
     };
     if (this.seed !== undefined) config.seed = this.seed;
@@ -116,3 +145,16 @@ export class GaussianAffinity extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(GaussianAffinity);
+
+/**
+ * Mean of ||f_i - w_k||^2 over a batch's features and every prototype, what sigma 'auto' takes.
+ *
+ * @throws NonFiniteError when the features hold NaN or infinity (no sigma can be made from them).
+ */
+export function meanSquaredDistance(features: tf.Tensor2D, prototypes: tf.Tensor3D): number {
+  const [classes, perClass, width] = prototypes.shape;
+  const value = tf.tidy(() => tf.mean(squaredDistances(features, tf.reshape(prototypes, [classes * perClass, width]) as tf.Tensor2D)).dataSync()[0]);
+  if (!Number.isFinite(value)) throw new NonFiniteError(`sigma 'auto': the mean squared distance of the first batch's features to the prototypes is ${value}`);
+  // Features that all sit on the prototypes (an all-zero batch) would give 0; sigma must stay > 0.
+  return Math.max(value, 1e-6);
+}

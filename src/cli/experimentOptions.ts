@@ -13,7 +13,7 @@ import { METHOD_NAMES, METHODS } from '../models/methods.js';
 import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '../node/bench/experiment.js';
 import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
-import { parseCount, parseNumber, parsePositive, parsePositiveInteger } from './options.js';
+import { parseCount, parseNumber, parsePositive, parsePositiveInteger, parseSigma } from './options.js';
 
 /** The experiment flags as commander hands them over (defaults filled). */
 export interface ExperimentFlags {
@@ -35,7 +35,7 @@ export interface ExperimentFlags {
   validation: number;
   trainFraction: number;
   seed: number;
-  sigma?: number;
+  sigma?: number | 'auto';
   margin?: number;
   prototypes?: number;
   centerWeight?: number;
@@ -86,7 +86,7 @@ export function addExperimentOptions(command: Command, defaultLoss: string): Com
     .option('--validation <fraction>', 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch', parseNumber, d.validationFraction)
     .option('--train-fraction <f>', 'share of the training rows used (stratified), in (0, 1]', parseNumber, d.trainFraction)
     .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed)
-    .option('--sigma <s>', 'affinity heads: sigma (default: feature width + 2)', parsePositive)
+    .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
     .option('--margin <m>', 'affinity heads: margin lambda in [0, 1] (default: 0.3)', parseNumber)
     .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
     .option('--center-weight <w>', 'center-loss: weight of the centre term (default: 0.01)', parsePositive)

@@ -18,6 +18,11 @@ export function parsePositive(value: string): number {
   return number;
 }
 
+/** sigma: a number > 0, or 'auto' (set from the first training batch). */
+export function parseSigma(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : parsePositive(value);
+}
+
 /** An integer >= 0. */
 export function parseCount(value: string): number {
   const number = parseNumber(value);

@@ -53,8 +53,11 @@ export interface ClassifierOptions {
   epochs: number;
   /** Seed of every initializer. */
   seed: number;
-  /** Affinity head: sigma > 0. Default `defaultSigma(featureWidth)`. */
-  sigma?: number;
+  /**
+   * Affinity head: sigma > 0, or 'auto' (set from the first training batch, see
+   * `GaussianAffinity`). Default `defaultSigma(featureWidth)`.
+   */
+  sigma?: number | 'auto';
   /** Affinity head: the margin lambda in (0, 1]. Default 0.3. */
   margin?: number;
   /** Affinity head: prototypes per class; overrides the method's own (1, or 5 for affinity-m5). */
@@ -149,7 +152,7 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       break;
     }
     case 'affinity': {
-      const sigma = requirePositive('sigma', options.sigma ?? defaultSigma(featureWidth));
+      const sigma = options.sigma === 'auto' ? 'auto' : requirePositive('sigma', options.sigma ?? defaultSigma(featureWidth));
       const margin = options.margin ?? 0.3;
       const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? (method === 'affinity-m5' ? 5 : 1), 1);
       const diversity = options.diversity ?? true;
@@ -157,6 +160,8 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       outputs = head.apply(features) as tf.SymbolicTensor;
       loss = affinityLoss({ margin });
       headSettings = { sigma, margin, prototypesPerClass, diversity };
+      // An 'auto' sigma is known after the first training step: report the value then.
+      Object.defineProperty(headSettings, 'sigma', { enumerable: true, get: () => (head.sigmaKnown ? head.sigma : 'auto') });
       anchors = () => rowsOf(head.prototypes.read(), (row) => Math.floor(row / prototypesPerClass));
       break;
     }

@@ -172,3 +172,37 @@ test('a truncated or missing model file gives ModelFileError naming the file', a
   await writeFile(join(path, 'model.json'), JSON.stringify(json));
   await assert.rejects(tf.loadLayersModel(`file://${path}`), (e: Error) => e instanceof ModelFileError && /outside its folder/.test(e.message));
 });
+
+test("sigma 'auto' is the mean squared feature-prototype distance of the first call, then fixed and saved", async () => {
+  const layer = new GaussianAffinity({ classes: 2, prototypesPerClass: 1, sigma: 'auto', seed: 1 });
+  assert.equal(layer.sigmaKnown, false);
+  assert.throws(() => layer.sigma, /sigma 'auto' is set at the layer's first call/);
+  const features = tf.tensor2d([[0, 0], [3, 4]]);
+  const first = layer.apply(features) as tf.Tensor;
+  const w = layer.prototypes.read().dataSync();
+  // By hand: the mean of ||f_i - w_k||^2 over the 2 x 2 pairs.
+  let sum = 0;
+  for (const [fx, fy] of [[0, 0], [3, 4]]) for (const k of [0, 1]) sum += (fx - w[2 * k]) ** 2 + (fy - w[2 * k + 1]) ** 2;
+  assert.ok(Math.abs(layer.sigma - sum / 4) < 1e-4, `sigma ${layer.sigma} vs ${sum / 4}`);
+  // The affinities of that first call already use it.
+  const expected = [[0, 0], [3, 4]].flatMap(([fx, fy]) => [0, 1].map((k) => Math.exp(-((fx - w[2 * k]) ** 2 + (fy - w[2 * k + 1]) ** 2) / (sum / 4))));
+  assertClose(first.dataSync(), expected, 1e-5, 'affinities');
+  // A later batch does not move it, and the config carries the number.
+  layer.apply(tf.tensor2d([[100, 100]]));
+  assert.ok(Math.abs(layer.sigma - sum / 4) < 1e-4);
+  assert.equal(layer.getConfig().sigma, layer.sigma);
+  assert.equal(new GaussianAffinity({ classes: 2, sigma: 'auto' }).getConfig().sigma, 'auto');
+  assert.throws(() => new GaussianAffinity({ classes: 2, sigma: 'automatic' as never }), /sigma must be a number > 0 or 'auto', got "automatic"/);
+  tf.dispose([features, first]);
+});
+
+test("a model with sigma 'auto' trains, and loads back with the sigma it calibrated", async () => {
+  const m = model({ sigma: 'auto' });
+  const { x, y } = blobs(64, 5);
+  await m.fit(x, y, { epochs: 3, verbose: 0 });
+  const head = m.layers[1] as GaussianAffinity;
+  assert.ok(head.sigma > 0);
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(await saveToMemory(m)));
+  assert.equal((loaded.layers[1] as GaussianAffinity).sigma, head.sigma);
+  assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((m.predict(x) as tf.Tensor).dataSync()));
+});

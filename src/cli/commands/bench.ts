@@ -8,7 +8,7 @@ import type { ExperimentConfig } from '../../node/bench/experiment.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
 import { planBench, runBench } from '../../node/bench/runner.js';
 import { runsProgress } from '../progress.js';
-import { parseList, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
+import { parseList, parsePositive, parsePositiveInteger, parseCount, parseSigma, withExamples } from '../options.js';
 
 interface BenchFlags {
   protocol: string;
@@ -25,7 +25,7 @@ interface BenchFlags {
   featureWidth?: number;
   lr?: number;
   trainFraction?: number;
-  sigma?: number;
+  sigma?: number | 'auto';
   margin?: number;
   prototypes?: number;
 }
@@ -53,7 +53,7 @@ export function benchCommand(): Command {
     .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
     .option('--lr <rate>', 'override the learning rate', parsePositive)
     .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parsePositive)
-    .option('--sigma <s>', 'affinity heads: sigma (default: feature width + 2)', parsePositive)
+    .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
     .option('--margin <m>', 'affinity heads: margin', parsePositive)
     .option('--prototypes <m>', 'affinity heads: prototypes per class', parsePositiveInteger)
     .addHelpText(

@@ -69,8 +69,8 @@ export interface ExperimentConfig {
   schedule: 'constant' | 'cosine';
   /** How batches weigh classes. */
   sampling: SamplingMode;
-  /** Affinity head: sigma (default from the feature width, see `defaultSigma`). */
-  sigma?: number;
+  /** Affinity head: sigma, or 'auto' (from the first batch); default from the feature width, see `defaultSigma`. */
+  sigma?: number | 'auto';
   /** Affinity head: margin lambda. */
   margin?: number;
   /** Affinity head: prototypes per class (default 1, or 5 for affinity-m5). */
@@ -151,7 +151,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   requireNonNegative('weightDecay', config.weightDecay);
   requireOneOf('schedule', config.schedule, SCHEDULE_NAMES.filter((name) => name !== 'step'));
   requireOneOf('sampling', config.sampling, SAMPLING_MODES);
-  if (config.sigma !== undefined) requirePositive('sigma', config.sigma);
+  if (config.sigma !== undefined && config.sigma !== 'auto') requirePositive('sigma', config.sigma);
   if (config.margin !== undefined) requireInRange('margin', config.margin, 0, 1);
   if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
   if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);

@@ -32,7 +32,12 @@ export const DEFAULT_SEARCH_SPACE: Readonly<Required<SearchSpace>> = Object.free
 });
 
 /** The hyper-parameters one trial sets. */
-export type TrialValues = Pick<ExperimentInput, 'sigma' | 'margin' | 'prototypesPerClass' | 'learningRate'>;
+export interface TrialValues {
+  sigma?: number;
+  margin?: number;
+  prototypesPerClass?: number;
+  learningRate?: number;
+}
 
 /**
  * The dimensions searched for a loss, given the fields the user fixed: the head's three only

@@ -110,3 +110,16 @@ test('runExperiment scores verification on seen and unseen classes', async () =>
   await assert.rejects(runExperiment({ dataset: 'gaussians', loss: 'softmax' }, { verification: true }), /verification needs trainClasses/);
   await assert.rejects(runExperiment({ dataset: 'gaussians', loss: 'softmax' }, { features: true }), /featureWidth 2/);
 });
+
+test("sigma 'auto' trains and reports the sigma it took from the first batch", async () => {
+  const outcome = await runExperiment({ dataset: 'gaussians', loss: 'affinity', featureWidth: 8, epochs: 1, batchSize: 64, sigma: 'auto' });
+  try {
+    const sigma = outcome.classifier.headSettings.sigma;
+    assert.equal(typeof sigma, 'number');
+    // BatchNorm features of width 8 against He-normal prototypes: E||f - w||^2 = d + 2 = 10.
+    assert.ok((sigma as number) > 5 && (sigma as number) < 20, `sigma ${sigma}`);
+    assert.equal(outcome.config.sigma, 'auto');
+  } finally {
+    outcome.classifier.dispose();
+  }
+});
