@@ -10,3 +10,4 @@ export {
 } from './regularizer.js';
 export { GaussianAffinity, type GaussianAffinityArgs } from './layer.js';
 export { predictClasses } from './predict.js';
+export { affinityDiagnostics, VANISHED_AFFINITY, type AffinityDiagnostics } from './diagnostics.js';

@@ -90,6 +90,8 @@ export interface Classifier {
    * or center-loss centres; an empty list for heads without anchors.
    */
   anchors(): { classId: number; point: number[] }[];
+  /** The affinity layer, for the affinity methods (its prototypes and sigma); undefined otherwise. */
+  affinityHead?: GaussianAffinity;
   /** Frees what the classifier holds besides the model (DRW's weight variable) and the model. */
   dispose(): void;
 }
@@ -121,6 +123,7 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
   let loss: LossFunction | LossFunction[];
   let headSettings: Record<string, number | boolean | string> = {};
   let anchors = (): { classId: number; point: number[] }[] => [];
+  let affinityHead: GaussianAffinity | undefined;
 
   switch (METHODS[method].head) {
     case 'softmax': {
@@ -163,6 +166,7 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       // An 'auto' sigma is known after the first training step: report the value then.
       Object.defineProperty(headSettings, 'sigma', { enumerable: true, get: () => (head.sigmaKnown ? head.sigma : 'auto') });
       anchors = () => rowsOf(head.prototypes.read(), (row) => Math.floor(row / prototypesPerClass));
+      affinityHead = head;
       break;
     }
   }
@@ -176,6 +180,7 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
     callbacks,
     headSettings,
     anchors,
+    affinityHead,
     dispose() {
       for (const item of disposables) item.dispose();
       model.dispose();

@@ -11,3 +11,4 @@ export {
 } from './schedule.js';
 export { predictOutputs, predictClassIds, type PredictOptions } from './predict.js';
 export { classificationReport, type ClassificationReport } from './report.js';
+export { AffinityMonitor, type AffinityMonitorOptions, type EpochAffinityDiagnostics } from './affinityMonitor.js';

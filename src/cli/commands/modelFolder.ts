@@ -16,6 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, ModelFileError } from '../../errors.js';
 import { configDifferences, type ExperimentConfig } from '../../node/bench/experiment.js';
 import type { ClassificationReport } from '../../train/report.js';
+import type { EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import type { EpochLog } from '../../train/trainer.js';
 
 /** The affinity-loss version, recorded in every run's config.json. */
@@ -71,6 +72,8 @@ export interface RunMetrics {
   seconds: number;
   /** tfjs backend it trained on. */
   backend: string;
+  /** Affinity heads: the head's state after every epoch (distances against sigma, vanished affinities). */
+  affinityDiagnostics?: EpochAffinityDiagnostics[];
 }
 
 async function entriesOf(dir: string): Promise<string[] | undefined> {

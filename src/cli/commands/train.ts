@@ -99,6 +99,7 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     history: outcome.history,
     seconds,
     backend,
+    ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
   };
   await writeFileAtomic(join(dir, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
   await writeFileAtomic(join(dir, CONFUSION_FILE), confusionCsv(data.dataset.classNames, outcome.best.confusion));
@@ -163,7 +164,11 @@ export function trainCommand(): Command {
       const started = performance.now();
       let outcome: ExperimentOutcome;
       try {
-        outcome = await runExperiment(config, {}, [progress]);
+        outcome = await runExperiment(config, {}, {
+          callbacks: [progress],
+          // On its own line: a progress bar may be drawn on the current one.
+          onWarning: (message) => console.error(`\nwarning: ${message}`),
+        });
       } finally {
         progress.stop();
       }

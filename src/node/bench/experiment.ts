@@ -22,6 +22,7 @@ import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
 import { predictOutputs } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { SCHEDULE_NAMES } from '../../train/schedule.js';
+import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import { trainModel, type EpochLog, type TrainingCallback } from '../../train/trainer.js';
 import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from '../../validate.js';
 import { DATASET_NAMES, loadDataset } from '../data/registry.js';
@@ -283,18 +284,20 @@ export interface ExperimentOutcome {
   verification?: VerificationScores;
   /** 2-D feature snapshot of the last-epoch model, when asked for. */
   features?: FeatureSnapshot;
+  /** Affinity heads: the head's state after every epoch (distances against sigma, vanished affinities). */
+  affinityDiagnostics?: EpochAffinityDiagnostics[];
 }
 
-/**
- * Runs one experiment. The returned classifier holds the best-on-validation weights.
- *
- * @param callbacks extra trainer hooks (progress bars, logs).
- */
-export async function runExperiment(
-  input: ExperimentInput,
-  extras: ExperimentExtras = {},
-  callbacks: TrainingCallback[] = [],
-): Promise<ExperimentOutcome> {
+/** Options of `runExperiment` that are not part of the experiment. */
+export interface ExperimentHooks {
+  /** Extra trainer hooks (progress bars, logs). */
+  callbacks?: TrainingCallback[];
+  /** Called when the affinity head cannot learn (see `AffinityMonitor`); default: ignored. */
+  onWarning?: (message: string) => void;
+}
+
+/** Runs one experiment. The returned classifier holds the best-on-validation weights. */
+export async function runExperiment(input: ExperimentInput, extras: ExperimentExtras = {}, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const config = resolveExperimentConfig(input);
   if (extras.features && config.featureWidth !== 2) {
     throw new AffinityConfigError(`a feature snapshot needs featureWidth 2, got ${config.featureWidth}`);
@@ -319,6 +322,9 @@ export async function runExperiment(
     prototypesPerClass: config.prototypesPerClass,
     centerWeight: config.centerWeight,
   });
+  const monitor =
+    classifier.affinityHead &&
+    new AffinityMonitor(classifier.featureModel, classifier.affinityHead, { probe: dataset.train, featureShape: inputShape, onWarning: hooks.onWarning });
   try {
     const result = await trainModel(classifier.model, dataset.train, {
       classes,
@@ -333,7 +339,7 @@ export async function runExperiment(
       sampling: config.sampling,
       validation: dataset.validation,
       seed: deriveSeed(config.seed, 3),
-      callbacks: [...classifier.callbacks, ...callbacks],
+      callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(hooks.callbacks ?? [])],
     });
     const score = () => testReport(classifier, dataset.test, inputShape, classes, trainCounts);
     const last = score();
@@ -342,7 +348,18 @@ export async function runExperiment(
     classifier.model.setWeights(result.bestWeights);
     tf.dispose(result.bestWeights);
     const best = result.bestEpoch === result.history.length ? last : score();
-    return { config, data, classifier, history: result.history, bestEpoch: result.bestEpoch, last, best, verification, features };
+    return {
+      config,
+      data,
+      classifier,
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      last,
+      best,
+      verification,
+      features,
+      ...(monitor ? { affinityDiagnostics: monitor.history } : {}),
+    };
   } catch (error) {
     classifier.dispose();
     throw error;

@@ -3,6 +3,7 @@
  * writers read. Plain JSON: no tensors, no class instances.
  */
 import type { ClassificationReport } from '../../train/report.js';
+import type { EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import type { EpochLog } from '../../train/trainer.js';
 
 /** Verification scores of one model (features compared by negative distance). */
@@ -58,6 +59,8 @@ export interface RunResult {
   verification?: VerificationScores;
   /** 2-D features (Figure 1 protocol), of the last-epoch model. */
   features?: FeatureSnapshot;
+  /** Affinity heads: the head's state after every epoch (see `AffinityMonitor`). */
+  affinityDiagnostics?: EpochAffinityDiagnostics[];
   /** Classes the protocol made rare (for per-class plots). */
   minorityClasses: number[];
   /** Class names, in class-id order. */

@@ -45,6 +45,7 @@ export async function executeRun(plan: PlannedRun, backend: string): Promise<Run
     history: outcome.history,
     ...(outcome.verification ? { verification: outcome.verification } : {}),
     ...(outcome.features ? { features: outcome.features } : {}),
+    ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
     minorityClasses: outcome.data.minorityClasses,
     classNames: outcome.data.dataset.classNames,
     seconds: (performance.now() - started) / 1000,

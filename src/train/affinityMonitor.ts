@@ -1,0 +1,93 @@
+/**
+ * A training callback that watches an affinity head after every epoch (on a fixed probe of
+ * training rows) and says so when the head cannot learn: affinities that have all vanished
+ * (sigma far below the squared distances) or that all sit near 1 (sigma far above them).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { affinityDiagnostics, type AffinityDiagnostics } from '../affinity/diagnostics.js';
+import type { GaussianAffinity } from '../affinity/layer.js';
+import type { Split } from '../data/dataset.js';
+import { predictOutputs } from './predict.js';
+import type { EpochLog, TrainingCallback } from './trainer.js';
+
+/** Diagnostics of one epoch. */
+export interface EpochAffinityDiagnostics extends AffinityDiagnostics {
+  /** 1-based epoch. */
+  epoch: number;
+}
+
+/** Options of `AffinityMonitor`. */
+export interface AffinityMonitorOptions {
+  /** Rows to measure on (the first `rows` of this split). */
+  probe: Split;
+  /** Shape of one model input. */
+  featureShape: readonly number[];
+  /** Rows of the probe used. Default 512. */
+  rows?: number;
+  /** Called once per kind of problem, with a message that says what to change. */
+  onWarning?: (message: string) => void;
+}
+
+// Over half the samples with every affinity vanished: most of the batch gives no gradient.
+const DEAD_SAMPLES_WARNING = 0.5;
+// Distances under 1% of sigma: every affinity above exp(-0.01) = 0.99, the margin is hard to meet.
+const FLAT_DISTANCE_RATIO = 0.01;
+
+/** Measures the head after every epoch; `history` holds the measurements. */
+export class AffinityMonitor implements TrainingCallback {
+  /** One entry per epoch. */
+  readonly history: EpochAffinityDiagnostics[] = [];
+  private readonly probe: Split;
+  private readonly warned = new Set<string>();
+
+  /**
+   * @param featureModel input -> the features the head sees.
+   * @param head the affinity layer (its prototypes and sigma).
+   */
+  constructor(
+    private readonly featureModel: tf.LayersModel,
+    private readonly head: GaussianAffinity,
+    private readonly options: AffinityMonitorOptions,
+  ) {
+    const rows = Math.min(options.rows ?? 512, options.probe.count);
+    const size = options.probe.features.length / Math.max(1, options.probe.count);
+    this.probe = { features: options.probe.features.subarray(0, rows * size), labels: options.probe.labels.subarray(0, rows), count: rows };
+  }
+
+  /** Measures the head on the probe (inference mode: the features the test split will see). */
+  measure(): AffinityDiagnostics {
+    const [features] = predictOutputs(this.featureModel, this.probe, { featureShape: this.options.featureShape });
+    try {
+      return affinityDiagnostics(features as tf.Tensor2D, this.head.prototypes.read() as tf.Tensor3D, this.head.sigma);
+    } finally {
+      features.dispose();
+    }
+  }
+
+  epochEnd(log: EpochLog): void {
+    const diagnostics = this.measure();
+    this.history.push({ epoch: log.epoch, ...diagnostics });
+    const { sigma, meanSquaredDistance, deadSampleFraction } = diagnostics;
+    const distance = meanSquaredDistance.toPrecision(3);
+    if (deadSampleFraction > DEAD_SAMPLES_WARNING) {
+      this.warn(
+        'vanished',
+        `affinity head, epoch ${log.epoch}: ${Math.round(100 * deadSampleFraction)}% of probed training samples have every class affinity below 1e-4 ` +
+          `(mean squared distance to the prototypes ${distance}, sigma ${sigma.toPrecision(3)}), so the max-margin loss cannot move them; ` +
+          `use sigma 'auto' or a sigma near ${distance}, or put BatchNorm before the head`,
+      );
+    } else if (meanSquaredDistance < FLAT_DISTANCE_RATIO * sigma) {
+      this.warn(
+        'flat',
+        `affinity head, epoch ${log.epoch}: sigma ${sigma.toPrecision(3)} is over 100 times the mean squared distance to the prototypes (${distance}), ` +
+          `so every affinity is near 1 and the margin is hard to meet; use sigma 'auto' or a sigma near ${distance}`,
+      );
+    }
+  }
+
+  private warn(kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.options.onWarning?.(message);
+  }
+}
