@@ -38,6 +38,7 @@ export interface ExperimentFlags {
   sigma?: number | 'auto';
   margin?: number;
   prototypes?: number;
+  diversityWeight?: number;
   centerWeight?: number;
 }
 
@@ -61,6 +62,7 @@ const FIELD_OF_FLAG: Readonly<Record<string, keyof ExperimentInput>> = {
   sigma: 'sigma',
   margin: 'margin',
   prototypes: 'prototypesPerClass',
+  diversityWeight: 'diversityWeight',
   centerWeight: 'centerWeight',
 };
 
@@ -89,6 +91,7 @@ export function addExperimentOptions(command: Command, defaultLoss: string): Com
     .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
     .option('--margin <m>', 'affinity heads: margin lambda in [0, 1] (default: 0.3)', parseNumber)
     .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
+    .option('--diversity-weight <w>', 'affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper\'s)', parseNumber)
     .option('--center-weight <w>', 'center-loss: weight of the centre term (default: 0.01)', parsePositive)
     .addHelpText(
       'after',

@@ -18,7 +18,7 @@ import { ldamLoss } from '../losses/ldam.js';
 import { logitAdjustedLoss } from '../losses/logitAdjusted.js';
 import type { LossFunction } from '../losses/shared.js';
 import { weightedCrossEntropyLoss } from '../losses/weightedCrossEntropy.js';
-import { requireInteger, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
+import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
 import { BACKBONE_NAMES, BACKBONES, BATCHNORM_MOMENTUM, needsImages, type BackboneName } from './backbones.js';
 import { METHODS, requireMethodName, type MethodName } from './methods.js';
 
@@ -62,8 +62,11 @@ export interface ClassifierOptions {
   margin?: number;
   /** Affinity head: prototypes per class; overrides the method's own (1, or 5 for affinity-m5). */
   prototypesPerClass?: number;
-  /** Affinity head: the diversity regularizer on the prototypes. Default true. */
-  diversity?: boolean;
+  /**
+   * Affinity head: the weight of the diversity regularizer on the prototypes; 0 turns it off.
+   * Default 1, the paper's (which, in 2-D, pulls the prototypes together: README, Figure 1).
+   */
+  diversityWeight?: number;
   /** Center loss: the weight beta of the centre term. Default 0.01. */
   centerWeight?: number;
 }
@@ -158,13 +161,16 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       const sigma = options.sigma === 'auto' ? 'auto' : requirePositive('sigma', options.sigma ?? defaultSigma(featureWidth));
       const margin = options.margin ?? 0.3;
       const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? (method === 'affinity-m5' ? 5 : 1), 1);
-      const diversity = options.diversity ?? true;
+      const diversityWeight = requireNonNegative('diversityWeight', options.diversityWeight ?? 1);
+      const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
       const head = new GaussianAffinity({ classes, prototypesPerClass, sigma, diversity, seed: headSeed, name: 'affinity' });
       outputs = head.apply(features) as tf.SymbolicTensor;
       loss = affinityLoss({ margin });
-      headSettings = { sigma, margin, prototypesPerClass, diversity };
-      // An 'auto' sigma is known after the first training step: report the value then.
-      Object.defineProperty(headSettings, 'sigma', { enumerable: true, get: () => (head.sigmaKnown ? head.sigma : 'auto') });
+      headSettings = { sigma, margin, prototypesPerClass, diversityWeight };
+      if (sigma === 'auto') {
+        // An 'auto' sigma is known after the first training step: report the value then.
+        Object.defineProperty(headSettings, 'sigma', { enumerable: true, get: () => (head.sigmaKnown ? head.sigma : 'auto') });
+      }
       anchors = () => rowsOf(head.prototypes.read(), (row) => Math.floor(row / prototypesPerClass));
       affinityHead = head;
       break;

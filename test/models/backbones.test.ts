@@ -109,7 +109,7 @@ test('every method ends in [null, C]; the heads hold weights of the documented s
         assert.deepEqual(head.prototypes.shape, [CLASSES, perClass, d], what(method));
         assert.equal(affinity.model.countParams(), features + CLASSES * perClass * d, what(method));
         // sigma defaults to d + 2 (defaultSigma), margin to 0.3.
-        assert.deepEqual(affinity.headSettings, { sigma: d + 2, margin: 0.3, prototypesPerClass: perClass, diversity: true }, what(method));
+        assert.deepEqual(affinity.headSettings, { sigma: d + 2, margin: 0.3, prototypesPerClass: perClass, diversityWeight: 1 }, what(method));
         // One anchor per prototype, class-major: [0 x m, 1 x m, 2 x m], each a point in R^d.
         const anchors = affinity.anchors();
         assert.deepEqual(anchors.map((a) => a.classId), [0, 1, 2].flatMap((c) => new Array<number>(perClass).fill(c)), what(method));
@@ -286,4 +286,18 @@ test('dispose frees every tensor the classifier made', () => {
     build(method, 'cnn3', 16).dispose();
     assert.equal(tf.memory().numTensors, before, `${method}: tensors left after dispose`);
   }
+});
+
+test('diversityWeight sets the regularizer weight of the affinity head; 0 turns it off; negative is refused', () => {
+  const build = (diversityWeight?: number) =>
+    buildClassifier({ method: 'affinity', inputShape: [4], classes: 3, classCounts: [5, 5, 5], featureWidth: 2, epochs: 1, seed: 1, diversityWeight });
+  const paper = build();
+  assert.deepEqual(paper.affinityHead?.diversity, { reduction: 'mean', squared: true, scope: 'all', weight: 1 });
+  const light = build(0.01);
+  assert.equal(light.affinityHead?.diversity && light.affinityHead.diversity.weight, 0.01);
+  const off = build(0);
+  assert.equal(off.affinityHead?.diversity, false);
+  assert.equal(off.model.losses.length, 0, 'no regularization loss without the regularizer');
+  assert.throws(() => build(-1), /diversityWeight must be a finite number >= 0, got -1/);
+  for (const model of [paper, light, off]) model.dispose();
 });

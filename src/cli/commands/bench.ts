@@ -8,7 +8,7 @@ import type { ExperimentConfig } from '../../node/bench/experiment.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
 import { planBench, runBench } from '../../node/bench/runner.js';
 import { runsProgress } from '../progress.js';
-import { parseList, parsePositive, parsePositiveInteger, parseCount, parseSigma, withExamples } from '../options.js';
+import { parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseSigma, withExamples } from '../options.js';
 
 interface BenchFlags {
   protocol: string;
@@ -28,6 +28,7 @@ interface BenchFlags {
   sigma?: number | 'auto';
   margin?: number;
   prototypes?: number;
+  diversityWeight?: number;
 }
 
 /** Default output folder of a protocol. */
@@ -56,6 +57,7 @@ export function benchCommand(): Command {
     .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
     .option('--margin <m>', 'affinity heads: margin', parsePositive)
     .option('--prototypes <m>', 'affinity heads: prototypes per class', parsePositiveInteger)
+    .option('--diversity-weight <w>', "affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper's)", parseNumber)
     .addHelpText(
       'after',
       `\nProtocols:\n${PROTOCOL_NAMES.map((name) => `  ${name.padEnd(13)} ${getProtocol(name).description}`).join('\n')}`,
@@ -70,6 +72,7 @@ export function benchCommand(): Command {
         sigma: flags.sigma,
         margin: flags.margin,
         prototypesPerClass: flags.prototypes,
+        diversityWeight: flags.diversityWeight,
       };
       for (const key of Object.keys(overrides) as (keyof ExperimentConfig)[]) if (overrides[key] === undefined) delete overrides[key];
       const options = {

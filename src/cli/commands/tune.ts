@@ -33,8 +33,9 @@ const space = DEFAULT_SEARCH_SPACE;
 /** `affinity tune`. */
 export function tuneCommand(): Command {
   const command = new Command('tune').description(
-    'Search the affinity head\'s sigma, margin and prototypes per class and the learning rate, scored by validation macro-F1 ' +
-      '(never the test split); writes the best config for `affinity train --config`. --sigma, --margin, --prototypes and --lr typed (or sigma, margin, prototypes in --config) fix a value; the others are searched.',
+    'Search the affinity head\'s sigma, margin, prototypes per class and diversity weight, and the learning rate, scored by validation macro-F1 ' +
+      '(never the test split); writes the best config for `affinity train --config`. --sigma, --margin, --prototypes, --diversity-weight and --lr typed ' +
+      '(or those fields in --config, but the learning rate) fix a value; the others are searched.',
   );
   addExperimentOptions(command, 'affinity')
     .option('--budget <n>', 'configurations to draw', parsePositiveInteger, 9)
@@ -49,6 +50,7 @@ export function tuneCommand(): Command {
       'after',
       `\nSearched (unless fixed by an option): sigma ${space.sigmaScale[0]}-${space.sigmaScale[1]} x (feature width + 2), log-uniform; ` +
         `margin ${space.margin[0]}-${space.margin[1]}; prototypes per class ${space.prototypesPerClass.join(', ')}; ` +
+        `diversity weight ${space.diversityWeight[0]}-${space.diversityWeight[1]}, log-uniform; ` +
         `learning rate ${space.learningRate[0]}-${space.learningRate[1]}, log-uniform. Losses without an affinity head: the learning rate only.`,
     )
     .action(async (flags: TuneFlags) => {

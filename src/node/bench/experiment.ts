@@ -76,6 +76,8 @@ export interface ExperimentConfig {
   margin?: number;
   /** Affinity head: prototypes per class (default 1, or 5 for affinity-m5). */
   prototypesPerClass?: number;
+  /** Affinity head: weight of the diversity regularizer (0: off). Default 1, the paper's. */
+  diversityWeight?: number;
   /** Center loss: weight of the centre term. */
   centerWeight?: number;
 }
@@ -102,6 +104,7 @@ export const EXPERIMENT_FIELDS = [
   'sigma',
   'margin',
   'prototypesPerClass',
+  'diversityWeight',
   'centerWeight',
 ] as const satisfies readonly (keyof ExperimentConfig)[];
 
@@ -155,6 +158,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   if (config.sigma !== undefined && config.sigma !== 'auto') requirePositive('sigma', config.sigma);
   if (config.margin !== undefined) requireInRange('margin', config.margin, 0, 1);
   if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
+  if (config.diversityWeight !== undefined) requireNonNegative('diversityWeight', config.diversityWeight);
   if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);
   if (config.trainClasses !== undefined) {
     const ids = config.trainClasses;
@@ -320,6 +324,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
     sigma: config.sigma,
     margin: config.margin,
     prototypesPerClass: config.prototypesPerClass,
+    diversityWeight: config.diversityWeight,
     centerWeight: config.centerWeight,
   });
   const monitor =

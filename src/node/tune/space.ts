@@ -1,6 +1,6 @@
 /**
- * What `affinity tune` searches: the affinity head's sigma, margin and prototypes per class, and
- * the learning rate, each drawn from a range with a seed. A value the user fixes is not searched.
+ * What `affinity tune` searches: the affinity head's sigma, margin, prototypes per class and
+ * diversity weight, and the learning rate, each drawn from a range with a seed. A value the user fixes is not searched.
  */
 import type { Rng } from '../../data/rng.js';
 import { defaultSigma } from '../../models/build.js';
@@ -15,6 +15,8 @@ export interface SearchSpace {
   margin?: readonly [number, number];
   /** Prototypes per class, one of these. */
   prototypesPerClass?: readonly number[];
+  /** Weight of the diversity regularizer, log-uniform in [low, high]. */
+  diversityWeight?: readonly [number, number];
   /** Learning rate, log-uniform in [low, high]. */
   learningRate?: readonly [number, number];
 }
@@ -22,12 +24,15 @@ export interface SearchSpace {
 /**
  * The default ranges. sigma from a twentieth to five times the typical squared distance between
  * fresh BatchNorm features and prototypes (below it affinities vanish, above it they all sit
- * near 1); margins from nearly none to the paper's 0.75 and beyond; Adam's usual rates.
+ * near 1); margins from nearly none to the paper's 0.75 and beyond; the regularizer from a
+ * thousandth of the paper's weight (which can pull the prototypes together) up to it; Adam's
+ * usual rates.
  */
 export const DEFAULT_SEARCH_SPACE: Readonly<Required<SearchSpace>> = Object.freeze({
   sigmaScale: [0.05, 5] as const,
   margin: [0.05, 0.8] as const,
   prototypesPerClass: [1, 2, 5],
+  diversityWeight: [0.001, 1] as const,
   learningRate: [3e-4, 3e-3] as const,
 });
 
@@ -36,6 +41,7 @@ export interface TrialValues {
   sigma?: number;
   margin?: number;
   prototypesPerClass?: number;
+  diversityWeight?: number;
   learningRate?: number;
 }
 
@@ -52,6 +58,7 @@ export function searchedSpace(base: ExperimentInput, space: SearchSpace = DEFAUL
   if (affinity && base.loss !== 'affinity-m5' && base.prototypesPerClass === undefined && space.prototypesPerClass) {
     searched.prototypesPerClass = space.prototypesPerClass;
   }
+  if (affinity && base.diversityWeight === undefined && space.diversityWeight) searched.diversityWeight = space.diversityWeight;
   if (base.learningRate === undefined && space.learningRate) searched.learningRate = space.learningRate;
   return searched;
 }
@@ -69,6 +76,7 @@ export function sampleTrial(space: SearchSpace, rng: Rng, featureWidth: number):
   if (space.sigmaScale) values.sigma = round3(defaultSigma(featureWidth) * logUniform(rng, space.sigmaScale));
   if (space.margin) values.margin = round3(space.margin[0] + rng.next() * (space.margin[1] - space.margin[0]));
   if (space.prototypesPerClass) values.prototypesPerClass = space.prototypesPerClass[rng.int(space.prototypesPerClass.length)];
+  if (space.diversityWeight) values.diversityWeight = round3(logUniform(rng, space.diversityWeight));
   if (space.learningRate) values.learningRate = round3(logUniform(rng, space.learningRate));
   return values;
 }

@@ -1,6 +1,6 @@
 /**
- * `affinity tune`: a search over the affinity head's sigma, margin and prototypes and the
- * learning rate, scored on the validation split only (the best validation macro-F1 of a run's
+ * `affinity tune`: a search over the affinity head's sigma, margin, prototypes and diversity
+ * weight and the learning rate, scored on the validation split only (the best validation macro-F1 of a run's
  * epochs; the test split is never looked at), by random search or successive halving, through
  * the bench's worker pool (so trials run on every core, each is written as it finishes, and the
  * same command resumes). Writes the trials, a ranked table, and the best config, which
@@ -165,7 +165,7 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
   return { trials: scores, best, bestConfig, failed, files };
 }
 
-const COLUMNS = ['round', 'epochs', 'trial', 'sigma', 'margin', 'prototypesPerClass', 'learningRate', 'validationMacroF1', 'bestEpoch'] as const;
+const COLUMNS = ['round', 'epochs', 'trial', 'sigma', 'margin', 'prototypesPerClass', 'diversityWeight', 'learningRate', 'validationMacroF1', 'bestEpoch'] as const;
 
 function cell(entry: TrialScore, column: (typeof COLUMNS)[number]): string | number {
   if (column === 'round' || column === 'epochs' || column === 'trial' || column === 'bestEpoch') return entry[column];

@@ -14,9 +14,9 @@ test('halvingEpochs: the last round trains the full epochs, each earlier one eta
 });
 
 test('searchedSpace: the affinity heads search their three settings and the rate; fixed values and other heads do not', () => {
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity' })), ['sigmaScale', 'margin', 'prototypesPerClass', 'learningRate']);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-m5' })), ['sigmaScale', 'margin', 'learningRate']);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity', sigma: 10, margin: 0.5 })), ['prototypesPerClass', 'learningRate']);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity' })), ['sigmaScale', 'margin', 'prototypesPerClass', 'diversityWeight', 'learningRate']);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-m5' })), ['sigmaScale', 'margin', 'diversityWeight', 'learningRate']);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity', sigma: 10, margin: 0.5 })), ['prototypesPerClass', 'diversityWeight', 'learningRate']);
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'focal' })), ['learningRate']);
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'focal', learningRate: 1e-3 })), []);
 });
