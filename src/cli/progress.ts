@@ -32,6 +32,7 @@ export function runsProgress(quiet: boolean, line: (run: RunResult, done: number
         if (bars && event.toRun > 0) bar = bars.create(event.toRun, 0);
       } else if (event.type === 'finished') {
         log(line(event.run, event.done, event.toRun));
+        for (const warning of event.run.warnings ?? []) log(`  warning: ${warning}`);
         bar?.increment();
       } else {
         log(`[${event.done}/${event.toRun}] ${event.plan.id} FAILED: ${event.error.message}`);

@@ -61,6 +61,8 @@ export interface RunResult {
   features?: FeatureSnapshot;
   /** Affinity heads: the head's state after every epoch (see `AffinityMonitor`). */
   affinityDiagnostics?: EpochAffinityDiagnostics[];
+  /** What went wrong in training that did not stop it (an affinity head that cannot learn). */
+  warnings?: string[];
   /** Classes the protocol made rare (for per-class plots). */
   minorityClasses: number[];
   /** Class names, in class-id order. */

@@ -29,7 +29,8 @@ export interface PlannedRun {
  */
 export async function executeRun(plan: PlannedRun, backend: string): Promise<RunResult> {
   const started = performance.now();
-  const outcome = await runExperiment(plan.config, plan.extras);
+  const warnings: string[] = [];
+  const outcome = await runExperiment(plan.config, plan.extras, { onWarning: (message) => warnings.push(message) });
   outcome.classifier.dispose();
   return {
     id: plan.id,
@@ -46,6 +47,7 @@ export async function executeRun(plan: PlannedRun, backend: string): Promise<Run
     ...(outcome.verification ? { verification: outcome.verification } : {}),
     ...(outcome.features ? { features: outcome.features } : {}),
     ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
     minorityClasses: outcome.data.minorityClasses,
     classNames: outcome.data.dataset.classNames,
     seconds: (performance.now() - started) / 1000,
