@@ -3,11 +3,11 @@
  * (docs/METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1].
  */
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError, NonFiniteError } from '../errors.js';
+import { AffinityConfigError } from '../errors.js';
 import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requirePositive, requireSeed } from '../validate.js';
 import { gaussianAffinity } from './affinity.js';
-import { squaredDistances } from './distance.js';
+import { meanSquaredDistance } from './diagnostics.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
 
 
@@ -21,10 +21,10 @@ export interface GaussianAffinityArgs extends LayerArgs {
    * sigma > 0, the class spread in exp(-||f - w||^2 / sigma). It must match the typical
    * squared distance between features and prototypes, or every affinity is ~0 and nothing
    * trains (docs/METHOD.md: BatchNorm features of width 128 sit at ~150 from fresh prototypes).
-   * 'auto': set at the layer's first call (normally the first training step) to the mean
+   * 'auto': set at the layer's first training call (the first training step) to the mean
    * squared distance between that batch's features and the prototypes, so fresh affinities sit
    * near exp(-1) whatever the scale of the features; the value is then fixed and saved with
-   * the model.
+   * the model. (An inference call before that uses the same rule without fixing it.)
    */
   sigma: number | 'auto';
   /**
@@ -79,12 +79,12 @@ export class GaussianAffinity extends tf.layers.Layer {
   }
 
   /**
-   * sigma, the class spread in use. With sigma 'auto' it exists from the layer's first call on;
-   * before, this throws.
+   * sigma, the class spread in use. With sigma 'auto' it exists from the layer's first training
+   * call on; before, this throws.
    */
   get sigma(): number {
     if (this.calibratedSigma === undefined) {
-      throw new AffinityConfigError("GaussianAffinity's sigma 'auto' is set at the layer's first call on real features; none happened yet");
+      throw new AffinityConfigError("GaussianAffinity's sigma 'auto' is set at the layer's first training call; none happened yet");
     }
     return this.calibratedSigma;
   }
@@ -123,12 +123,18 @@ export class GaussianAffinity extends tf.layers.Layer {
     return [firstShape(inputShape)[0], this.classes];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     return tf.tidy(() => {
       const features = featuresOf(inputs, 'GaussianAffinity');
       const prototypes = this.prototypes.read() as tf.Tensor3D;
-      if (this.calibratedSigma === undefined) this.calibratedSigma = meanSquaredDistance(features, prototypes);
-      return gaussianAffinity(features, prototypes, this.calibratedSigma);
+      let sigma = this.calibratedSigma;
+      if (sigma === undefined) {
+        sigma = meanSquaredDistance(features, prototypes);
+        // Only a training call fixes it: an inference call before training sees BatchNorm's
+        // initial statistics, not the features training will see.
+        if (kwargs.training === true) this.calibratedSigma = sigma;
+      }
+      return gaussianAffinity(features, prototypes, sigma);
     });
   }
 
@@ -145,16 +151,3 @@ export class GaussianAffinity extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(GaussianAffinity);
-
-/**
- * Mean of ||f_i - w_k||^2 over a batch's features and every prototype, what sigma 'auto' takes.
- *
- * @throws NonFiniteError when the features hold NaN or infinity (no sigma can be made from them).
- */
-export function meanSquaredDistance(features: tf.Tensor2D, prototypes: tf.Tensor3D): number {
-  const [classes, perClass, width] = prototypes.shape;
-  const value = tf.tidy(() => tf.mean(squaredDistances(features, tf.reshape(prototypes, [classes * perClass, width]) as tf.Tensor2D)).dataSync()[0]);
-  if (!Number.isFinite(value)) throw new NonFiniteError(`sigma 'auto': the mean squared distance of the first batch's features to the prototypes is ${value}`);
-  // Features that all sit on the prototypes (an all-zero batch) would give 0; sigma must stay > 0.
-  return Math.max(value, 1e-6);
-}

@@ -89,7 +89,7 @@ export function addExperimentOptions(command: Command, defaultLoss: string): Com
     .option('--train-fraction <f>', 'share of the training rows used (stratified), in (0, 1]', parseNumber, d.trainFraction)
     .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed)
     .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
-    .option('--margin <m>', 'affinity heads: margin lambda in [0, 1] (default: 0.3)', parseNumber)
+    .option('--margin <m>', 'affinity heads: margin lambda in (0, 1] (default: 0.3)', parseNumber)
     .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
     .option('--diversity-weight <w>', 'affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper\'s)', parseNumber)
     .option('--center-weight <w>', 'center-loss: weight of the centre term (default: 0.01)', parsePositive)

@@ -4,11 +4,12 @@
  * lines alone).
  */
 import { MultiBar, Presets } from 'cli-progress';
-import type { BenchEvent } from '../node/bench/pool.js';
-import type { RunResult } from '../node/bench/results.js';
+import type { PoolEvent } from '../node/bench/pool.js';
+import type { RunRecord } from '../node/bench/results.js';
 
 /** One line per finished run, e.g. `[3/18] k=10 affinity seed 1: macro-F1 97.31 (best epoch 8 on validation: 97.52), 41 s`. */
-export function runLine(run: RunResult, done: number, toRun: number): string {
+export function runLine(run: RunRecord, done: number, toRun: number): string {
+  if (run.last === undefined || run.best === undefined) return `[${done}/${toRun}] ${run.id}, ${Math.round(run.seconds)} s`;
   const percent = (value: number) => (100 * value).toFixed(2);
   return `[${done}/${toRun}] ${run.setting} ${run.loss} seed ${run.seed}: macro-F1 ${percent(run.last.macroF1)} last epoch, ` +
     `${percent(run.best.macroF1)} at epoch ${run.bestEpoch} (chosen on validation), ${Math.round(run.seconds)} s`;
@@ -19,7 +20,7 @@ export function runLine(run: RunResult, done: number, toRun: number): string {
  *
  * @param line the line of a finished run (tune prints validation scores only, never test ones).
  */
-export function runsProgress(quiet: boolean, line: (run: RunResult, done: number, toRun: number) => string = runLine): { onEvent: (event: BenchEvent) => void; stop: () => void } {
+export function runsProgress(quiet: boolean, line: (run: RunRecord, done: number, toRun: number) => string = runLine): { onEvent: (event: PoolEvent) => void; stop: () => void } {
   if (quiet) return { onEvent: () => {}, stop: () => {} };
   const tty = process.stderr.isTTY === true;
   const bars = tty ? new MultiBar({ format: 'runs {bar} {value}/{total} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;

@@ -163,9 +163,10 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? (method === 'affinity-m5' ? 5 : 1), 1);
       const diversityWeight = requireNonNegative('diversityWeight', options.diversityWeight ?? 1);
       const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
+      // The loss first: it checks the margin before the layer makes any weight.
+      loss = affinityLoss({ margin });
       const head = new GaussianAffinity({ classes, prototypesPerClass, sigma, diversity, seed: headSeed, name: 'affinity' });
       outputs = head.apply(features) as tf.SymbolicTensor;
-      loss = affinityLoss({ margin });
       headSettings = { sigma, margin, prototypesPerClass, diversityWeight };
       if (sigma === 'auto') {
         // An 'auto' sigma is known after the first training step: report the value then.

@@ -4,7 +4,7 @@
  * (sigma far below the squared distances) or that all sit near 1 (sigma far above them).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { affinityDiagnostics, type AffinityDiagnostics } from '../affinity/diagnostics.js';
+import { affinityDiagnostics, VANISHED_AFFINITY, type AffinityDiagnostics } from '../affinity/diagnostics.js';
 import type { GaussianAffinity } from '../affinity/layer.js';
 import type { Split } from '../data/dataset.js';
 import { predictOutputs } from './predict.js';
@@ -18,7 +18,7 @@ export interface EpochAffinityDiagnostics extends AffinityDiagnostics {
 
 /** Options of `AffinityMonitor`. */
 export interface AffinityMonitorOptions {
-  /** Rows to measure on (the first `rows` of this split). */
+  /** Rows to measure on (`rows` of them, evenly spaced through the split). */
   probe: Split;
   /** Shape of one model input. */
   featureShape: readonly number[];
@@ -49,9 +49,18 @@ export class AffinityMonitor implements TrainingCallback {
     private readonly head: GaussianAffinity,
     private readonly options: AffinityMonitorOptions,
   ) {
-    const rows = Math.min(options.rows ?? 512, options.probe.count);
-    const size = options.probe.features.length / Math.max(1, options.probe.count);
-    this.probe = { features: options.probe.features.subarray(0, rows * size), labels: options.probe.labels.subarray(0, rows), count: rows };
+    // Evenly spaced rows, not the first ones: a split sorted by class would give one class only.
+    const { probe } = options;
+    const rows = Math.min(options.rows ?? 512, probe.count);
+    const size = probe.features.length / Math.max(1, probe.count);
+    const features = new Float32Array(rows * size);
+    const labels = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const row = Math.floor((i * probe.count) / rows);
+      features.set(probe.features.subarray(row * size, (row + 1) * size), i * size);
+      labels[i] = probe.labels[row];
+    }
+    this.probe = { features, labels, count: rows };
   }
 
   /** Measures the head on the probe (inference mode: the features the test split will see). */
@@ -72,17 +81,22 @@ export class AffinityMonitor implements TrainingCallback {
     if (deadSampleFraction > DEAD_SAMPLES_WARNING) {
       this.warn(
         'vanished',
-        `affinity head, epoch ${log.epoch}: ${Math.round(100 * deadSampleFraction)}% of probed training samples have every class affinity below 1e-4 ` +
+        `affinity head, epoch ${log.epoch}: ${Math.round(100 * deadSampleFraction)}% of probed training samples have every class affinity below ${VANISHED_AFFINITY} ` +
           `(mean squared distance to the prototypes ${distance}, sigma ${sigma.toPrecision(3)}), so the max-margin loss cannot move them; ` +
-          `use sigma 'auto' or a sigma near ${distance}, or put BatchNorm before the head`,
+          `${this.advice(distance)}, or put BatchNorm before the head`,
       );
     } else if (meanSquaredDistance < FLAT_DISTANCE_RATIO * sigma) {
       this.warn(
         'flat',
         `affinity head, epoch ${log.epoch}: sigma ${sigma.toPrecision(3)} is over 100 times the mean squared distance to the prototypes (${distance}), ` +
-          `so every affinity is near 1 and the margin is hard to meet; use sigma 'auto' or a sigma near ${distance}`,
+          `so every affinity is near 1 and the margin is hard to meet; ${this.advice(distance)}`,
       );
     }
+  }
+
+  /** What to change: with sigma 'auto' already in use, 'auto' is not the advice. */
+  private advice(distance: string): string {
+    return this.head.sigmaSetting === 'auto' ? `set sigma near ${distance}` : `use sigma 'auto' or a sigma near ${distance}`;
   }
 
   private warn(kind: string, message: string): void {

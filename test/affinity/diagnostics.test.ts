@@ -41,7 +41,7 @@ test('training with a sigma far from the feature distances warns once, saying wh
   };
   const tiny = await run(0.01);
   assert.equal(tiny.warnings.length, 1, tiny.warnings.join('\n'));
-  assert.match(tiny.warnings[0], /epoch 1: \d+% of probed training samples have every class affinity below 1e-4 .*sigma 0\.0100.*use sigma 'auto'/);
+  assert.match(tiny.warnings[0], /epoch 1: \d+% of probed training samples have every class affinity below 0\.0001 .*sigma 0\.0100.*use sigma 'auto'/);
   assert.equal(tiny.diagnostics.length, 2);
   assert.ok(tiny.diagnostics[0].deadSampleFraction > 0.5);
 

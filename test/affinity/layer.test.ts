@@ -173,12 +173,15 @@ test('a truncated or missing model file gives ModelFileError naming the file', a
   await assert.rejects(tf.loadLayersModel(`file://${path}`), (e: Error) => e instanceof ModelFileError && /outside its folder/.test(e.message));
 });
 
-test("sigma 'auto' is the mean squared feature-prototype distance of the first call, then fixed and saved", async () => {
+test("sigma 'auto' is the mean squared feature-prototype distance of the first training call, then fixed and saved", async () => {
   const layer = new GaussianAffinity({ classes: 2, prototypesPerClass: 1, sigma: 'auto', seed: 1 });
   assert.equal(layer.sigmaKnown, false);
-  assert.throws(() => layer.sigma, /sigma 'auto' is set at the layer's first call/);
+  assert.throws(() => layer.sigma, /sigma 'auto' is set at the layer's first training call/);
+  // An inference call before training does not fix it (BatchNorm has not seen the data yet).
+  tf.dispose(layer.apply(tf.tensor2d([[50, 50]])) as tf.Tensor);
+  assert.equal(layer.sigmaKnown, false);
   const features = tf.tensor2d([[0, 0], [3, 4]]);
-  const first = layer.apply(features) as tf.Tensor;
+  const first = layer.apply(features, { training: true }) as tf.Tensor;
   const w = layer.prototypes.read().dataSync();
   // By hand: the mean of ||f_i - w_k||^2 over the 2 x 2 pairs.
   let sum = 0;
@@ -188,7 +191,7 @@ test("sigma 'auto' is the mean squared feature-prototype distance of the first c
   const expected = [[0, 0], [3, 4]].flatMap(([fx, fy]) => [0, 1].map((k) => Math.exp(-((fx - w[2 * k]) ** 2 + (fy - w[2 * k + 1]) ** 2) / (sum / 4))));
   assertClose(first.dataSync(), expected, 1e-5, 'affinities');
   // A later batch does not move it, and the config carries the number.
-  layer.apply(tf.tensor2d([[100, 100]]));
+  layer.apply(tf.tensor2d([[100, 100]]), { training: true });
   assert.ok(Math.abs(layer.sigma - sum / 4) < 1e-4);
   assert.equal(layer.getConfig().sigma, layer.sigma);
   assert.equal(new GaussianAffinity({ classes: 2, sigma: 'auto' }).getConfig().sigma, 'auto');

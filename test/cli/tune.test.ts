@@ -18,7 +18,13 @@ test('tune searches on validation, writes the ranked trials and a best config th
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stderr, /4 configurations, 3 rounds of 1, 2, 3 epochs/);
   assert.doesNotMatch(first.stderr, /last epoch/, 'trial lines show validation scores, not test metrics');
-  assert.equal(readdirSync(join(out, 'runs')).length, 7);
+  const trialFiles = readdirSync(join(out, 'runs'));
+  assert.equal(trialFiles.length, 7);
+  for (const file of trialFiles) {
+    const trial = JSON.parse(readFileSync(join(out, 'runs', file), 'utf8')) as Record<string, unknown>;
+    assert.equal('last' in trial || 'best' in trial, false, `${file}: a trial holds no test metrics`);
+    assert.ok(Array.isArray(trial.history));
+  }
 
   const lines = readFileSync(join(out, 'trials.csv'), 'utf8').trim().split('\n');
   assert.equal(lines[0], 'round,epochs,trial,sigma,margin,prototypesPerClass,diversityWeight,learningRate,validationMacroF1,bestEpoch');

@@ -53,9 +53,9 @@ export function benchCommand(): Command {
     .addOption(new Option('--backbone <name>', 'override the backbone').choices(BACKBONE_NAMES))
     .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
     .option('--lr <rate>', 'override the learning rate', parsePositive)
-    .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parsePositive)
+    .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parseNumber)
     .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
-    .option('--margin <m>', 'affinity heads: margin', parsePositive)
+    .option('--margin <m>', 'affinity heads: margin lambda in (0, 1]', parseNumber)
     .option('--prototypes <m>', 'affinity heads: prototypes per class', parsePositiveInteger)
     .option('--diversity-weight <w>', "affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper's)", parseNumber)
     .addHelpText(
@@ -74,7 +74,6 @@ export function benchCommand(): Command {
         prototypesPerClass: flags.prototypes,
         diversityWeight: flags.diversityWeight,
       };
-      for (const key of Object.keys(overrides) as (keyof ExperimentConfig)[]) if (overrides[key] === undefined) delete overrides[key];
       const options = {
         protocol: flags.protocol,
         losses: flags.losses,

@@ -6,7 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { resolveExperimentConfig, runExperiment, type ExperimentOutcome } from '../../node/bench/experiment.js';
+import { resolveExperimentConfig, runExperiment, testScores, type ExperimentOutcome } from '../../node/bench/experiment.js';
 import { useNodeBackend, writeFileAtomic } from '../../node/index.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
@@ -94,15 +94,14 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
   const metrics: RunMetrics = {
     bestEpoch: outcome.bestEpoch,
     selection: 'validation macro-F1',
-    last: outcome.last,
-    best: outcome.best,
+    ...testScores(outcome),
     history: outcome.history,
     seconds,
     backend,
     ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
   };
   await writeFileAtomic(join(dir, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
-  await writeFileAtomic(join(dir, CONFUSION_FILE), confusionCsv(data.dataset.classNames, outcome.best.confusion));
+  await writeFileAtomic(join(dir, CONFUSION_FILE), confusionCsv(data.dataset.classNames, testScores(outcome).best.confusion));
   const record: RunFolderConfig = {
     version: LIBRARY_VERSION,
     backend,
@@ -120,7 +119,8 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
 
 /** The summary printed after training: the main metrics of the last and the kept model. */
 function summary(outcome: ExperimentOutcome, dir: string, backend: string, seconds: number): string {
-  const { config, data, last, best, bestEpoch, history } = outcome;
+  const { config, data, bestEpoch, history } = outcome;
+  const { last, best } = testScores(outcome);
   const minority = data.minorityClasses;
   const rows: [string, number | undefined, number | undefined][] = [
     ['accuracy', last.accuracy, best.accuracy],

@@ -2,9 +2,9 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import type { RunResult } from '../../node/bench/results.js';
+import type { RunRecord } from '../../node/bench/results.js';
 import { DEFAULT_SEARCH_SPACE } from '../../node/tune/space.js';
-import { planTune, runTune, TUNE_STRATEGIES, type TuneStrategy } from '../../node/tune/tuner.js';
+import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy } from '../../node/tune/tuner.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
 import { parseCount, parsePositiveInteger, withExamples } from '../options.js';
 import { runsProgress } from '../progress.js';
@@ -20,12 +20,10 @@ interface TuneFlags extends ExperimentFlags {
   quiet?: boolean;
 }
 
-/** `[3/12] round 0 (3 epochs) trial 5: validation macro-F1 97.31 at epoch 3, 12 s`: no test numbers. */
-function trialLine(run: RunResult, done: number, toRun: number): string {
-  let best = { value: -Infinity, epoch: 0 };
-  for (const epoch of run.history) if (epoch.validationMacroF1 > best.value) best = { value: epoch.validationMacroF1, epoch: epoch.epoch };
-  const trial = Number(run.id.split('trial')[1]);
-  return `[${done}/${toRun}] ${run.setting} trial ${trial}: validation macro-F1 ${(100 * best.value).toFixed(2)} at epoch ${best.epoch}, ${Math.round(run.seconds)} s`;
+/** `[3/12] round 0 (3 epochs) trial 5: validation macro-F1 97.31 at epoch 3, 12 s`. */
+function trialLine(run: RunRecord, done: number, toRun: number): string {
+  const { validationMacroF1, bestEpoch } = validationScore(run);
+  return `[${done}/${toRun}] ${run.setting} ${run.id.split('__')[1]}: validation macro-F1 ${(100 * validationMacroF1).toFixed(2)} at epoch ${bestEpoch}, ${Math.round(run.seconds)} s`;
 }
 
 const space = DEFAULT_SEARCH_SPACE;

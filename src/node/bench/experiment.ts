@@ -144,7 +144,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   }
   config.recipe = describeRecipe(recipe);
   requireInRange('validationFraction', config.validationFraction, 0, 1, true);
-  if (config.trainFraction !== 1) requireInRange('trainFraction', config.trainFraction, Number.MIN_VALUE, 1);
+  requireInRange('trainFraction', config.trainFraction, Number.MIN_VALUE, 1);
   requireSeed(config.seed);
   requireOneOf('backbone', config.backbone, BACKBONE_NAMES);
   requireInteger('featureWidth', config.featureWidth, 1);
@@ -156,7 +156,9 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   requireOneOf('schedule', config.schedule, SCHEDULE_NAMES.filter((name) => name !== 'step'));
   requireOneOf('sampling', config.sampling, SAMPLING_MODES);
   if (config.sigma !== undefined && config.sigma !== 'auto') requirePositive('sigma', config.sigma);
-  if (config.margin !== undefined) requireInRange('margin', config.margin, 0, 1);
+  if (config.margin !== undefined && !(typeof config.margin === 'number' && config.margin > 0 && config.margin <= 1)) {
+    throw new AffinityConfigError(`margin must be a number in (0, 1] (affinities lie in (0, 1]), got ${String(config.margin)}`);
+  }
   if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
   if (config.diversityWeight !== undefined) requireNonNegative('diversityWeight', config.diversityWeight);
   if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);
@@ -266,6 +268,11 @@ export interface ExperimentExtras {
   features?: boolean;
   /** Verification AUC / EER on seen and unseen classes (needs `trainClasses`). */
   verification?: boolean;
+  /**
+   * Score the models on the test split. Default true; a hyper-parameter search sets false, so
+   * its trials cannot be chosen by test numbers (they have none).
+   */
+  scoreTest?: boolean;
 }
 
 /** The outcome of one experiment. */
@@ -280,10 +287,10 @@ export interface ExperimentOutcome {
   history: EpochLog[];
   /** 1-based epoch with the best validation macro-F1 (the last epoch without validation). */
   bestEpoch: number;
-  /** Test metrics of the last-epoch model. */
-  last: ClassificationReport;
-  /** Test metrics of the best-on-validation model. */
-  best: ClassificationReport;
+  /** Test metrics of the last-epoch model (absent with `scoreTest: false`). */
+  last?: ClassificationReport;
+  /** Test metrics of the best-on-validation model (absent with `scoreTest: false`). */
+  best?: ClassificationReport;
   /** Verification scores of the last-epoch model, when asked for. */
   verification?: VerificationScores;
   /** 2-D feature snapshot of the last-epoch model, when asked for. */
@@ -300,15 +307,32 @@ export interface ExperimentHooks {
   onWarning?: (message: string) => void;
 }
 
-/** Runs one experiment. The returned classifier holds the best-on-validation weights. */
-export async function runExperiment(input: ExperimentInput, extras: ExperimentExtras = {}, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
-  const config = resolveExperimentConfig(input);
+/** The test metrics of an outcome scored on the test split (the default). */
+export function testScores(outcome: ExperimentOutcome): { last: ClassificationReport; best: ClassificationReport } {
+  if (outcome.last === undefined || outcome.best === undefined) {
+    throw new AffinityConfigError('this experiment ran with scoreTest: false, so it has no test metrics');
+  }
+  return { last: outcome.last, best: outcome.best };
+}
+
+/**
+ * Checks that a config can give what `extras` asks for, before anything is read or trained.
+ *
+ * @throws AffinityConfigError naming the missing setting.
+ */
+export function checkExtras(config: ExperimentConfig, extras: ExperimentExtras): void {
   if (extras.features && config.featureWidth !== 2) {
-    throw new AffinityConfigError(`a feature snapshot needs featureWidth 2, got ${config.featureWidth}`);
+    throw new AffinityConfigError(`a feature snapshot (Figure 1) needs featureWidth 2, got ${config.featureWidth}`);
   }
   if (extras.verification && config.trainClasses === undefined) {
     throw new AffinityConfigError('verification needs trainClasses: the classes left out are the unseen ones');
   }
+}
+
+/** Runs one experiment. The returned classifier holds the best-on-validation weights. */
+export async function runExperiment(input: ExperimentInput, extras: ExperimentExtras = {}, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
+  const config = resolveExperimentConfig(input);
+  checkExtras(config, extras);
   const data = await loadExperimentData(config);
   const { dataset, inputShape, trainCounts } = data;
   const classes = dataset.classNames.length;
@@ -346,13 +370,21 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       seed: deriveSeed(config.seed, 3),
       callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(hooks.callbacks ?? [])],
     });
-    const score = () => testReport(classifier, dataset.test, inputShape, classes, trainCounts);
-    const last = score();
-    const features = extras.features ? featureSnapshot(classifier, dataset.test, inputShape, data.minorityClasses, config.seed) : undefined;
-    const verification = extras.verification ? verificationScores(classifier, dataset.test, data.unseenTest!, inputShape, config.seed) : undefined;
-    classifier.model.setWeights(result.bestWeights);
-    tf.dispose(result.bestWeights);
-    const best = result.bestEpoch === result.history.length ? last : score();
+    let last: ClassificationReport | undefined;
+    let best: ClassificationReport | undefined;
+    let features: FeatureSnapshot | undefined;
+    let verification: VerificationScores | undefined;
+    try {
+      const scoreTest = extras.scoreTest ?? true;
+      const score = () => testReport(classifier, dataset.test, inputShape, classes, trainCounts);
+      if (scoreTest) last = score();
+      if (extras.features) features = featureSnapshot(classifier, dataset.test, inputShape, data.minorityClasses, config.seed);
+      if (extras.verification) verification = verificationScores(classifier, dataset.test, data.unseenTest!, inputShape, config.seed);
+      classifier.model.setWeights(result.bestWeights);
+      if (scoreTest) best = result.bestEpoch === result.history.length ? last : score();
+    } finally {
+      tf.dispose(result.bestWeights);
+    }
     return {
       config,
       data,

@@ -5,7 +5,7 @@
  * never leaves half a file. Runs whose file is already there with the same config are skipped,
  * so the same command again resumes. `affinity bench` and `affinity tune` both run through it.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -13,15 +13,15 @@ import { Piscina } from 'piscina';
 import { AffinityConfigError } from '../../errors.js';
 import { requireInteger } from '../../validate.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
-import { parseRunResult } from '../report/read.js';
+import { parseRunRecord } from '../report/read.js';
 import { configDifferences } from './experiment.js';
-import type { RunResult } from './results.js';
-import type { PlannedRun } from './run.js';
+import type { RunRecord } from './results.js';
+import { recordedConfig, type PlannedRun } from './run.js';
 
 /** What the pool reports as it goes. */
-export type BenchEvent =
+export type PoolEvent =
   | { type: 'planned'; total: number; skipped: number; toRun: number; workers: number }
-  | { type: 'finished'; run: RunResult; file: string; done: number; toRun: number }
+  | { type: 'finished'; run: RunRecord; file: string; done: number; toRun: number }
   | { type: 'failed'; plan: PlannedRun; error: Error; done: number; toRun: number };
 
 /** Options of `runPlans`. */
@@ -33,26 +33,21 @@ export interface RunPlansOptions {
   /** Rerun runs whose result file holds a different config instead of refusing. */
   force?: boolean;
   /** Called as runs are planned, finish and fail (progress display). */
-  onEvent?: (event: BenchEvent) => void;
+  onEvent?: (event: PoolEvent) => void;
 }
 
 /** What `runPlans` did. */
 export interface RunPlansResult {
   /** Every run of the plans that has a result, found or trained now, in plan order. */
-  done: RunResult[];
+  done: RunRecord[];
   /** Runs that failed (the others still finished and were written). */
   failed: { plan: PlannedRun; error: Error }[];
   /** Runs skipped because their result file was there. */
   skipped: number;
 }
 
-/** The config a result file records for a plan (what resuming compares). */
-function recordedConfig(plan: PlannedRun): Record<string, unknown> {
-  return JSON.parse(JSON.stringify({ ...plan.config, extras: plan.extras })) as Record<string, unknown>;
-}
-
 /** Reads the finished result of a plan, or undefined when there is none yet. */
-async function finishedRun(file: string): Promise<RunResult | undefined> {
+async function finishedRun(file: string): Promise<RunRecord | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -60,7 +55,7 @@ async function finishedRun(file: string): Promise<RunResult | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return parseRunResult(text, file);
+  return parseRunRecord(text, file);
 }
 
 // The worker file next to this one: worker.ts when run through tsx, worker.js once built.
@@ -78,14 +73,18 @@ export async function runPlans(plans: readonly PlannedRun[], options: RunPlansOp
   await mkdir(options.runsDir, { recursive: true });
   const fileOf = (plan: PlannedRun) => join(options.runsDir, `${plan.id}.json`);
 
-  const done: RunResult[] = [];
+  const done: RunRecord[] = [];
   const pending: PlannedRun[] = [];
+  const stale: string[] = [];
   for (const plan of plans) {
     const existing = await finishedRun(fileOf(plan));
-    if (existing === undefined || (options.force && !isDeepStrictEqual(existing.config, recordedConfig(plan)))) {
+    if (existing === undefined) {
       pending.push(plan);
     } else if (isDeepStrictEqual(existing.config, recordedConfig(plan))) {
       done.push(existing);
+    } else if (options.force) {
+      stale.push(fileOf(plan));
+      pending.push(plan);
     } else {
       throw new AffinityConfigError(
         `${fileOf(plan)} was made with a different config (${configDifferences(existing.config, recordedConfig(plan))}); ` +
@@ -93,27 +92,32 @@ export async function runPlans(plans: readonly PlannedRun[], options: RunPlansOp
       );
     }
   }
+  // A forced rerun that then fails must not leave the other config's result to be reported.
+  for (const file of stale) await rm(file);
   const skipped = done.length;
   const workers = Math.max(1, Math.min(pending.length, requireInteger('workers', options.workers ?? availableParallelism(), 1)));
   options.onEvent?.({ type: 'planned', total: plans.length, skipped, toRun: pending.length, workers });
 
   const failed: { plan: PlannedRun; error: Error }[] = [];
   if (pending.length > 0) {
-    const pool = new Piscina<PlannedRun, RunResult>({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    const pool = new Piscina<PlannedRun, RunRecord>({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
     let finished = 0;
     try {
       await Promise.all(
         pending.map(async (plan) => {
+          let event: PoolEvent;
           try {
             const run = await pool.run(plan);
             const file = await writeFileAtomic(fileOf(plan), `${JSON.stringify(run, null, 2)}\n`);
             done.push(run);
-            options.onEvent?.({ type: 'finished', run, file, done: ++finished, toRun: pending.length });
+            event = { type: 'finished', run, file, done: ++finished, toRun: pending.length };
           } catch (error) {
             const failure = error instanceof Error ? error : new Error(String(error));
             failed.push({ plan, error: failure });
-            options.onEvent?.({ type: 'failed', plan, error: failure, done: ++finished, toRun: pending.length });
+            event = { type: 'failed', plan, error: failure, done: ++finished, toRun: pending.length };
           }
+          // Outside the try: a progress display that throws must not turn a written run into a failed one.
+          options.onEvent?.(event);
         }),
       );
     } finally {

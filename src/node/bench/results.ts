@@ -31,8 +31,11 @@ export interface FeatureSnapshot {
   minorityClasses: number[];
 }
 
-/** One finished run of a bench protocol. */
-export interface RunResult {
+/**
+ * One finished run, as its result file holds it. Runs of a search (`affinity tune`) are never
+ * scored on the test split, so they have no `last` and `best`; see `RunResult`.
+ */
+export interface RunRecord {
   /** Unique key within the protocol: the result file's name without `.json`. */
   id: string;
   /** Protocol name (`figure1`, `step-sweep`, ...). */
@@ -47,10 +50,10 @@ export interface RunResult {
   seed: number;
   /** Everything that made this run, to rerun it alone. */
   config: Record<string, unknown>;
-  /** Test metrics of the model at the last epoch. */
-  last: ClassificationReport;
-  /** Test metrics of the model from the epoch with the best validation macro-F1. */
-  best: ClassificationReport;
+  /** Test metrics of the model at the last epoch (absent for search trials). */
+  last?: ClassificationReport;
+  /** Test metrics of the model from the epoch with the best validation macro-F1 (absent for search trials). */
+  best?: ClassificationReport;
   /** 1-based epoch chosen on validation. */
   bestEpoch: number;
   /** Per-epoch log. */
@@ -71,4 +74,12 @@ export interface RunResult {
   seconds: number;
   /** Backend the run trained on (`wasm`, `tensorflow`, `cpu`). */
   backend: string;
+}
+
+/** A run scored on the test split: every bench run. */
+export interface RunResult extends RunRecord {
+  /** Test metrics of the model at the last epoch. */
+  last: ClassificationReport;
+  /** Test metrics of the model from the epoch with the best validation macro-F1. */
+  best: ClassificationReport;
 }

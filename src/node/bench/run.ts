@@ -4,7 +4,7 @@
  */
 import type { ExperimentConfig, ExperimentExtras } from './experiment.js';
 import { runExperiment } from './experiment.js';
-import type { RunResult } from './results.js';
+import type { RunRecord } from './results.js';
 
 /** A run as the runner plans it: plain JSON, so it can cross to a worker thread. */
 export interface PlannedRun {
@@ -22,12 +22,17 @@ export interface PlannedRun {
   extras: ExperimentExtras;
 }
 
+/** The config a result file records for a plan: what resuming compares, so one function makes both. */
+export function recordedConfig(plan: PlannedRun): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({ ...plan.config, extras: plan.extras })) as Record<string, unknown>;
+}
+
 /**
  * Trains and scores one planned run.
  *
  * @param backend the tfjs backend in use, recorded with the result.
  */
-export async function executeRun(plan: PlannedRun, backend: string): Promise<RunResult> {
+export async function executeRun(plan: PlannedRun, backend: string): Promise<RunRecord> {
   const started = performance.now();
   const warnings: string[] = [];
   const outcome = await runExperiment(plan.config, plan.extras, { onWarning: (message) => warnings.push(message) });
@@ -39,9 +44,8 @@ export async function executeRun(plan: PlannedRun, backend: string): Promise<Run
     settingOrder: plan.settingOrder,
     loss: plan.config.loss,
     seed: plan.config.seed,
-    config: { ...plan.config, extras: plan.extras },
-    last: outcome.last,
-    best: outcome.best,
+    config: recordedConfig(plan),
+    ...(outcome.last && outcome.best ? { last: outcome.last, best: outcome.best } : {}),
     bestEpoch: outcome.bestEpoch,
     history: outcome.history,
     ...(outcome.verification ? { verification: outcome.verification } : {}),

@@ -9,7 +9,7 @@ import { requireInteger, requireSeed } from '../../validate.js';
 import { RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
-import { resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
+import { checkExtras, resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
 import { runPlans, type RunPlansOptions } from './pool.js';
 import { getProtocol, type Protocol } from './protocols.js';
 import type { RunResult } from './results.js';
@@ -68,11 +68,14 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   if (new Set(losses).size !== losses.length) throw new AffinityConfigError(`losses: a loss is listed twice in ${losses.join(',')}`);
   const seeds = requireInteger('seeds', options.seeds ?? (options.quick ? 1 : protocol.defaultSeeds), 1);
   const firstSeed = requireSeed(options.firstSeed ?? 1, 'firstSeed');
+  // An override left undefined must not replace the protocol's value with the default.
+  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, value]) => value !== undefined));
   const plans: PlannedRun[] = [];
   protocol.settings(options.quick ?? false).forEach((setting, settingOrder) => {
     for (const loss of losses) {
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
-        const config = resolveExperimentConfig({ ...setting.config, ...options.overrides, loss, seed });
+        const config = resolveExperimentConfig({ ...setting.config, ...overrides, loss, seed });
+        checkExtras(config, setting.extras);
         plans.push({
           id: `${slug(setting.setting)}__${loss}__seed${seed}`,
           protocol: protocol.name,
@@ -95,13 +98,15 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
  */
 export async function runBench(options: RunBenchOptions): Promise<BenchSummary> {
   const { protocol, plans } = planBench(options);
-  const { done, failed, skipped } = await runPlans(plans, {
+  const { done: records, failed, skipped } = await runPlans(plans, {
     runsDir: join(options.outDir, RUNS_FOLDER),
     workers: options.workers,
     force: options.force,
     onEvent: options.onEvent,
   });
 
+  // Bench plans score the test split, so every record has its metrics.
+  const done = records as RunResult[];
   const reportFiles =
     done.length === 0
       ? []

@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
-import type { RunResult } from '../bench/results.js';
+import type { RunRecord, RunResult } from '../bench/results.js';
 
 /** Folder under a bench's output folder that holds one JSON file per finished run. */
 export const RUNS_FOLDER = 'runs';
@@ -111,13 +111,13 @@ class ShapeChecker {
 }
 
 /**
- * Parses and checks one run record.
+ * Parses and checks one run record of a bench or a search.
  *
  * @param text the file's contents.
  * @param file the file's path, named in every error.
  * @throws DatasetFormatError when the text is not JSON or a required field is missing or of the wrong type.
  */
-export function parseRunResult(text: string, file: string): RunResult {
+export function parseRunRecord(text: string, file: string): RunRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -130,13 +130,28 @@ export function parseRunResult(text: string, file: string): RunResult {
   for (const key of ['settingOrder', 'seed', 'bestEpoch', 'seconds']) check.number(run[key], key);
   check.object(run.config, 'config');
   check.array(run.history, 'history');
-  check.report(run.last, 'last');
-  check.report(run.best, 'best');
+  if (run.last !== undefined || run.best !== undefined) {
+    check.report(run.last, 'last');
+    check.report(run.best, 'best');
+  }
   check.integers(run.minorityClasses, 'minorityClasses');
   check.array(run.classNames, 'classNames').forEach((name, i) => check.string(name, `classNames[${i}]`));
   if (run.verification !== undefined) check.verification(run.verification, 'verification');
   if (run.features !== undefined) check.features(run.features, 'features');
-  return run as unknown as RunResult;
+  return run as unknown as RunRecord;
+}
+
+/**
+ * Parses and checks the record of a run scored on the test split (a bench run).
+ *
+ * @throws DatasetFormatError as `parseRunRecord`, and when the test metrics are missing.
+ */
+export function parseRunResult(text: string, file: string): RunResult {
+  const run = parseRunRecord(text, file);
+  if (run.last === undefined) {
+    throw new DatasetFormatError(`${file}: "last" must be an object, got nothing; a search trial (affinity tune) has no test metrics to report`);
+  }
+  return run as RunResult;
 }
 
 /**

@@ -4,6 +4,7 @@ export {
   halvingEpochs,
   planTune,
   runTune,
+  validationScore,
   TUNE_STRATEGIES,
   type RunTuneOptions,
   type TrialScore,

@@ -12,7 +12,7 @@ import { AffinityConfigError } from '../../errors.js';
 import { requireInteger, requireOneOf, requireSeed } from '../../validate.js';
 import { resolveExperimentConfig, type ExperimentConfig, type ExperimentInput } from '../bench/experiment.js';
 import { runPlans, type RunPlansOptions } from '../bench/pool.js';
-import type { RunResult } from '../bench/results.js';
+import type { RunRecord } from '../bench/results.js';
 import type { PlannedRun } from '../bench/run.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { csvLine } from '../report/csv.js';
@@ -112,7 +112,8 @@ export function planTune(options: TuneOptions): { base: ExperimentConfig; space:
   return { base, space, configurations, rounds };
 }
 
-function score(run: RunResult): { validationMacroF1: number; bestEpoch: number } {
+/** A trial's score: its best validation macro-F1 over its epochs, and that epoch (1-based). */
+export function validationScore(run: Pick<RunRecord, 'history'>): { validationMacroF1: number; bestEpoch: number } {
   let best = { validationMacroF1: -Infinity, bestEpoch: 0 };
   for (const epoch of run.history) {
     if (epoch.validationMacroF1 > best.validationMacroF1) best = { validationMacroF1: epoch.validationMacroF1, bestEpoch: epoch.epoch };
@@ -138,7 +139,8 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
       setting: `round ${round} (${epochs} epochs)`,
       settingOrder: round,
       config: resolveExperimentConfig({ ...options.base, ...configurations[trial], epochs }),
-      extras: {},
+      // Trials are never scored on the test split: nothing can choose them by it.
+      extras: { scoreTest: false },
     }));
     const result = await runPlans(plans, {
       runsDir: join(options.outDir, RUNS_FOLDER),
@@ -149,7 +151,7 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
     failed.push(...result.failed);
     const roundScores = result.done.map((run) => {
       const trial = alive[plans.findIndex((plan) => plan.id === run.id)];
-      return { id: run.id, trial, round, epochs, values: configurations[trial], ...score(run) };
+      return { id: run.id, trial, round, epochs, values: configurations[trial], ...validationScore(run) };
     });
     roundScores.sort((a, b) => b.validationMacroF1 - a.validationMacroF1);
     scores.push(...roundScores);

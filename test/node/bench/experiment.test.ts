@@ -73,7 +73,7 @@ test('runExperiment trains, scores last and best epochs, and snapshots 2-D featu
   try {
     assert.equal(outcome.history.length, 4);
     assert.ok(outcome.bestEpoch >= 1 && outcome.bestEpoch <= 4);
-    for (const report of [outcome.last, outcome.best]) {
+    for (const report of [outcome.last!, outcome.best!]) {
       assert.equal(report.samples, 1000);
       // 4 epochs through a 2-D bottleneck: far from converged, but far above chance (0.1).
       assert.ok(report.accuracy > 0.3, `accuracy ${report.accuracy}`);
