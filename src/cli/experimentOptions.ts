@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { SAMPLING_MODES } from '../data/sampler.js';
-import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../errors.js';
+import { AffinityConfigError } from '../errors.js';
 import { BACKBONE_NAMES } from '../models/backbones.js';
 import { METHOD_NAMES, METHODS } from '../models/methods.js';
 import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '../node/bench/experiment.js';
@@ -15,7 +15,10 @@ import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
 import { parseCount, parseNumber, parsePositive, parsePositiveInteger, parseSigma } from './options.js';
 
-/** The experiment flags as commander hands them over (defaults filled). */
+/**
+ * The experiment flags as commander hands them over (defaults filled), one field per option of
+ * `addExperimentOptions`, whose help text says what each means.
+ */
 export interface ExperimentFlags {
   config?: string;
   dataset: string;
@@ -120,7 +123,11 @@ export async function experimentInput(command: Command, flags: ExperimentFlags):
   if (take('imbalance') || take('noise')) {
     // --noise is a shorthand for a noise part of the recipe, so both spellings give one config;
     // with --config, --noise alone adds noise to the file's recipe.
-    const imbalance = base !== undefined && !given(command, 'imbalance') ? (base.recipe ?? 'none') : flags.imbalance;
+    let imbalance = base !== undefined && !given(command, 'imbalance') ? (base.recipe ?? 'none') : flags.imbalance;
+    if (flags.noise !== undefined) {
+      // --noise replaces a noise part the recipe already has (a recipe holds at most one).
+      imbalance = imbalance.split('+').filter((part) => !part.startsWith('noise:')).join('+') || 'none';
+    }
     input.recipe = flags.noise === undefined ? imbalance : `${imbalance === 'none' ? '' : `${imbalance}+`}noise:${flags.noise}`;
   }
   return input as ExperimentInput;
@@ -136,19 +143,19 @@ export async function readConfigFile(path: string): Promise<Partial<ExperimentIn
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new DatasetNotFoundError(`--config ${path}: no such file`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AffinityConfigError(`--config ${path}: no such file`);
     throw error;
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new DatasetFormatError(`--config ${path}: not valid JSON (${(error as Error).message})`);
+    throw new AffinityConfigError(`--config ${path}: not valid JSON (${(error as Error).message})`);
   }
   const holder = value as { config?: unknown } | null;
   const config = typeof holder === 'object' && holder !== null && typeof holder.config === 'object' ? holder.config : value;
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new DatasetFormatError(`--config ${path}: expected a config object or { "config": { ... } }`);
+    throw new AffinityConfigError(`--config ${path}: expected a config object or { "config": { ... } }`);
   }
   const unknown = Object.keys(config).filter((key) => !(EXPERIMENT_FIELDS as readonly string[]).includes(key));
   if (unknown.length > 0) {

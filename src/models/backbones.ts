@@ -31,7 +31,6 @@ export interface BackboneOptions {
 
 type Backbone = (input: tf.SymbolicTensor, options: BackboneOptions) => tf.SymbolicTensor;
 
-/** He-normal with a seed derived from the backbone's seed and the layer's position. */
 /**
  * Moving-average momentum of every BatchNorm layer, in the Keras convention (weight of the old
  * statistics): 0.9 is PyTorch's default (its momentum 0.1). Keras' 0.99 leaves the inference
@@ -40,6 +39,7 @@ type Backbone = (input: tf.SymbolicTensor, options: BackboneOptions) => tf.Symbo
  */
 export const BATCHNORM_MOMENTUM = 0.9;
 
+/** He-normal with a seed derived from the backbone's seed and the layer's position. */
 function heNormal(seed: number, layer: number): ReturnType<typeof tf.initializers.heNormal> {
   return tf.initializers.heNormal({ seed: deriveSeed(seed, layer) });
 }

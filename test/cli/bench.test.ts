@@ -113,7 +113,7 @@ test('bad names and numbers fail before anything trains, naming what is valid', 
     [['--protocol', 'figure1', '--losses', 'softmax,nosuch'], /unknown loss "nosuch"; valid losses: softmax, weighted-ce/],
     [['--protocol', 'figure1', '--epochs', '-1'], /--epochs.*must be an integer >= 1, got -1/],
     [['--protocol', 'figure1', '--sigma', '0'], /--sigma.*must be > 0, got 0/],
-    [['--protocol', 'figure1', '--margin', '1.5'], /margin must be a number in \[0, 1\], got 1.5/],
+    [['--protocol', 'figure1', '--margin', '1.5'], /margin must be a number in \(0, 1\] \(affinities lie in \(0, 1\]\), got 1.5/],
     [['--protocol', 'figure1', '--losses', 'softmax,softmax'], /listed twice/],
   ];
   for (const [args, message] of cases) {
@@ -125,4 +125,12 @@ test('bad names and numbers fail before anything trains, naming what is valid', 
   const missing = run('report', join(root, 'nothing-here'));
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no run results in .*run `affinity bench`/);
+});
+
+test('a protocol override that cannot work is refused before workers start', () => {
+  const out = join(root, 'bad-width');
+  const result = run('bench', '--protocol', 'figure1', '--feature-width', '16', '--out', out);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /a feature snapshot \(Figure 1\) needs featureWidth 2, got 16/);
+  assert.equal(existsSync(out), false);
 });

@@ -28,7 +28,8 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 const query = new URLSearchParams(window.location.search);
-const seed = Number.isInteger(Number(query.get('seed'))) ? Number(query.get('seed')) : 1;
+const seedParameter = Number(query.get('seed') ?? NaN);
+const seed = Number.isSafeInteger(seedParameter) && seedParameter >= 0 ? seedParameter : 1;
 const statusLine = byId<HTMLElement>('status');
 const backendBadge = byId<HTMLElement>('backend');
 const view = new FeatureView(byId<HTMLCanvasElement>('features'));

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   affinityLoss,
+  BATCHNORM_MOMENTUM,
   centerLoss,
   CenterLossHead,
   crossEntropyLoss,
@@ -35,8 +36,6 @@ export const HEAD_LABELS: Readonly<Record<HeadName, string>> = {
 /** Width of the feature layer: 2, so the feature space is the picture. */
 export const FEATURE_WIDTH = 2;
 
-/** BatchNorm momentum, the library's choice (PyTorch's default; Keras' 0.99 lags for hundreds of steps). */
-const BATCHNORM_MOMENTUM = 0.9;
 
 /** What the network is built from. */
 export interface ModelOptions {

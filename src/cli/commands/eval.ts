@@ -17,6 +17,7 @@ import { needsImages } from '../../models/backbones.js';
 import { isFile } from '../../node/data/files.js';
 import { readCsv } from '../../node/data/csv.js';
 import { DATASET_NAMES, loadDataset } from '../../node/data/registry.js';
+import { selectClasses } from '../../node/bench/experiment.js';
 import { useNodeBackend, writeFileAtomic } from '../../node/index.js';
 import { predictClassIds } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
@@ -81,11 +82,14 @@ async function registryData(name: string, flags: EvalFlags, run: RunFolderConfig
   const path = flags.dataPath ?? (name === run.config.dataset ? run.config.datasetPath : undefined);
   const recipe = flags.imbalance ?? 'none';
   const dataset = prepareDataset(await loadDataset(name, { path }), recipe, run.config.seed);
+  const size = featureSize(dataset.featureShape);
+  // A model trained on some classes only (verification) scores their rows, numbered as it was trained.
+  const trainClasses = run.config.trainClasses;
   return {
-    split: dataset.test,
-    size: featureSize(dataset.featureShape),
+    split: trainClasses ? selectClasses(dataset.test, size, trainClasses, true) : dataset.test,
+    size,
     shape: dataset.featureShape,
-    description: `the ${name} test split${dataset.recipe === 'none' ? '' : ` after ${dataset.recipe}`}`,
+    description: `the ${name} test split${dataset.recipe === 'none' ? '' : ` after ${dataset.recipe}`}${trainClasses ? `, classes ${trainClasses.join(', ')}` : ''}`,
     recipe: dataset.recipe,
   };
 }

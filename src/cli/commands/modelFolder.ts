@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, ModelFileError } from '../../errors.js';
 import { configDifferences, type ExperimentConfig } from '../../node/bench/experiment.js';
+import { csvField } from '../../node/report/csv.js';
 import type { ClassificationReport } from '../../train/report.js';
 import type { EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import type { EpochLog } from '../../train/trainer.js';
@@ -166,17 +167,14 @@ export async function requireRunFolder(dir: string): Promise<RunFolderConfig> {
 }
 
 /** Quotes a CSV cell when it holds a comma, a quote or a line break. */
-function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /**
  * A confusion matrix as CSV: a header row of predicted class names, then one row per true
  * class led by its name. The corner cell says which way the axes go.
  */
 export function confusionCsv(classNames: readonly string[], confusion: readonly (readonly number[])[]): string {
-  const header = ['true \\ predicted', ...classNames].map(csvCell).join(',');
-  const rows = confusion.map((row, id) => [csvCell(classNames[id] ?? String(id)), ...row.map(String)].join(','));
+  const header = ['true \\ predicted', ...classNames].map(csvField).join(',');
+  const rows = confusion.map((row, id) => [csvField(classNames[id] ?? String(id)), ...row.map(String)].join(','));
   return `${[header, ...rows].join('\n')}\n`;
 }
 

@@ -23,13 +23,18 @@ export function reportCommand(): Command {
           throw new AffinityConfigError(`${dir} holds runs of ${protocols.length === 0 ? 'no' : protocols.join(' and ')} protocol${protocols.length === 1 ? '' : 's'}; one folder per protocol`);
         }
         const protocol = getProtocol(protocols[0]);
-        runs.sort((a, b) => a.settingOrder - b.settingOrder || METHOD_NAMES.indexOf(a.loss as never) - METHOD_NAMES.indexOf(b.loss as never) || a.seed - b.seed);
+        const previous = await previousReport(dir);
+        // The bench's own loss order (as the user listed them) when a report recorded it.
+        const lossOrder = previous.lossOrder?.every((loss) => runs.some((run) => run.loss === loss))
+          ? [...previous.lossOrder, ...new Set(runs.map((run) => run.loss).filter((loss) => !previous.lossOrder!.includes(loss)))]
+          : METHOD_NAMES.filter((name) => runs.some((run) => run.loss === name));
+        runs.sort((a, b) => a.settingOrder - b.settingOrder || lossOrder.indexOf(a.loss) - lossOrder.indexOf(b.loss) || a.seed - b.seed);
         await writeReport(dir, runs, {
           title: flags.title ?? protocol.title,
-          command: (await previousCommand(dir)) ?? `affinity report ${dir}`,
+          command: previous.command ?? `affinity report ${dir}`,
           reference: protocol.reference,
           protocol: protocol.name,
-          lossOrder: METHOD_NAMES.filter((name) => runs.some((run) => run.loss === name)),
+          lossOrder,
         });
         console.log(`${runs.length} runs of ${protocol.name}: ${join(dir, 'report.html')}`);
       }
@@ -37,12 +42,16 @@ export function reportCommand(): Command {
   return withExamples(command, ['affinity report runs/bench/step-sweep', 'affinity report results/figure1 results/step-sweep']);
 }
 
-/** The bench command line a previous report recorded, so a rebuilt report still names it. */
-async function previousCommand(dir: string): Promise<string | undefined> {
+/** The bench command line and loss order a previous report recorded, so a rebuilt report keeps them. */
+async function previousReport(dir: string): Promise<{ command?: string; lossOrder?: string[] }> {
   try {
-    const { command } = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as { command?: unknown };
-    return typeof command === 'string' ? command : undefined;
+    const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as { command?: unknown; aggregate?: { losses?: unknown }[] };
+    const losses = json.aggregate?.[0]?.losses;
+    return {
+      command: typeof json.command === 'string' ? json.command : undefined,
+      lossOrder: Array.isArray(losses) && losses.every((loss) => typeof loss === 'string') ? (losses as string[]) : undefined,
+    };
   } catch {
-    return undefined; // no or unreadable results.json: the run files are the source of truth
+    return {}; // no or unreadable results.json: the run files are the source of truth
   }
 }

@@ -37,7 +37,7 @@ export function tuneCommand(): Command {
   );
   addExperimentOptions(command, 'affinity')
     .option('--budget <n>', 'configurations to draw', parsePositiveInteger, 9)
-    .addOption(new Option('--strategy <name>', 'successive halving (few epochs for all, more for the best) or random search (full epochs for all)').choices(TUNE_STRATEGIES).default('halving'))
+    .addOption(new Option('--strategy <name>', 'successive halving (few epochs for all, then the best retrained from scratch with more) or random search (full epochs for all)').choices(TUNE_STRATEGIES).default('halving'))
     .option('--eta <n>', 'halving: keep the best 1/eta each round, with eta times the epochs', parsePositiveInteger, 3)
     .option('--search-seed <n>', 'seed of the draw of configurations', parseCount, 1)
     .option('-o, --out <dir>', 'output folder (runs/, trials.csv, tune.md, best-config.json)', join('runs', 'tune'))

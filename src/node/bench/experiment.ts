@@ -247,7 +247,7 @@ export async function loadExperimentData(config: ExperimentConfig): Promise<Expe
 }
 
 /** The rows of the given classes; `renumber` maps class ids[i] to i. */
-function selectClasses(split: Split, size: number, ids: readonly number[], renumber: boolean): Split {
+export function selectClasses(split: Split, size: number, ids: readonly number[], renumber: boolean): Split {
   const rows: number[] = [];
   for (let row = 0; row < split.count; row++) if (ids.includes(split.labels[row])) rows.push(row);
   const features = new Float32Array(rows.length * size);

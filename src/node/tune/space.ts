@@ -38,10 +38,15 @@ export const DEFAULT_SEARCH_SPACE: Readonly<Required<SearchSpace>> = Object.free
 
 /** The hyper-parameters one trial sets. */
 export interface TrialValues {
+  /** The affinity head's sigma. */
   sigma?: number;
+  /** The margin lambda. */
   margin?: number;
+  /** Prototypes per class. */
   prototypesPerClass?: number;
+  /** Weight of the diversity regularizer. */
   diversityWeight?: number;
+  /** Initial learning rate. */
   learningRate?: number;
 }
 

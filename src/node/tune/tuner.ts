@@ -33,8 +33,8 @@ export interface TuneOptions {
   budget: number;
   /**
    * 'halving' (default): successive halving: every configuration trains a few epochs, the best
-   * 1/eta go on with eta times more, up to the full epochs. 'random': every configuration
-   * trains the full epochs.
+   * 1/eta train again from scratch with eta times more, up to the full epochs. 'random': every
+   * configuration trains the full epochs.
    */
   strategy?: TuneStrategy;
   /** Halving's factor (>= 2). Default 3. */
