@@ -43,3 +43,10 @@ export function runsProgress(quiet: boolean, line: (run: RunRecord, done: number
     stop: () => bars?.stop(),
   };
 }
+
+/** Prints each failed run and sets exit code 1: the finished runs were kept, but the work is incomplete. */
+export function reportFailures(failed: readonly { plan: { id: string }; error: Error }[], what: 'run' | 'trial'): void {
+  if (failed.length === 0) return;
+  for (const { plan, error } of failed) console.error(`affinity: ${what} ${plan.id} failed: ${error.message}`);
+  process.exitCode = 1;
+}

@@ -7,7 +7,7 @@ import { BACKBONE_NAMES } from '../../models/backbones.js';
 import type { ExperimentConfig } from '../../node/bench/experiment.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
 import { planBench, runBench } from '../../node/bench/runner.js';
-import { runsProgress } from '../progress.js';
+import { reportFailures, runsProgress } from '../progress.js';
 import { parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseSigma, withExamples } from '../options.js';
 
 interface BenchFlags {
@@ -106,10 +106,7 @@ export function benchCommand(): Command {
           console.log(`Report: ${join(outDir, 'report.html')}\nTables: ${join(outDir, 'results.md')}`);
         }
       }
-      if (summary.failed.length > 0) {
-        for (const { plan, error } of summary.failed) console.error(`affinity: run ${plan.id} failed: ${error.message}`);
-        process.exitCode = 1;
-      }
+      reportFailures(summary.failed, 'run');
     });
   return withExamples(command, [
     'affinity bench --protocol figure1 --quick',

@@ -7,7 +7,7 @@ import { DEFAULT_SEARCH_SPACE } from '../../node/tune/space.js';
 import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy } from '../../node/tune/tuner.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
 import { parseCount, parsePositiveInteger, withExamples } from '../options.js';
-import { runsProgress } from '../progress.js';
+import { reportFailures, runsProgress } from '../progress.js';
 
 interface TuneFlags extends ExperimentFlags {
   budget: number;
@@ -82,10 +82,7 @@ export function tuneCommand(): Command {
           `at epoch ${best.bestEpoch} of ${best.epochs}.\nTable: ${join(flags.out, 'tune.md')}\n` +
           `Train it: affinity train --config ${join(flags.out, 'best-config.json')} --out runs/<name>`,
       );
-      if (summary.failed.length > 0) {
-        for (const { plan, error } of summary.failed) console.error(`affinity: trial ${plan.id} failed: ${error.message}`);
-        process.exitCode = 1;
-      }
+      reportFailures(summary.failed, 'trial');
     });
   return withExamples(command, [
     'affinity tune --dataset mnist --imbalance evencap:10 --loss affinity --epochs 9 --budget 9 --out runs/tune-k10',
