@@ -17,7 +17,7 @@ import { equalErrorRate, rocAuc } from '../../metrics/verification.js';
 import { makeVerificationPairs, scorePairs } from '../../metrics/pairs.js';
 import { BACKBONE_NAMES, needsImages, type BackboneName } from '../../models/backbones.js';
 import { buildClassifier, type Classifier } from '../../models/build.js';
-import { requireMethodName, type MethodName } from '../../models/methods.js';
+import { METHODS, requireMethodName, type HeadKind, type MethodName } from '../../models/methods.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
 import { predictOutputs } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
@@ -162,6 +162,10 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
   if (config.diversityWeight !== undefined) requireNonNegative('diversityWeight', config.diversityWeight);
   if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);
+  const inapplicable = inapplicableHeadFields(config);
+  if (inapplicable.length > 0) {
+    throw new AffinityConfigError(`${inapplicable.join(', ')} ${inapplicable.length === 1 ? 'does' : 'do'} not apply to loss ${config.loss} (${HEAD_FIELD_NOTE})`);
+  }
   if (config.trainClasses !== undefined) {
     const ids = config.trainClasses;
     if (!Array.isArray(ids) || ids.length < 2 || new Set(ids).size !== ids.length || ids.some((id) => !Number.isInteger(id) || id < 0)) {
@@ -180,6 +184,27 @@ export function configDifferences(there: object, now: object): string {
   const b = now as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => !isDeepStrictEqual(a[key], b[key]));
   return keys.map((key) => `${key}: ${JSON.stringify(a[key]) ?? 'unset'} there, ${JSON.stringify(b[key]) ?? 'unset'} now`).join('; ');
+}
+
+/** The head settings and the heads they belong to. */
+const HEAD_FIELDS: Readonly<Record<string, HeadKind>> = {
+  sigma: 'affinity',
+  margin: 'affinity',
+  prototypesPerClass: 'affinity',
+  diversityWeight: 'affinity',
+  centerWeight: 'center',
+};
+const HEAD_FIELD_NOTE = 'sigma, margin, prototypesPerClass and diversityWeight belong to the affinity heads, centerWeight to center-loss';
+
+/**
+ * The head settings a config sets that its loss's head does not have (sigma for softmax, ...):
+ * refused by `resolveExperimentConfig`, dropped from a bench's overrides for such losses.
+ */
+export function inapplicableHeadFields(config: Partial<ExperimentConfig> & { loss: string }): string[] {
+  const head = METHODS[requireMethodName(config.loss)].head;
+  return Object.entries(HEAD_FIELDS)
+    .filter(([field, owner]) => (config as Record<string, unknown>)[field] !== undefined && owner !== head)
+    .map(([field]) => field);
 }
 
 function dropUndefined<T extends object>(value: T): Partial<T> {

@@ -9,7 +9,7 @@ import { requireInteger, requireSeed } from '../../validate.js';
 import { RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
-import { checkExtras, resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
+import { checkExtras, inapplicableHeadFields, resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
 import { runPlans, type RunPlansOptions } from './pool.js';
 import { getProtocol, type Protocol } from './protocols.js';
 import type { RunResult } from './results.js';
@@ -74,7 +74,10 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   protocol.settings(options.quick ?? false).forEach((setting, settingOrder) => {
     for (const loss of losses) {
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
-        const config = resolveExperimentConfig({ ...setting.config, ...overrides, loss, seed });
+        // A head override (--sigma) applies to the losses with that head; the others train as they would without it.
+        const own = { ...overrides };
+        for (const field of inapplicableHeadFields({ ...own, loss })) delete own[field];
+        const config = resolveExperimentConfig({ ...setting.config, ...own, loss, seed });
         checkExtras(config, setting.extras);
         plans.push({
           id: `${slug(setting.setting)}__${loss}__seed${seed}`,

@@ -35,6 +35,7 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ trainFraction: 0 }, /trainFraction must be a number in/],
     [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
     [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
+    [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass and diversityWeight belong to the affinity heads/],
   ];
   for (const [fields, message] of bad) {
     assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', ...fields }), (error: Error) => {
@@ -123,4 +124,13 @@ test("sigma 'auto' trains and reports the sigma it took from the first batch", a
   } finally {
     outcome.classifier.dispose();
   }
+});
+
+test('a bench head override applies to the losses with that head only; an undefined override keeps the protocol value', async () => {
+  const { planBench } = await import('../../../src/node/bench/runner.js');
+  const { plans } = planBench({ protocol: 'figure1', losses: ['softmax', 'affinity'], seeds: 1, overrides: { sigma: 5, epochs: undefined } });
+  assert.equal(plans[0].config.loss, 'softmax');
+  assert.equal(plans[0].config.sigma, undefined);
+  assert.equal(plans[1].config.sigma, 5);
+  assert.equal(plans[0].config.epochs, 30, "figure1's own epochs, not the default 10");
 });
