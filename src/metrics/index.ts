@@ -36,3 +36,4 @@ export {
   type PairScore,
   type ScorePairsOptions,
 } from './pairs.js';
+export { clusterRadii, radiusRatio, spacingVariation } from './clusters.js';

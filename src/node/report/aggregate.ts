@@ -5,7 +5,8 @@
  * the tables and in the plots cannot disagree.
  */
 import type { ClassificationReport } from '../../train/report.js';
-import type { RunResult } from '../bench/results.js';
+import { clusterRadii, radiusRatio, spacingVariation } from '../../metrics/clusters.js';
+import type { RunRecord, RunResult } from '../bench/results.js';
 
 /** Mean and spread of one metric over seeds; fractions as stored (not percent). */
 export interface Summary {
@@ -33,12 +34,21 @@ export const CLASSIFICATION_METRICS = [
 /** Verification metrics; only the last-epoch model is scored on pairs. */
 export const VERIFICATION_METRICS = ['seenRocAuc', 'unseenRocAuc', 'seenEqualErrorRate', 'unseenEqualErrorRate'] as const;
 
+/**
+ * Figure 1 cluster shape, from a run's 2-D feature snapshot (last epoch): mean minority over
+ * majority cluster radius, and the coefficient of variation of the distances between class
+ * anchors (the mean prototype or centre of each class, or the class mean for softmax).
+ */
+export const CLUSTER_METRICS = ['minorityRadiusRatio', 'anchorSpacingCv'] as const;
+
 /** Name of a scalar classification metric. */
 export type ClassificationMetric = (typeof CLASSIFICATION_METRICS)[number];
 /** Name of a verification metric. */
 export type VerificationMetric = (typeof VERIFICATION_METRICS)[number];
+/** Name of a cluster-shape metric. */
+export type ClusterMetric = (typeof CLUSTER_METRICS)[number];
 /** Any metric a table can show. */
-export type MetricName = ClassificationMetric | VerificationMetric;
+export type MetricName = ClassificationMetric | VerificationMetric | ClusterMetric;
 
 /** Which model of a run the metrics belong to. */
 export type ModelSelection = 'last' | 'best';
@@ -159,10 +169,30 @@ export function verificationScalars(run: RunResult): Partial<Record<Verification
   };
 }
 
+/** The cluster-shape metrics of one run, when it has a feature snapshot. */
+export function clusterScalars(run: RunRecord): Partial<Record<ClusterMetric, number>> {
+  const snapshot = run.features;
+  if (snapshot === undefined) return {};
+  const classes = snapshot.classMeans.length;
+  const radii = clusterRadii(snapshot.points, snapshot.labels, classes);
+  // Each class's anchor: the mean of its prototypes or its centre; the class mean without anchors.
+  let centres: number[][] = snapshot.classMeans;
+  if (snapshot.anchors !== undefined && snapshot.anchors.length > 0) {
+    const sums = Array.from({ length: classes }, () => [0, 0, 0]);
+    for (const { class: id, point } of snapshot.anchors) {
+      sums[id][0] += point[0];
+      sums[id][1] += point[1];
+      sums[id][2] += 1;
+    }
+    centres = sums.filter(([, , n]) => n > 0).map(([x, y, n]) => [x / n, y / n]);
+  }
+  return { minorityRadiusRatio: radiusRatio(radii, snapshot.minorityClasses), anchorSpacingCv: spacingVariation(centres) };
+}
+
 /** Summaries of every metric over a list of per-run scalar records; metrics no run has are left out. */
 function summarizeAll(records: Partial<Record<MetricName, number>>[]): MetricSummaries {
   const summaries: MetricSummaries = {};
-  for (const metric of [...CLASSIFICATION_METRICS, ...VERIFICATION_METRICS]) {
+  for (const metric of [...CLASSIFICATION_METRICS, ...VERIFICATION_METRICS, ...CLUSTER_METRICS]) {
     const summary = summarize(records.map((record) => record[metric]));
     if (summary.n > 0) summaries[metric] = summary;
   }
@@ -186,6 +216,7 @@ function aggregateCell(runs: RunResult[]): CellAggregate {
     last: summarizeAll(runs.map((run) => ({
       ...classificationScalars(run.last, run.minorityClasses),
       ...verificationScalars(run),
+      ...clusterScalars(run),
     }))),
     best: summarizeAll(runs.map((run) => classificationScalars(run.best, run.minorityClasses))),
     perClassRecall: {

@@ -7,6 +7,8 @@ import type { RunResult } from '../bench/results.js';
 import {
   CLASSIFICATION_METRICS,
   VERIFICATION_METRICS,
+  CLUSTER_METRICS,
+  clusterScalars,
   classificationScalars,
   verificationScalars,
   type ModelSelection,
@@ -49,6 +51,7 @@ export function csvColumns(classes: number): string[] {
       ...CLASSIFICATION_METRICS.map((metric) => `${selection}_${metric}`),
     ]),
     ...VERIFICATION_METRICS.map((metric) => `last_${metric}`),
+    ...CLUSTER_METRICS.map((metric) => `last_${metric}`),
     ...Array.from({ length: classes }, (_, j) => `recall_${j}`),
   ];
 }
@@ -67,6 +70,7 @@ export function renderCsv(runs: readonly RunResult[]): string {
       return [run[selection].samples, ...CLASSIFICATION_METRICS.map((metric) => scalars[metric])];
     });
     const verification = verificationScalars(run);
+    const clusters = clusterScalars(run);
     lines.push(csvLine([
       run.id,
       run.protocol,
@@ -79,6 +83,7 @@ export function renderCsv(runs: readonly RunResult[]): string {
       run.backend,
       ...metrics,
       ...VERIFICATION_METRICS.map((metric) => verification[metric]),
+      ...CLUSTER_METRICS.map((metric) => clusters[metric]),
       ...Array.from({ length: classes }, (_, j) => run.last.perClassRecall[j]),
     ]));
   }

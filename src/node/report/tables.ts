@@ -5,6 +5,7 @@
 import {
   CLASSIFICATION_METRICS,
   VERIFICATION_METRICS,
+  CLUSTER_METRICS,
   findCell,
   type MetricName,
   type ModelSelection,
@@ -28,6 +29,8 @@ export interface MetricInfo {
   label: string;
   /** False for error rates, whose best value is the lowest. */
   higherIsBetter: boolean;
+  /** When set, the best value is the one closest to it (a ratio whose ideal is 1), not the highest. */
+  target?: number;
 }
 
 /** Label and direction of every metric. */
@@ -45,6 +48,8 @@ export const METRIC_INFO: Record<MetricName, MetricInfo> = {
   unseenRocAuc: { label: 'Verification ROC AUC, unseen classes', higherIsBetter: true },
   seenEqualErrorRate: { label: 'Verification EER, seen classes', higherIsBetter: false },
   unseenEqualErrorRate: { label: 'Verification EER, unseen classes', higherIsBetter: false },
+  minorityRadiusRatio: { label: 'Minority / majority cluster radius (100 = same size)', higherIsBetter: true, target: 1 },
+  anchorSpacingCv: { label: 'Variation of the distances between class anchors (0 = equidistant)', higherIsBetter: false },
 };
 
 /** Words for each model selection in table titles. */
@@ -117,15 +122,17 @@ export function formatSummary(summary: Summary, expectedSeeds?: number): string 
  * Marks the best value of each column bold. Ties are all bold; a column with a single value
  * gets no bold, since "best of one" says nothing.
  */
-function boldBest(values: (number | undefined)[][], higherIsBetter: boolean): boolean[][] {
+function boldBest(values: (number | undefined)[][], higherIsBetter: boolean, target?: number): boolean[][] {
   const bold = values.map((row) => row.map(() => false));
   const columns = values[0]?.length ?? 0;
   for (let column = 0; column < columns; column++) {
     const present = values.map((row) => row[column]).filter((value): value is number => value !== undefined && Number.isFinite(value));
     if (present.length < 2) continue;
-    const best = higherIsBetter ? Math.max(...present) : Math.min(...present);
+    const score = (value: number) => (target !== undefined ? -Math.abs(value - target) : higherIsBetter ? value : -value);
+    const best = Math.max(...present.map(score));
     values.forEach((row, r) => {
-      if (row[column] === best) bold[r][column] = true;
+      const value = row[column];
+      if (value !== undefined && Number.isFinite(value) && score(value) === best) bold[r][column] = true;
     });
   }
   return bold;
@@ -138,7 +145,7 @@ export function metricTable(aggregate: ProtocolAggregate, metric: MetricName, se
   );
   if (summaries.every((row) => row.every((summary) => summary === undefined))) return undefined;
   const info = METRIC_INFO[metric];
-  const bold = boldBest(summaries.map((row) => row.map((summary) => summary?.mean)), info.higherIsBetter);
+  const bold = boldBest(summaries.map((row) => row.map((summary) => summary?.mean)), info.higherIsBetter, info.target);
   return {
     id: `${metric}-${selection}`,
     title: `${info.label}, ${SELECTION_LABEL[selection]}`,
@@ -198,7 +205,7 @@ export function sectionSummary(aggregate: ProtocolAggregate): string {
  * has (shot groups, verification) are left out.
  */
 export function buildSections(aggregates: readonly ProtocolAggregate[], options: SectionOptions = {}): ReportSection[] {
-  const metrics: MetricName[] = [...CLASSIFICATION_METRICS, ...VERIFICATION_METRICS];
+  const metrics: MetricName[] = [...CLASSIFICATION_METRICS, ...VERIFICATION_METRICS, ...CLUSTER_METRICS];
   return aggregates.map((aggregate) => {
     const tables: ReportTable[] = [];
     const push = (table: ReportTable | undefined): void => {
