@@ -30,6 +30,7 @@ export {
 } from './verification.js';
 export {
   makeVerificationPairs,
+  countPairs,
   scorePairs,
   type VerificationPairOptions,
   type VerificationPairs,

@@ -46,15 +46,13 @@ export function makeVerificationPairs(labels: ArrayLike<number>, options: Verifi
   largestClassId('makeVerificationPairs', 'labels', labels);
   const seed = requireSeed(options.seed ?? 0);
   const groups = new ClassGroups(labels);
-  const n = labels.length;
-  const sameTotal = groups.sizes.reduce((sum, size) => sum + (size * (size - 1)) / 2, 0);
-  const differentTotal = (n * (n - 1)) / 2 - sameTotal;
+  const { same: sameTotal, different: differentTotal } = pairTotals(groups.sizes, labels.length);
   if (sameTotal === 0 || differentTotal === 0) {
     throw new AffinityConfigError(
       `makeVerificationPairs: labels allow ${sameTotal} same-class and ${differentTotal} different-class pairs; both kinds are needed`,
     );
   }
-  const requested = requireInteger('pairsPerKind', options.pairsPerKind ?? Math.min(n, sameTotal, differentTotal), 1);
+  const requested = requireInteger('pairsPerKind', options.pairsPerKind ?? Math.min(labels.length, sameTotal, differentTotal), 1);
   if (requested > sameTotal || requested > differentTotal) {
     throw new AffinityConfigError(
       `pairsPerKind must be at most ${Math.min(sameTotal, differentTotal)} for these labels ` +
@@ -70,6 +68,16 @@ export function makeVerificationPairs(labels: ArrayLike<number>, options: Verifi
     second: all.map(([, b]) => b),
     same: all.map((_, k) => (k < same.length ? 1 : 0)),
   };
+}
+
+/** How many distinct same-class and different-class pairs the labels allow. */
+export function countPairs(labels: ArrayLike<number>): { same: number; different: number } {
+  return pairTotals(new ClassGroups(labels).sizes, labels.length);
+}
+
+function pairTotals(sizes: readonly number[], samples: number): { same: number; different: number } {
+  const same = sizes.reduce((sum, size) => sum + (size * (size - 1)) / 2, 0);
+  return { same, different: (samples * (samples - 1)) / 2 - same };
 }
 
 /** Samples grouped by class: `sorted` lists sample indices class by class. */

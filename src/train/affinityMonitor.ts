@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { affinityDiagnostics, VANISHED_AFFINITY, type AffinityDiagnostics } from '../affinity/diagnostics.js';
 import type { GaussianAffinity } from '../affinity/layer.js';
-import type { Split } from '../data/dataset.js';
+import { featureSize, takeRows, type Split } from '../data/dataset.js';
 import { predictOutputs } from './predict.js';
 import type { EpochLog, TrainingCallback } from './trainer.js';
 
@@ -52,15 +52,8 @@ export class AffinityMonitor implements TrainingCallback {
     // Evenly spaced rows, not the first ones: a split sorted by class would give one class only.
     const { probe } = options;
     const rows = Math.min(options.rows ?? 512, probe.count);
-    const size = probe.features.length / Math.max(1, probe.count);
-    const features = new Float32Array(rows * size);
-    const labels = new Int32Array(rows);
-    for (let i = 0; i < rows; i++) {
-      const row = Math.floor((i * probe.count) / rows);
-      features.set(probe.features.subarray(row * size, (row + 1) * size), i * size);
-      labels[i] = probe.labels[row];
-    }
-    this.probe = { features, labels, count: rows };
+    const spaced = Array.from({ length: rows }, (_, i) => Math.floor((i * probe.count) / rows));
+    this.probe = takeRows(probe, spaced, featureSize(options.featureShape));
   }
 
   /** Measures the head on the probe (inference mode: the features the test split will see). */

@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { featureSize, type Dataset, type Split } from '../../data/dataset.js';
+import { countPerClass, featureSize, takeRows, type Dataset, type Split } from '../../data/dataset.js';
 import { deriveSeed, Rng } from '../../data/rng.js';
 import { prepareDataset } from '../../data/prepare.js';
 import { SAMPLING_MODES, type SamplingMode } from '../../data/sampler.js';
@@ -14,12 +14,12 @@ import { parseRecipe, describeRecipe } from '../../data/spec.js';
 import { stratifiedSplit } from '../../data/split.js';
 import { AffinityConfigError } from '../../errors.js';
 import { equalErrorRate, rocAuc } from '../../metrics/verification.js';
-import { makeVerificationPairs, scorePairs } from '../../metrics/pairs.js';
+import { countPairs, makeVerificationPairs, scorePairs } from '../../metrics/pairs.js';
 import { BACKBONE_NAMES, needsImages, type BackboneName } from '../../models/backbones.js';
 import { buildClassifier, type Classifier } from '../../models/build.js';
 import { METHODS, requireMethodName, type HeadKind, type MethodName } from '../../models/methods.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
-import { predictOutputs } from '../../train/predict.js';
+import { predictClassIds, predictOutputs } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { SCHEDULE_NAMES } from '../../train/schedule.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
@@ -135,7 +135,7 @@ export const EXPERIMENT_DEFAULTS = Object.freeze({
  * @throws AffinityConfigError naming the bad field and what is allowed.
  */
 export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfig {
-  const config = { ...EXPERIMENT_DEFAULTS, ...dropUndefined(input) } as ExperimentConfig;
+  const config = { ...EXPERIMENT_DEFAULTS, ...definedFields(input) } as ExperimentConfig;
   requireOneOf('dataset', config.dataset, DATASET_NAMES);
   config.loss = requireMethodName(config.loss);
   const recipe = parseRecipe(config.recipe);
@@ -207,14 +207,15 @@ export function inapplicableHeadFields(config: Partial<ExperimentConfig> & { los
     .map(([field]) => field);
 }
 
-function dropUndefined<T extends object>(value: T): Partial<T> {
+/** The fields of `value` that are set: an option left undefined must not replace a value with nothing. */
+export function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
 }
 
 /** The data of one experiment, ready for the trainer. */
 export interface ExperimentData {
   /** The prepared dataset (train, validation, test), restricted to `trainClasses` when given. */
-  dataset: Dataset & { validation: Split | undefined };
+  dataset: Dataset;
   /** Test rows of the classes left out of training (verification), with their original ids. */
   unseenTest?: Split;
   /** Shape of one model input: flat for the MLP, the image shape for the CNNs. */
@@ -263,28 +264,24 @@ export async function loadExperimentData(config: ExperimentConfig): Promise<Expe
   if (config.trainFraction < 1) {
     dataset = { ...dataset, train: stratifiedSplit(dataset.train, size, classes, 1 - config.trainFraction, deriveSeed(config.seed, 4)).kept };
   }
-  const trainCounts = new Array<number>(classes).fill(0);
-  for (const label of dataset.train.labels) trainCounts[label]++;
+  const trainCounts = countPerClass(dataset.train.labels, classes);
   const largest = Math.max(...trainCounts);
   const minorityClasses = trainCounts.flatMap((count, id) => (count < largest / 2 ? [id] : []));
   const inputShape = needsImages(config.backbone) ? [...dataset.featureShape] : [size];
-  return { dataset: { ...dataset, validation: dataset.validation }, unseenTest, inputShape, trainCounts, minorityClasses };
+  return { dataset, unseenTest, inputShape, trainCounts, minorityClasses };
 }
 
 /** The rows of the given classes; `renumber` maps class ids[i] to i. */
 export function selectClasses(split: Split, size: number, ids: readonly number[], renumber: boolean): Split {
   const rows: number[] = [];
   for (let row = 0; row < split.count; row++) if (ids.includes(split.labels[row])) rows.push(row);
-  const features = new Float32Array(rows.length * size);
-  const labels = new Int32Array(rows.length);
-  const trueLabels = split.trueLabels && new Int32Array(rows.length);
-  rows.forEach((row, i) => {
-    features.set(split.features.subarray(row * size, (row + 1) * size), i * size);
-    labels[i] = renumber ? ids.indexOf(split.labels[row]) : split.labels[row];
-    // A noisy label may come from an unseen class; its clean label keeps the original id then.
-    if (trueLabels) trueLabels[i] = renumber && ids.includes(split.trueLabels![row]) ? ids.indexOf(split.trueLabels![row]) : split.trueLabels![row];
-  });
-  return { features, labels, count: rows.length, ...(trueLabels ? { trueLabels } : {}) };
+  const taken = takeRows(split, rows, size);
+  if (!renumber) return taken;
+  // A noisy label may come from a class left out; its clean label keeps the original id then.
+  const renumbered = (id: number) => (ids.includes(id) ? ids.indexOf(id) : id);
+  taken.labels = taken.labels.map(renumbered);
+  if (taken.trueLabels) taken.trueLabels = taken.trueLabels.map(renumbered);
+  return taken;
 }
 
 /** What to compute besides the classification metrics. */
@@ -429,9 +426,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
 }
 
 function testReport(classifier: Classifier, test: Split, inputShape: number[], classes: number, trainCounts: number[]): ClassificationReport {
-  const outputs = predictOutputs(classifier.model, test, { featureShape: inputShape });
-  const predicted = tf.tidy(() => tf.argMax(outputs[0], 1).dataSync() as Int32Array);
-  tf.dispose(outputs);
+  const predicted = predictClassIds(classifier.model, test, { featureShape: inputShape });
   return classificationReport(test.labels, predicted, classes, trainCounts);
 }
 
@@ -487,20 +482,11 @@ const VERIFICATION_PAIRS = 5000;
 function verificationScores(classifier: Classifier, seen: Split, unseen: Split, inputShape: number[], seed: number): VerificationScores {
   const scoreSet = (split: Split, stream: number) => {
     const features = featureRows(classifier, split, inputShape);
-    const pairs = makeVerificationPairs(split.labels, { pairsPerKind: Math.min(VERIFICATION_PAIRS, maxPairsPerKind(split.labels)), seed: deriveSeed(seed, stream) });
+    const available = countPairs(split.labels);
+    const pairsPerKind = Math.min(VERIFICATION_PAIRS, available.same, available.different);
+    const pairs = makeVerificationPairs(split.labels, { pairsPerKind, seed: deriveSeed(seed, stream) });
     const scores = scorePairs(features, pairs);
     return { rocAuc: rocAuc(pairs.same, scores), equalErrorRate: equalErrorRate(pairs.same, scores), pairs: pairs.same.length };
   };
   return { seen: scoreSet(seen, 6), unseen: scoreSet(unseen, 7) };
-}
-
-/** The most pairs of each kind (same class, different class) that the labels allow. */
-function maxPairsPerKind(labels: Int32Array): number {
-  const counts = new Map<number, number>();
-  for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
-  let same = 0;
-  let total = (labels.length * (labels.length - 1)) / 2;
-  for (const count of counts.values()) same += (count * (count - 1)) / 2;
-  total -= same;
-  return Math.min(same, total);
 }

@@ -9,7 +9,7 @@ import { requireInteger, requireSeed } from '../../validate.js';
 import { RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
-import { checkExtras, inapplicableHeadFields, resolveExperimentConfig, type ExperimentConfig } from './experiment.js';
+import { checkExtras, definedFields, inapplicableHeadFields, resolveExperimentConfig, type ExperimentInput } from './experiment.js';
 import { runPlans, type RunPlansOptions } from './pool.js';
 import { getProtocol, type Protocol } from './protocols.js';
 import type { RunResult } from './results.js';
@@ -28,7 +28,7 @@ export interface BenchOptions {
   /** Fewer settings and epochs, a share of the training rows: minutes instead of hours. */
   quick?: boolean;
   /** Fields that override every run's config (epochs, backbone, sigma, ...). */
-  overrides?: Partial<ExperimentConfig>;
+  overrides?: Partial<ExperimentInput>;
 }
 
 /** Options of `runBench`. */
@@ -69,13 +69,13 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   const seeds = requireInteger('seeds', options.seeds ?? (options.quick ? 1 : protocol.defaultSeeds), 1);
   const firstSeed = requireSeed(options.firstSeed ?? 1, 'firstSeed');
   // An override left undefined must not replace the protocol's value with the default.
-  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, value]) => value !== undefined));
+  const overrides = definedFields(options.overrides ?? {});
   const plans: PlannedRun[] = [];
   protocol.settings(options.quick ?? false).forEach((setting, settingOrder) => {
     for (const loss of losses) {
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
         // A head override (--sigma) applies to the losses with that head; the others train as they would without it.
-        const own = { ...overrides };
+        const own: Record<string, unknown> = { ...overrides };
         for (const field of inapplicableHeadFields({ ...own, loss })) delete own[field];
         const config = resolveExperimentConfig({ ...setting.config, ...own, loss, seed });
         checkExtras(config, setting.extras);

@@ -95,7 +95,7 @@ export function halvingEpochs(epochs: number, budget: number, eta: number): numb
 }
 
 /** The configurations of a search, and the checked base; nothing trains. */
-export function planTune(options: TuneOptions): { base: ExperimentConfig; space: SearchSpace; configurations: TrialValues[]; rounds: number[] } {
+export function planTune(options: TuneOptions): { base: ExperimentConfig; space: SearchSpace; configurations: TrialValues[]; rounds: number[]; eta: number } {
   const budget = requireInteger('budget', options.budget, 1);
   const strategy = requireOneOf('strategy', options.strategy ?? 'halving', TUNE_STRATEGIES);
   const eta = requireInteger('eta', options.eta ?? 3, 2);
@@ -109,7 +109,7 @@ export function planTune(options: TuneOptions): { base: ExperimentConfig; space:
   const rng = new Rng(deriveSeed(searchSeed, 11));
   const configurations = Array.from({ length: budget }, () => sampleTrial(space, rng, base.featureWidth));
   const rounds = strategy === 'random' ? [base.epochs] : halvingEpochs(base.epochs, budget, eta);
-  return { base, space, configurations, rounds };
+  return { base, space, configurations, rounds, eta };
 }
 
 /** A trial's score: its best validation macro-F1 over its epochs, and that epoch (1-based). */
@@ -127,8 +127,7 @@ export function validationScore(run: Pick<RunRecord, 'history'>): { validationMa
  * @throws AffinityConfigError before anything trains for bad options.
  */
 export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
-  const eta = options.eta ?? 3;
-  const { base, configurations, rounds } = planTune(options);
+  const { base, configurations, rounds, eta } = planTune(options);
   const scores: TrialScore[] = [];
   const failed: { plan: PlannedRun; error: Error }[] = [];
   let alive = configurations.map((_, trial) => trial);
