@@ -69,10 +69,30 @@ const FIELD_OF_FLAG: Readonly<Record<string, keyof ExperimentInput>> = {
   centerWeight: 'centerWeight',
 };
 
+/** Adds the affinity head's options (sigma, margin, prototypes, diversity weight); `affinity bench` takes them too. */
+export function addAffinityHeadOptions(command: Command): Command {
+  return command
+    .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
+    .option('--margin <m>', 'affinity heads: margin lambda in (0, 1] (default: 0.3)', parseNumber)
+    .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
+    .option('--diversity-weight <w>', "affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper's)", parseNumber);
+}
+
+/**
+ * The config fields of the experiment flags that are set, under their config names (`lr` ->
+ * `learningRate`); flags of other commands are ignored. `affinity bench` takes its overrides so.
+ */
+export function configFieldsOf(flags: object): Partial<ExperimentInput> {
+  const values = flags as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(FIELD_OF_FLAG).flatMap(([flag, field]) => (values[flag] === undefined ? [] : [[field, values[flag]]])),
+  ) as Partial<ExperimentInput>;
+}
+
 /** Adds every experiment option, `--config`, and the dataset and loss lists to the help. */
 export function addExperimentOptions(command: Command, defaultLoss: string): Command {
   const d = EXPERIMENT_DEFAULTS;
-  return command
+  command
     .option('-c, --config <file>', "start from a saved config (a run's config.json, tune's best-config.json); flags given override it")
     .option('-d, --dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, 'mnist')
     .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 needs it)")
@@ -90,11 +110,9 @@ export function addExperimentOptions(command: Command, defaultLoss: string): Com
     .addOption(new Option('--sampling <mode>', 'how batches weigh classes').choices(SAMPLING_MODES).default(d.sampling))
     .option('--validation <fraction>', 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch', parseNumber, d.validationFraction)
     .option('--train-fraction <f>', 'share of the training rows used (stratified), in (0, 1]', parseNumber, d.trainFraction)
-    .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed)
-    .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
-    .option('--margin <m>', 'affinity heads: margin lambda in (0, 1] (default: 0.3)', parseNumber)
-    .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
-    .option('--diversity-weight <w>', 'affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper\'s)', parseNumber)
+    .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed);
+  addAffinityHeadOptions(command);
+  return command
     .option('--center-weight <w>', 'center-loss: weight of the centre term (default: 0.01)', parsePositive)
     .addHelpText(
       'after',

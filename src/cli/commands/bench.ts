@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { METHOD_NAMES } from '../../models/methods.js';
 import { BACKBONE_NAMES } from '../../models/backbones.js';
-import type { ExperimentConfig } from '../../node/bench/experiment.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
-import { planBench, runBench } from '../../node/bench/runner.js';
+import { runBench } from '../../node/bench/runner.js';
+import { addAffinityHeadOptions, configFieldsOf } from '../experimentOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseSigma, withExamples } from '../options.js';
+import { parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
 
+/** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
 interface BenchFlags {
   protocol: string;
   losses?: string[];
@@ -20,15 +21,6 @@ interface BenchFlags {
   workers: number;
   force?: boolean;
   quiet?: boolean;
-  epochs?: number;
-  backbone?: ExperimentConfig['backbone'];
-  featureWidth?: number;
-  lr?: number;
-  trainFraction?: number;
-  sigma?: number | 'auto';
-  margin?: number;
-  prototypes?: number;
-  diversityWeight?: number;
 }
 
 /** Default output folder of a protocol. */
@@ -53,27 +45,15 @@ export function benchCommand(): Command {
     .addOption(new Option('--backbone <name>', 'override the backbone').choices(BACKBONE_NAMES))
     .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
     .option('--lr <rate>', 'override the learning rate', parsePositive)
-    .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parseNumber)
-    .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
-    .option('--margin <m>', 'affinity heads: margin lambda in (0, 1]', parseNumber)
-    .option('--prototypes <m>', 'affinity heads: prototypes per class', parsePositiveInteger)
-    .option('--diversity-weight <w>', "affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper's)", parseNumber)
+    .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parseNumber);
+  addAffinityHeadOptions(command)
     .addHelpText(
       'after',
       `\nProtocols:\n${PROTOCOL_NAMES.map((name) => `  ${name.padEnd(13)} ${getProtocol(name).description}`).join('\n')}`,
     )
     .action(async (flags: BenchFlags) => {
-      const overrides: Partial<ExperimentConfig> = {
-        epochs: flags.epochs,
-        backbone: flags.backbone,
-        featureWidth: flags.featureWidth,
-        learningRate: flags.lr,
-        trainFraction: flags.trainFraction,
-        sigma: flags.sigma,
-        margin: flags.margin,
-        prototypesPerClass: flags.prototypes,
-        diversityWeight: flags.diversityWeight,
-      };
+      // The protocol's settings, but for the experiment options given.
+      const overrides = configFieldsOf(flags);
       const options = {
         protocol: flags.protocol,
         losses: flags.losses,
@@ -82,7 +62,6 @@ export function benchCommand(): Command {
         quick: flags.quick ?? false,
         overrides,
       };
-      planBench(options); // every name and number checked before a worker starts
       const outDir = flags.out ?? defaultBenchFolder(flags.protocol, options.quick);
       const started = performance.now();
       const progress = runsProgress(flags.quiet ?? false);

@@ -16,6 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, ModelFileError } from '../../errors.js';
 import { configDifferences, type ExperimentConfig } from '../../node/bench/experiment.js';
 import { csvField } from '../../node/report/csv.js';
+import { percent as percentOf } from '../../node/report/tables.js';
 import type { ClassificationReport } from '../../train/report.js';
 import type { EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import type { EpochLog } from '../../train/trainer.js';
@@ -186,5 +187,5 @@ export function meanRecall(report: ClassificationReport, classes: readonly numbe
 
 /** `97.31` for 0.97312: metrics printed as percentages with two decimals. */
 export function percent(value: number | undefined): string {
-  return value === undefined || Number.isNaN(value) ? '-' : (100 * value).toFixed(2);
+  return value === undefined || Number.isNaN(value) ? '-' : percentOf(value);
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RunRecord } from '../../node/bench/results.js';
+import { percent } from '../../node/report/tables.js';
 import { DEFAULT_SEARCH_SPACE } from '../../node/tune/space.js';
 import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy } from '../../node/tune/tuner.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
@@ -23,7 +24,7 @@ interface TuneFlags extends ExperimentFlags {
 /** `[3/12] round 0 (3 epochs) trial 5: validation macro-F1 97.31 at epoch 3, 12 s`. */
 function trialLine(run: RunRecord, done: number, toRun: number): string {
   const { validationMacroF1, bestEpoch } = validationScore(run);
-  return `[${done}/${toRun}] ${run.setting} ${run.id.split('__')[1]}: validation macro-F1 ${(100 * validationMacroF1).toFixed(2)} at epoch ${bestEpoch}, ${Math.round(run.seconds)} s`;
+  return `[${done}/${toRun}] ${run.setting} ${run.id.split('__')[1]}: validation macro-F1 ${percent(validationMacroF1)} at epoch ${bestEpoch}, ${Math.round(run.seconds)} s`;
 }
 
 const space = DEFAULT_SEARCH_SPACE;
@@ -78,7 +79,7 @@ export function tuneCommand(): Command {
       }
       const { best } = summary;
       console.log(
-        `Best: trial ${best.trial} ${JSON.stringify(best.values)}, validation macro-F1 ${(100 * best.validationMacroF1).toFixed(2)} ` +
+        `Best: trial ${best.trial} ${JSON.stringify(best.values)}, validation macro-F1 ${percent(best.validationMacroF1)} ` +
           `at epoch ${best.bestEpoch} of ${best.epochs}.\nTable: ${join(flags.out, 'tune.md')}\n` +
           `Train it: affinity train --config ${join(flags.out, 'best-config.json')} --out runs/<name>`,
       );
