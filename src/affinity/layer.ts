@@ -55,6 +55,12 @@ export class GaussianAffinity extends tf.layers.Layer {
   readonly diversity: Required<DiversityOptions> | false;
   /** Initialisation seed, if any. */
   readonly seed?: number;
+  /**
+   * How the first training call's sigma 'auto' is agreed across data-parallel replicas: takes
+   * this replica's mean squared distance and its rows, returns the whole batch's mean. Set by the
+   * data-parallel trainer, which shards each batch; undefined otherwise.
+   */
+  shareCalibration?: (mean: number, rows: number) => number;
   private prototypesWeight: LayerVariable | null = null;
   private calibratedSigma: number | undefined;
 
@@ -132,7 +138,10 @@ export class GaussianAffinity extends tf.layers.Layer {
         sigma = meanSquaredDistance(features, prototypes);
         // Only a training call fixes it: an inference call before training sees BatchNorm's
         // initial statistics, not the features training will see.
-        if (kwargs.training === true) this.calibratedSigma = sigma;
+        if (kwargs.training === true) {
+          if (this.shareCalibration !== undefined) sigma = this.shareCalibration(sigma, features.shape[0]);
+          this.calibratedSigma = sigma;
+        }
       }
       return gaussianAffinity(features, prototypes, sigma);
     });

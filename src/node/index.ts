@@ -12,6 +12,7 @@ export * from './data/index.js';
 export * from './bench/index.js';
 export * from './report/index.js';
 export * from './tune/index.js';
+export * from './parallel/index.js';
 
 // Importing the Node entry makes model.save('file://...') work, as tfjs-node does.
 registerFileSystemRouter();

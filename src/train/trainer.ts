@@ -15,6 +15,7 @@ import type { LossFunction } from '../losses/shared.js';
 import { macroF1, accuracy } from '../metrics/index.js';
 import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
 import { inputBatch, oneHotBatch } from './batches.js';
+import { anyReplica, checkShardable, reduceStep, shardOf, type DataParallelGroup } from './dataParallel.js';
 import { makeOptimizer, setLearningRate, OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
 import { predictClassIds } from './predict.js';
 import { learningRateAt, validateSchedule, type LearningRateSchedule } from './schedule.js';
@@ -114,6 +115,13 @@ export interface TrainerOptions {
   seed: number;
   /** Hooks called during training. */
   callbacks?: TrainingCallback[];
+  /**
+   * Train as one replica of a data-parallel group: each step computes this replica's share of
+   * the batch and the group sums the gradients. Made by the Node toolkit (`trainDataParallel`,
+   * `workers` in experiments and the CLI), which also shares BatchNorm's statistics; not for
+   * direct use. Without it the whole batch is computed here.
+   */
+  dataParallel?: DataParallelGroup;
 }
 
 /** What `trainModel` returns. The model itself holds the last epoch's weights. */
@@ -133,8 +141,9 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-interface ResolvedOptions extends Required<Omit<TrainerOptions, 'validation' | 'earlyStoppingPatience' | 'schedule'>> {
+interface ResolvedOptions extends Required<Omit<TrainerOptions, 'validation' | 'earlyStoppingPatience' | 'schedule' | 'dataParallel'>> {
   validation?: Split;
+  dataParallel?: DataParallelGroup;
   earlyStoppingPatience?: number;
   schedule: LearningRateSchedule;
 }
@@ -177,6 +186,7 @@ function resolveOptions(options: TrainerOptions, train: Split): ResolvedOptions 
     earlyStoppingPatience,
     seed: requireSeed(options.seed),
     callbacks: options.callbacks ?? [],
+    dataParallel: options.dataParallel,
   };
 }
 
@@ -211,6 +221,9 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
   if (settings.scoreOutput >= model.outputs.length) {
     throw new AffinityConfigError(`scoreOutput ${settings.scoreOutput} does not exist: the model has ${model.outputs.length} outputs`);
   }
+  if (settings.dataParallel !== undefined) {
+    checkShardable(train.labels.length, settings.batchSize, settings.dataParallel.replicas);
+  }
   const sampler = new ClassAwareSampler({
     labels: train.labels,
     classes: settings.classes,
@@ -244,14 +257,14 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
           { schedule: settings.schedule, warmupEpochs: settings.warmupEpochs },
         );
         setLearningRate(optimizer, rate);
-        const { loss, predicted } = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
+        const { loss, correct: batchCorrect } = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
         step++;
         if (!Number.isFinite(loss)) {
           model.setWeights(lastGood);
           throw new TrainingDivergedError(epoch + 1, step, loss, lastGoodEpoch);
         }
         lossSum += loss;
-        for (let i = 0; i < rows.length; i++) if (predicted[i] === train.labels[rows[i]]) correct++;
+        correct += batchCorrect;
         seen += rows.length;
         const report: StepReport = {
           epoch: epoch + 1,
@@ -296,7 +309,10 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
         bestWeights = cloneWeights(model);
       }
       for (const callback of settings.callbacks) await callback.epochEnd?.(log);
-      if (settings.earlyStoppingPatience !== undefined && epoch + 1 - bestEpoch >= settings.earlyStoppingPatience) {
+      let stop = settings.earlyStoppingPatience !== undefined && epoch + 1 - bestEpoch >= settings.earlyStoppingPatience;
+      // Only the replica that validates can decide; the others follow it.
+      if (settings.dataParallel !== undefined) stop = anyReplica(settings.dataParallel, stop);
+      if (stop) {
         stoppedEarly = epoch + 1 < settings.epochs;
         break;
       }
@@ -311,7 +327,11 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
   return { history, bestEpoch, bestWeights, stoppedEarly };
 }
 
-/** One optimizer step on `rows`; returns the loss and the predicted classes of the batch. */
+/**
+ * One optimizer step on `rows`; returns the loss and how many rows were classified correctly.
+ * In a data-parallel group this replica computes its shard of the rows and the group sums the
+ * shards' gradients, losses and counts before the (identical) update on every replica.
+ */
 function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
@@ -321,27 +341,33 @@ function trainStep(
   settings: ResolvedOptions,
   train: Split,
   rows: Int32Array,
-): { loss: number; predicted: Int32Array } {
+): { loss: number; correct: number } {
   return tf.tidy(() => {
-    const x = inputBatch(train, rows, settings.featureShape);
-    const y = oneHotBatch(train.labels, rows, settings.classes);
+    const group = settings.dataParallel;
+    const shard = group === undefined ? rows : shardOf(rows, group.replica, group.replicas);
+    const x = inputBatch(train, shard, settings.featureShape);
+    const y = oneHotBatch(train.labels, shard, settings.classes);
     let scores: tf.Tensor | null = null;
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads: shardGrads } = tf.variableGrads(() => {
       const outputs = asList(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
       scores = tf.keep(outputs[settings.scoreOutput]);
       const terms = outputs.map((output, k) => (lossFunctions.length === 1 ? lossFunctions[0] : lossFunctions[k])(y, output));
       const total = tf.addN([...terms, ...regularizationLosses(model)]);
       return total as tf.Scalar;
     }, variables);
+    const predicted = tf.argMax(scores!, 1).dataSync();
+    tf.dispose(scores!);
+    let correct = 0;
+    for (let i = 0; i < shard.length; i++) if (predicted[i] === train.labels[shard[i]]) correct++;
+    let share = { grads: shardGrads, loss: value.dataSync()[0], correct };
+    if (group !== undefined) share = reduceStep(group, variables, share, shard.length / rows.length);
+    const grads = share.grads;
     if (settings.weightDecay > 0) {
       for (const variable of variables) {
         if (decayed.has(variable.name)) grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, settings.weightDecay));
       }
     }
     optimizer.applyGradients(grads);
-    const loss = value.dataSync()[0];
-    const predicted = tf.argMax(scores!, 1).dataSync() as Int32Array;
-    tf.dispose(scores!);
-    return { loss, predicted };
+    return { loss: share.loss, correct: share.correct };
   });
 }

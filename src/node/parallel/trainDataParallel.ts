@@ -1,0 +1,176 @@
+/**
+ * `trainDataParallel`: one training run on several cores. The main thread and `workers - 1`
+ * worker threads each hold a copy of the model and compute the gradient of their share of every
+ * batch; the shares are added in shared memory, and every copy applies the same update. So the
+ * weights follow single-thread training up to float rounding (BatchNorm uses the whole batch's
+ * statistics, see syncBatchNorm.ts), while a step costs about 1/workers of the compute.
+ *
+ * Known difference: a loss that divides by a batch-dependent total (LDAM-DRW's weighted mean)
+ * is averaged shard by shard, which is close to, but not exactly, the whole batch's value.
+ */
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../../data/dataset.js';
+import { AffinityConfigError, AffinityLossError } from '../../errors.js';
+import { trainModel, type TrainerOptions, type TrainResult } from '../../train/trainer.js';
+import { requireInteger } from '../../validate.js';
+import type { NodeBackendName } from '../backend/index.js';
+import { joinGroup, type ReplicaRecipe } from './replica.js';
+import type { ReplicaWorkerData, ReplicaWorkerMessage } from './replicaWorker.js';
+import { allocateGroupMemory, ReplicaAbortedError, SharedMemoryGroup } from './sharedMemoryGroup.js';
+
+/** Options of `trainDataParallel`: the trainer's, plus how many threads and how they build the model. */
+export interface DataParallelOptions extends Omit<TrainerOptions, 'dataParallel'> {
+  /**
+   * Threads that train together, this one included (>= 1). Default: the machine's cores
+   * (`os.availableParallelism()`). With 1 this is `trainModel`.
+   */
+  workers?: number;
+  /**
+   * How each worker thread builds its own copy of the model and loss; needed when workers > 1
+   * (`classifierRecipe(options)` for a model from `buildClassifier`).
+   */
+  recipe?: ReplicaRecipe;
+}
+
+/** Thrown when a worker thread of a data-parallel run fails; names the replica and its error. */
+export class ReplicaFailedError extends AffinityLossError {
+  constructor(
+    readonly replica: number,
+    readonly causeName: string,
+    causeMessage: string,
+  ) {
+    super(`data-parallel worker ${replica} failed: ${causeName}: ${causeMessage}`);
+  }
+}
+
+// The worker file next to this one: .ts when run through tsx, .js once built.
+const SOURCE_EXTENSION = extname(new URL(import.meta.url).pathname);
+const WORKER_FILE = new URL(`./replicaWorker${SOURCE_EXTENSION}`, import.meta.url).href;
+
+/**
+ * The worker's start-up code. Run from the TypeScript sources (tests, `npm run affinity`), a
+ * worker thread does not inherit tsx's module hooks in Node 20, so it registers them itself
+ * before importing the worker file; the built package imports it directly.
+ */
+function workerBootstrap(): string {
+  if (SOURCE_EXTENSION !== '.ts') return `import(${JSON.stringify(WORKER_FILE)});`;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_FILE)}); });`;
+}
+
+/** The number of workers to use when none is given: one per core. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+/** A copy of `values` in shared memory, or the same memory if it is shared already. */
+function shared(values: Float32Array | Int32Array): SharedArrayBuffer {
+  if (values.buffer instanceof SharedArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength) {
+    return values.buffer;
+  }
+  const buffer = new SharedArrayBuffer(values.byteLength);
+  new Uint8Array(buffer).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  return buffer;
+}
+
+/** A started worker thread: when it is ready to train, and the message it ends with. */
+interface StartedWorker {
+  worker: Worker;
+  /** Resolves with 'ready', or with the failure if it ends before. */
+  ready: Promise<ReplicaWorkerMessage>;
+  outcome: Promise<ReplicaWorkerMessage>;
+}
+
+function startWorker(data: ReplicaWorkerData): StartedWorker {
+  const worker = new Worker(workerBootstrap(), { eval: true, workerData: data });
+  let markReady: (message: ReplicaWorkerMessage) => void = () => undefined;
+  const ready = new Promise<ReplicaWorkerMessage>((resolve) => (markReady = resolve));
+  const outcome = new Promise<ReplicaWorkerMessage>((resolve) => {
+    let last: ReplicaWorkerMessage | undefined;
+    worker.on('message', (message: ReplicaWorkerMessage) => {
+      if (message.type === 'ready') markReady(message);
+      else last = message;
+    });
+    worker.on('error', (error) => (last = { type: 'failed', name: error.name, message: error.message, stack: error.stack }));
+    worker.on('exit', (code) => {
+      last ??= { type: 'failed', name: 'Error', message: `the worker thread exited with code ${code}` };
+      markReady(last);
+      resolve(last);
+    });
+  });
+  return { worker, ready, outcome };
+}
+
+/** The first real failure among the workers' outcomes (not a worker stopped by another's failure). */
+function firstFailure(outcomes: readonly ReplicaWorkerMessage[]): ReplicaFailedError | undefined {
+  const index = outcomes.findIndex((outcome) => outcome.type === 'failed' && outcome.name !== ReplicaAbortedError.name);
+  const failure = outcomes[index];
+  return failure?.type === 'failed' ? new ReplicaFailedError(index + 1, failure.name, failure.message) : undefined;
+}
+
+/**
+ * Trains `model` on `train` with `workers` threads (see the file comment). Same result shape as
+ * `trainModel`; the model holds the last epoch's weights, and validation, early stopping and the
+ * callbacks run in this thread only (the recipe's own callbacks run in every worker).
+ *
+ * @throws ReplicaFailedError when a worker thread fails (its recipe, its backend, its step).
+ * @throws AffinityConfigError for workers > 1 without a recipe, or a batch too small to share.
+ *
+ * @example
+ * const classifier = buildClassifier(settings);
+ * await trainDataParallel(classifier.model, train, {
+ *   classes: 10, featureShape: [784], loss: classifier.loss, epochs: 5, seed: 1,
+ *   workers: 2, recipe: classifierRecipe(settings),
+ * });
+ */
+export async function trainDataParallel(model: tf.LayersModel, train: Split, options: DataParallelOptions): Promise<TrainResult> {
+  const { workers: asked, recipe, ...trainerOptions } = options;
+  const workers = requireInteger('workers', asked ?? defaultWorkers(), 1);
+  if (workers === 1) return trainModel(model, train, trainerOptions);
+  if (recipe === undefined) {
+    throw new AffinityConfigError('trainDataParallel with workers > 1 needs a recipe: how each worker thread builds the model and loss');
+  }
+  const variables = model.trainableWeights.map((weight) => weight.read());
+  const capacity = variables.reduce((sum, variable) => sum + variable.size, 0) + 2;
+  const memory = allocateGroupMemory(workers, capacity);
+  const { loss: _loss, callbacks: _callbacks, validation: _validation, earlyStoppingPatience: _patience, ...workerOptions } = trainerOptions;
+  const weights = model.getWeights().map((weight) => ({ values: weight.dataSync() as Float32Array, shape: weight.shape }));
+  const features = shared(train.features);
+  const labels = shared(train.labels);
+  const started = Array.from({ length: workers - 1 }, (_, i) =>
+    startWorker({
+      replica: i + 1,
+      memory,
+      backend: tf.getBackend() as NodeBackendName,
+      recipe,
+      weights,
+      features,
+      labels,
+      options: workerOptions,
+    }),
+  );
+  const group = new SharedMemoryGroup(memory, 0);
+  let leaveGroup = () => undefined as void;
+  try {
+    // This thread blocks while it waits for the others in a step, so it could not hear of a
+    // worker that dies before it trains (a module that fails to load): wait until all are built.
+    const readiness = await Promise.all(started.map(({ ready }) => ready));
+    if (readiness.some((message) => message.type !== 'ready')) throw new ReplicaAbortedError();
+    leaveGroup = joinGroup(model, group);
+    const result = await trainModel(model, train, { ...trainerOptions, dataParallel: group });
+    const failure = firstFailure(await Promise.all(started.map(({ outcome }) => outcome)));
+    if (failure !== undefined) throw failure;
+    return result;
+  } catch (error) {
+    group.abort();
+    // A thread woken by a worker's failure reports that failure, not its own wake-up.
+    const failure = error instanceof ReplicaAbortedError ? firstFailure(await Promise.all(started.map(({ outcome }) => outcome))) : undefined;
+    throw failure ?? error;
+  } finally {
+    leaveGroup();
+    await Promise.all(started.map(({ worker }) => worker.terminate()));
+  }
+}

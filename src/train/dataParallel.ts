@@ -1,0 +1,103 @@
+/**
+ * Data-parallel training, the part the training loop needs: each replica computes the gradient
+ * of its share of every batch, and the replicas add up their shares so that every one applies
+ * the gradient of the whole batch. The replicas themselves (threads, shared memory) are made by
+ * the Node toolkit; this file only knows the `DataParallelGroup` interface, so the loop stays
+ * browser-safe.
+ *
+ * Why the result equals single-replica training up to float rounding: a loss that is a mean
+ * over the batch is the shard-size-weighted mean of the shards' losses, so its gradient is the
+ * weighted sum of the shards' gradients; terms that do not depend on the batch (the diversity
+ * regularizer) appear in every shard with weights that add up to 1. Layers whose forward pass
+ * couples the rows of a batch (BatchNorm, sigma 'auto') reduce their statistics through the
+ * same group.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AffinityConfigError } from '../errors.js';
+
+/**
+ * A fixed set of replicas training one model. Every replica runs the same program, so the
+ * collective calls happen in the same order everywhere.
+ */
+export interface DataParallelGroup {
+  /** This replica's index in [0, replicas); replica 0 validates and runs the caller's callbacks. */
+  readonly replica: number;
+  /** Number of replicas (>= 1). */
+  readonly replicas: number;
+  /**
+   * Element-wise sum of `values` over all replicas; every replica receives the same result (the
+   * shares are added in replica order, so the rounding is the same too). Blocks until every
+   * replica has called it.
+   */
+  allReduceSum(values: Float64Array): Float64Array;
+}
+
+/** The rows of `rows` that `replica` computes: a contiguous share, sizes differing by at most one. */
+export function shardOf(rows: Int32Array, replica: number, replicas: number): Int32Array {
+  const start = Math.floor((replica * rows.length) / replicas);
+  const end = Math.floor(((replica + 1) * rows.length) / replicas);
+  return rows.subarray(start, end);
+}
+
+/**
+ * Checks that every batch gives every replica at least one row: a replica with nothing to
+ * compute could not take part in BatchNorm's shared statistics.
+ */
+export function checkShardable(rows: number, batchSize: number, replicas: number): void {
+  const last = rows % batchSize;
+  const smallest = Math.min(batchSize, rows, last === 0 ? batchSize : last);
+  if (smallest < replicas) {
+    throw new AffinityConfigError(
+      `a batch of ${smallest} row${smallest === 1 ? '' : 's'} cannot be shared by ${replicas} replicas ` +
+        `(${rows} training rows in batches of ${batchSize}); use fewer workers or another batch size`,
+    );
+  }
+}
+
+/** What one step of one replica contributes, and what the group's sum gives back. */
+export interface StepShare {
+  /** Gradients by variable name. */
+  grads: tf.NamedTensorMap;
+  /** The loss (already weighted by the shard's share of the batch when reduced). */
+  loss: number;
+  /** Correctly classified rows. */
+  correct: number;
+}
+
+/**
+ * Sums the replicas' gradients, losses and correct counts for one step. `weight` is this
+ * replica's share of the batch (its rows / the batch's rows): each replica's loss is a mean over
+ * its own rows, so the weighted sum is the whole batch's mean. Frees the given gradients and
+ * returns new ones, in the order of `variables`.
+ */
+export function reduceStep(group: DataParallelGroup, variables: readonly tf.Variable[], share: StepShare, weight: number): StepShare {
+  const sizes = variables.map((variable) => variable.size);
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  const buffer = new Float64Array(total + 2);
+  let offset = 0;
+  for (let v = 0; v < variables.length; v++) {
+    const grad = share.grads[variables[v].name];
+    // A variable that the loss does not reach gets no gradient from tfjs: it contributes zeros.
+    if (grad !== undefined) {
+      const values = grad.dataSync();
+      for (let i = 0; i < values.length; i++) buffer[offset + i] = values[i] * weight;
+    }
+    offset += sizes[v];
+  }
+  buffer[total] = share.loss * weight;
+  buffer[total + 1] = share.correct;
+  tf.dispose(Object.values(share.grads));
+  const sum = group.allReduceSum(buffer);
+  const grads: tf.NamedTensorMap = {};
+  offset = 0;
+  for (let v = 0; v < variables.length; v++) {
+    grads[variables[v].name] = tf.tensor(Float32Array.from(sum.subarray(offset, offset + sizes[v])), variables[v].shape);
+    offset += sizes[v];
+  }
+  return { grads, loss: sum[total], correct: sum[total + 1] };
+}
+
+/** True on every replica when any replica passes true (replica 0 decides early stopping). */
+export function anyReplica(group: DataParallelGroup, flag: boolean): boolean {
+  return group.allReduceSum(Float64Array.of(flag ? 1 : 0))[0] > 0;
+}
