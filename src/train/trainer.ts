@@ -20,6 +20,9 @@ import { makeOptimizer, setLearningRate, OPTIMIZER_NAMES, type OptimizerName } f
 import { predictClassIds } from './predict.js';
 import { learningRateAt, validateSchedule, type LearningRateSchedule } from './schedule.js';
 
+/** Rows per step when `batchSize` is not given. */
+export const DEFAULT_BATCH_SIZE = 128;
+
 /** What the trainer reports after each step. */
 export interface StepReport {
   /** 1-based epoch. */
@@ -174,7 +177,7 @@ function resolveOptions(options: TrainerOptions, train: Split): ResolvedOptions 
     loss: options.loss,
     scoreOutput: requireInteger('scoreOutput', options.scoreOutput ?? 0, 0),
     epochs,
-    batchSize: requireInteger('batchSize', options.batchSize ?? 128, 1),
+    batchSize: requireInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE, 1),
     optimizer: requireOneOf('optimizer', options.optimizer ?? 'adam', OPTIMIZER_NAMES),
     learningRate: requirePositive('learningRate', options.learningRate ?? 1e-3),
     momentum: options.momentum ?? 0.9,

@@ -14,7 +14,8 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../data/dataset.js';
 import { AffinityConfigError, AffinityLossError } from '../../errors.js';
-import { trainModel, type TrainerOptions, type TrainResult } from '../../train/trainer.js';
+import { checkShardable } from '../../train/dataParallel.js';
+import { DEFAULT_BATCH_SIZE, trainModel, type TrainerOptions, type TrainResult } from '../../train/trainer.js';
 import { requireInteger } from '../../validate.js';
 import type { NodeBackendName } from '../backend/index.js';
 import { joinGroup, type ReplicaRecipe } from './replica.js';
@@ -133,6 +134,7 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split, opt
   if (recipe === undefined) {
     throw new AffinityConfigError('trainDataParallel with workers > 1 needs a recipe: how each worker thread builds the model and loss');
   }
+  checkShardable(train.labels.length, requireInteger('batchSize', trainerOptions.batchSize ?? DEFAULT_BATCH_SIZE, 1), workers);
   const variables = model.trainableWeights.map((weight) => weight.read());
   const capacity = variables.reduce((sum, variable) => sum + variable.size, 0) + 2;
   const memory = allocateGroupMemory(workers, capacity);
