@@ -39,13 +39,18 @@ export function shardOf(rows: Int32Array, replica: number, replicas: number): In
   return rows.subarray(start, end);
 }
 
+/** The rows of the smallest batch of an epoch: the most replicas that can share every batch. */
+export function smallestBatch(rows: number, batchSize: number): number {
+  const last = rows % batchSize;
+  return Math.min(batchSize, rows, last === 0 ? batchSize : last);
+}
+
 /**
  * Checks that every batch gives every replica at least one row: a replica with nothing to
  * compute could not take part in BatchNorm's shared statistics.
  */
 export function checkShardable(rows: number, batchSize: number, replicas: number): void {
-  const last = rows % batchSize;
-  const smallest = Math.min(batchSize, rows, last === 0 ? batchSize : last);
+  const smallest = smallestBatch(rows, batchSize);
   if (smallest < replicas) {
     throw new AffinityConfigError(
       `a batch of ${smallest} row${smallest === 1 ? '' : 's'} cannot be shared by ${replicas} replicas ` +

@@ -74,6 +74,8 @@ export interface RunMetrics {
   seconds: number;
   /** tfjs backend it trained on. */
   backend: string;
+  /** Threads that trained it (data-parallel). */
+  workers: number;
   /** Affinity heads: the head's state after every epoch (distances against sigma, vanished affinities). */
   affinityDiagnostics?: EpochAffinityDiagnostics[];
 }

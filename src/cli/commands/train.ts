@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { resolveExperimentConfig, runExperiment, testScores, type ExperimentOutcome } from '../../node/bench/experiment.js';
-import { useNodeBackend, writeFileAtomic } from '../../node/index.js';
+import { defaultWorkers, useNodeBackend, writeFileAtomic } from '../../node/index.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
-import { withExamples } from '../options.js';
+import { parsePositiveInteger, withExamples } from '../options.js';
 import {
   CONFIG_FILE,
   CONFUSION_FILE,
@@ -28,6 +28,7 @@ import {
 /** The flags of `affinity train` besides the experiment's. */
 interface TrainFlags extends ExperimentFlags {
   out: string;
+  workers: number;
   force?: boolean;
   quiet?: boolean;
 }
@@ -98,6 +99,7 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     history: outcome.history,
     seconds,
     backend,
+    workers: outcome.workers,
     ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
   };
   await writeFileAtomic(join(dir, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
@@ -133,7 +135,7 @@ function summary(outcome: ExperimentOutcome, dir: string, backend: string, secon
   const bestHead = `best (epoch ${bestEpoch})`;
   const column = Math.max(lastHead.length, bestHead.length) + 2;
   const lines = [
-    `Trained ${config.loss} (${config.backbone}) on ${config.dataset}, recipe ${config.recipe}, for ${config.epochs} epoch${config.epochs === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${backend}.`,
+    `Trained ${config.loss} (${config.backbone}) on ${config.dataset}, recipe ${config.recipe}, for ${config.epochs} epoch${config.epochs === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${backend} (${outcome.workers} thread${outcome.workers === 1 ? '' : 's'}).`,
     `Test metrics (%), ${last.samples} samples:`,
     `  ${''.padEnd(label)}${lastHead.padStart(column)}${bestHead.padStart(column)}`,
     ...rows.map(([name, a, b]) => `  ${name.padEnd(label)}${percent(a).padStart(column)}${percent(b).padStart(column)}`),
@@ -154,6 +156,7 @@ export function trainCommand(): Command {
     .requiredOption('-o, --out <dir>', 'output folder (model/, metrics.json, confusion.csv, config.json)')
     .option('--force', 'overwrite a run of a different config in --out, or write beside other files')
     .option('-q, --quiet', 'no progress output (the summary is still printed)')
+    .option('-w, --workers <n>', 'threads that train the model together (data-parallel; same result up to float rounding)', parsePositiveInteger, defaultWorkers())
     .action(async (flags: TrainFlags) => {
       // Every name and number is checked before any data is read or a folder is made.
       const config = resolveExperimentConfig(await experimentInput(command, flags));
@@ -168,6 +171,7 @@ export function trainCommand(): Command {
           callbacks: [progress],
           // On its own line: a progress bar may be drawn on the current one.
           onWarning: (message) => console.error(`\nwarning: ${message}`),
+          workers: flags.workers,
         });
       } finally {
         progress.stop();

@@ -16,16 +16,19 @@ import { AffinityConfigError } from '../../errors.js';
 import { equalErrorRate, rocAuc } from '../../metrics/verification.js';
 import { countPairs, makeVerificationPairs, scorePairs } from '../../metrics/pairs.js';
 import { BACKBONE_NAMES, needsImages, type BackboneName } from '../../models/backbones.js';
-import { buildClassifier, type Classifier } from '../../models/build.js';
+import { buildClassifier, type Classifier, type ClassifierOptions } from '../../models/build.js';
 import { METHODS, requireMethodName, type HeadKind, type MethodName } from '../../models/methods.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
 import { predictClassIds, predictOutputs } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { SCHEDULE_NAMES } from '../../train/schedule.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
-import { trainModel, type EpochLog, type TrainingCallback } from '../../train/trainer.js';
+import { smallestBatch } from '../../train/dataParallel.js';
+import type { EpochLog, TrainingCallback } from '../../train/trainer.js';
 import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from '../../validate.js';
 import { DATASET_NAMES, loadDataset } from '../data/registry.js';
+import { classifierRecipe } from '../parallel/replica.js';
+import { trainDataParallel } from '../parallel/trainDataParallel.js';
 import type { FeatureSnapshot, VerificationScores } from './results.js';
 
 /** Everything that defines one experiment; plain JSON, written beside every result. */
@@ -309,6 +312,8 @@ export interface ExperimentOutcome {
   history: EpochLog[];
   /** 1-based epoch with the best validation macro-F1 (the last epoch without validation). */
   bestEpoch: number;
+  /** Threads that trained the run (see `ExperimentHooks.workers`). */
+  workers: number;
   /** Test metrics of the last-epoch model (absent with `scoreTest: false`). */
   last?: ClassificationReport;
   /** Test metrics of the best-on-validation model (absent with `scoreTest: false`). */
@@ -327,6 +332,11 @@ export interface ExperimentHooks {
   callbacks?: TrainingCallback[];
   /** Called when the affinity head cannot learn (see `AffinityMonitor`); default: ignored. */
   onWarning?: (message: string) => void;
+  /**
+   * Threads that train this one run together (`trainDataParallel`); the result is the same up
+   * to float rounding. Default 1: the bench's pool already gives each core a run of its own.
+   */
+  workers?: number;
 }
 
 /** The test metrics of an outcome scored on the test split (the default). */
@@ -358,7 +368,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
   const data = await loadExperimentData(config);
   const { dataset, inputShape, trainCounts } = data;
   const classes = dataset.classNames.length;
-  const classifier = buildClassifier({
+  const settings: ClassifierOptions = {
     method: config.loss,
     backbone: config.backbone,
     inputShape,
@@ -372,12 +382,17 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
     prototypesPerClass: config.prototypesPerClass,
     diversityWeight: config.diversityWeight,
     centerWeight: config.centerWeight,
-  });
+  };
+  const classifier = buildClassifier(settings);
+  // A last batch of one row cannot be shared: such a run trains on fewer threads.
+  const workers = Math.min(requireInteger('workers', hooks.workers ?? 1, 1), smallestBatch(dataset.train.labels.length, config.batchSize));
   const monitor =
     classifier.affinityHead &&
     new AffinityMonitor(classifier.featureModel, classifier.affinityHead, { probe: dataset.train, featureShape: inputShape, onWarning: hooks.onWarning });
   try {
-    const result = await trainModel(classifier.model, dataset.train, {
+    const result = await trainDataParallel(classifier.model, dataset.train, {
+      workers,
+      recipe: classifierRecipe(settings),
       classes,
       featureShape: inputShape,
       loss: classifier.loss,
@@ -413,6 +428,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       classifier,
       history: result.history,
       bestEpoch: result.bestEpoch,
+      workers,
       last,
       best,
       verification,
