@@ -1,0 +1,199 @@
+/**
+ * Training speed against PyTorch on the same machine: `npm run bench:train`.
+ *
+ * For each model (MLP 784-256-128, small CNN, 3-block CNN) and head (softmax, affinity), back
+ * to back on the same synthetic MNIST-shaped rows: our trainer with 1 thread and with every core
+ * (data-parallel workers), then the PyTorch reference (bench/torch/train_speed.py) with 1 and 2
+ * threads, the best of which is the reference. Prints samples/s, the ratios, the step-time spread,
+ * inference samples/s and peak RSS; each of our measurements runs in a fresh process so that its
+ * peak RSS is its own.
+ *
+ *   npm run bench:train                       mlp and cnn, both heads
+ *   npm run bench:train -- --models mlp,cnn,cnn3 --json results.json
+ *   npm run bench:train -- --quick            fewer steps (under two minutes)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { useNodeBackend } from '../src/node/index.js';
+import { measureOurs, type HeadName, type ModelName, type OursMeasurement, type StepPlan } from './train/measureOurs.js';
+import { measureTorch, type TorchMeasurement } from './train/measureTorch.js';
+import { syntheticSplit, writeBatchFile } from './train/syntheticData.js';
+
+const MODELS: readonly ModelName[] = ['mlp', 'cnn', 'cnn3'];
+const HEADS: readonly HeadName[] = ['softmax', 'affinity'];
+
+/** Steps per model: the CNNs take ~50x longer per step than the MLP. */
+function planFor(model: ModelName, quick: boolean): StepPlan {
+  if (model === 'mlp') return quick ? { batch: 128, warmup: 10, steps: 40, inferenceSteps: 20 } : { batch: 128, warmup: 20, steps: 200, inferenceSteps: 50 };
+  return quick ? { batch: 128, warmup: 3, steps: 10, inferenceSteps: 5 } : { batch: 128, warmup: 5, steps: 40, inferenceSteps: 15 };
+}
+
+/** One row of the table and of the JSON file. */
+interface Row {
+  model: ModelName;
+  head: HeadName;
+  /** Our best training throughput (with `workers` threads). */
+  oursSamplesPerSec: number;
+  /** PyTorch's best training throughput (with `torchThreads` threads); null without PyTorch. */
+  torchSamplesPerSec: number | null;
+  /** ours / PyTorch. */
+  ratio: number | null;
+  workers: number;
+  torchThreads: number | null;
+  /** Our throughput with one thread, and the speed-up of `workers` threads over it. */
+  oursOneThreadSamplesPerSec: number;
+  workerSpeedup: number;
+  ours: OursMeasurement[];
+  torch: TorchMeasurement[];
+  oursInferenceSamplesPerSec: number;
+  torchInferenceSamplesPerSec: number | null;
+  oursPeakRssMiB: number;
+  torchPeakRssMiB: number | null;
+  torchError?: string;
+}
+
+/** Runs one of our measurements in a fresh Node process (same loader) and reads its JSON. */
+function measureOursInChild(model: ModelName, head: HeadName, workers: number, quick: boolean): OursMeasurement & { peakRssMiB: number } {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${model},${head},${workers}`, ...(quick ? ['--quick'] : [])];
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (run.status !== 0) throw new Error(`measuring ${model} ${head} with ${workers} workers failed:\n${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as OursMeasurement & { peakRssMiB: number };
+}
+
+/** The child's job: one measurement, printed as JSON. */
+async function child(spec: string, quick: boolean): Promise<void> {
+  const [model, head, workers] = spec.split(',');
+  const plan = planFor(model as ModelName, quick);
+  await useNodeBackend({ prefer: 'wasm', quiet: true });
+  const data = syntheticSplit(plan.batch * (plan.warmup + plan.steps), 7);
+  const measured = await measureOurs(model as ModelName, head as HeadName, Number(workers), data, plan);
+  // maxRSS of the whole process, worker threads included (KiB on Linux).
+  console.log(JSON.stringify({ ...measured, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+function listOf<T extends string>(allowed: readonly T[]): (value: string) => T[] {
+  return (value) => {
+    const items = value.split(',').map((item) => item.trim());
+    for (const item of items) {
+      if (!allowed.includes(item as T)) throw new InvalidArgumentError(`'${item}' is not one of ${allowed.join(', ')}`);
+    }
+    return items as T[];
+  };
+}
+
+const fixed = (value: number | null, digits = 0) => (value === null ? 'n/a' : value.toFixed(digits));
+
+function table(rows: Row[], workers: number): string {
+  const lines = [
+    `| model | head | ours, 1 thread | ours, ${workers} threads | speed-up | PyTorch best (threads) | ours / PyTorch | inference ours / PyTorch | peak RSS MiB ours / PyTorch |`,
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.model} | ${row.head} | ${fixed(row.oursOneThreadSamplesPerSec)} | ${fixed(row.ours[row.ours.length - 1].trainSamplesPerSec)} | ${row.workerSpeedup.toFixed(2)}x | ` +
+        `${row.torchSamplesPerSec === null ? `n/a${row.torchError ? ` (${row.torchError})` : ''}` : `${fixed(row.torchSamplesPerSec)} (${row.torchThreads})`} | ` +
+        `${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x`} | ${fixed(row.oursInferenceSamplesPerSec)} / ${fixed(row.torchInferenceSamplesPerSec)} | ` +
+        `${fixed(row.oursPeakRssMiB)} / ${fixed(row.torchPeakRssMiB)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Time of the affinity head over the softmax head's, per model, on our side. */
+function headCosts(rows: Row[]): string[] {
+  const lines: string[] = [];
+  for (const model of new Set(rows.map((row) => row.model))) {
+    const softmax = rows.find((row) => row.model === model && row.head === 'softmax');
+    const affinity = rows.find((row) => row.model === model && row.head === 'affinity');
+    if (softmax && affinity) {
+      const cost = (one: Row, other: Row) => (one.oursSamplesPerSec / other.oursSamplesPerSec).toFixed(2);
+      const torch = softmax.torchSamplesPerSec && affinity.torchSamplesPerSec ? `, PyTorch ${(softmax.torchSamplesPerSec / affinity.torchSamplesPerSec).toFixed(2)}x` : '';
+      lines.push(`- ${model}: an affinity-head step takes ${cost(softmax, affinity)}x the softmax-head step (ours${torch})`);
+    }
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench:train')
+    .description('Training throughput of our trainer against PyTorch on the same machine and data.')
+    .addOption(new Option('--models <list>', 'models to measure').argParser(listOf(MODELS)).default(['mlp', 'cnn'], 'mlp,cnn'))
+    .addOption(new Option('--heads <list>', 'heads to measure').argParser(listOf(HEADS)).default([...HEADS], HEADS.join(',')))
+    .option('--workers <n>', 'threads of the multi-thread measurement', (value) => Number.parseInt(value, 10), availableParallelism())
+    .option('--python <path>', 'the Python with PyTorch', '/usr/bin/python3')
+    .option('--no-torch', 'skip the PyTorch side')
+    .option('--quick', 'fewer steps (under two minutes in all)')
+    .option('--json <file>', 'also write the rows as JSON')
+    .addOption(new Option('--child <spec>').hideHelp());
+  program.parse();
+  const flags = program.opts<{ models: ModelName[]; heads: HeadName[]; workers: number; python: string; torch: boolean; quick?: boolean; json?: string; child?: string }>();
+  const quick = flags.quick === true;
+  if (flags.child !== undefined) return child(flags.child, quick);
+  if (!Number.isInteger(flags.workers) || flags.workers < 1) throw new InvalidArgumentError(`--workers must be an integer >= 1, got ${flags.workers}`);
+
+  const folder = await mkdtemp(join(tmpdir(), 'bench-train-'));
+  const rows: Row[] = [];
+  try {
+    for (const model of flags.models) {
+      const plan = planFor(model, quick);
+      const dataFile = join(folder, 'batches.bin');
+      await writeBatchFile(dataFile, syntheticSplit(plan.batch * (plan.warmup + plan.steps), 7));
+      for (const head of flags.heads) {
+        const threads = [...new Set([1, flags.workers])];
+        const ours = threads.map((workers) => measureOursInChild(model, head, workers, quick));
+        const torch: TorchMeasurement[] = [];
+        let torchError: string | undefined;
+        if (flags.torch) {
+          for (const count of [1, 2]) {
+            const measured = measureTorch(flags.python, model, head, count, dataFile, plan);
+            if ('error' in measured) torchError = measured.error;
+            else torch.push(measured);
+          }
+        }
+        const bestOurs = ours.reduce((a, b) => (b.trainSamplesPerSec > a.trainSamplesPerSec ? b : a));
+        const bestTorch = torch.length === 0 ? null : torch.reduce((a, b) => (b.trainSamplesPerSec > a.trainSamplesPerSec ? b : a));
+        if (bestTorch !== null && bestTorch.parameters !== ours[0].parameters) {
+          console.warn(`warning: ${model} ${head}: ${ours[0].parameters} parameters here, ${bestTorch.parameters} in PyTorch's model`);
+        }
+        const row: Row = {
+          model,
+          head,
+          oursSamplesPerSec: bestOurs.trainSamplesPerSec,
+          torchSamplesPerSec: bestTorch?.trainSamplesPerSec ?? null,
+          ratio: bestTorch === null ? null : bestOurs.trainSamplesPerSec / bestTorch.trainSamplesPerSec,
+          workers: bestOurs.workers,
+          torchThreads: bestTorch?.threads ?? null,
+          oursOneThreadSamplesPerSec: ours[0].trainSamplesPerSec,
+          workerSpeedup: ours[ours.length - 1].trainSamplesPerSec / ours[0].trainSamplesPerSec,
+          ours,
+          torch,
+          oursInferenceSamplesPerSec: Math.max(...ours.map((m) => m.inferenceSamplesPerSec)),
+          torchInferenceSamplesPerSec: bestTorch === null ? null : Math.max(...torch.map((m) => m.inferenceSamplesPerSec)),
+          oursPeakRssMiB: Math.max(...ours.map((m) => m.peakRssMiB)),
+          torchPeakRssMiB: bestTorch === null ? null : Math.max(...torch.map((m) => m.peakRssMiB)),
+          ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}),
+        };
+        rows.push(row);
+        console.error(`measured ${model} ${head}: ours ${fixed(row.oursSamplesPerSec)} samples/s, PyTorch ${fixed(row.torchSamplesPerSec)}`);
+      }
+    }
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+
+  const torchVersion = rows.flatMap((row) => row.torch)[0]?.torchVersion;
+  console.log(`\nTraining throughput, samples/s (batch 128, Adam; median step after warm-up), ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs wasm${torchVersion ? `, PyTorch ${torchVersion}` : ''}.\n`);
+  console.log(table(rows, flags.workers));
+  console.log(['', 'Head cost:', ...headCosts(rows)].join('\n'));
+  console.log(`\nSteps measured: ${rows.map((row) => `${row.model} ${row.ours[0].steps}`).filter((v, i, all) => all.indexOf(v) === i).join(', ')}; spread p10-p90 of our step times: ${rows.map((row) => `${row.model}/${row.head} ${row.ours.map((m) => `${m.p10Ms.toFixed(1)}-${m.p90Ms.toFixed(1)} ms`).join(' | ')}`).join('; ')}.`);
+  if (flags.json !== undefined) {
+    await writeFile(flags.json, `${JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, torch: torchVersion ?? null }, quick, rows }, null, 2)}\n`);
+    console.log(`\nWrote ${flags.json}.`);
+  }
+}
+
+await main();
