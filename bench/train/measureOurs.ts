@@ -88,7 +88,7 @@ export async function measureOurs(model: ModelName, head: HeadName, workers: num
       trainSamplesPerSec: samplesPerSecond(plan.batch, summary.medianMs),
       inferenceSamplesPerSec: measureInference(classifier.model, settings.inputShape, plan),
       // Trainable ones, as PyTorch counts them (BatchNorm's moving statistics are buffers there).
-      parameters: classifier.model.trainableWeights.reduce((sum, weight) => sum + weight.shape.reduce((a, b) => a * b, 1), 0),
+      parameters: classifier.model.trainableWeights.reduce((sum, weight) => sum + weight.read().size, 0),
     };
   } finally {
     classifier.dispose();
@@ -98,7 +98,11 @@ export async function measureOurs(model: ModelName, head: HeadName, workers: num
 /** Samples per second of `model.predict` on batches of `plan.batch`, read back each time. */
 function measureInference(model: tf.LayersModel, inputShape: number[], plan: StepPlan): number {
   const batch = tf.randomUniform([plan.batch, ...inputShape], 0, 1, 'float32', 2);
-  const predict = () => tf.tidy(() => (model.predict(batch) as tf.Tensor).dataSync());
+  const predict = () => {
+    const scores = model.predict(batch) as tf.Tensor;
+    scores.dataSync();
+    scores.dispose();
+  };
   try {
     for (let i = 0; i < 3; i++) predict();
     const times: number[] = [];

@@ -25,11 +25,12 @@ export interface DataParallelGroup {
   /** Number of replicas (>= 1). */
   readonly replicas: number;
   /**
-   * Element-wise sum of `values` over all replicas; every replica receives the same result (the
-   * shares are added in replica order, so the rounding is the same too). Blocks until every
-   * replica has called it.
+   * Element-wise sum over all replicas of `length` values, which `fill` writes into this
+   * replica's share (in place, to spare a copy of a model's worth of gradients). Every replica
+   * receives the same result (the shares are added in replica order, so the rounding is the
+   * same too). Blocks until every replica has called it.
    */
-  allReduceSum(values: Float64Array): Float64Array;
+  allReduceSum(length: number, fill: (share: Float32Array) => void): Float32Array;
 }
 
 /** The rows of `rows` that `replica` computes: a contiguous share, sizes differing by at most one. */
@@ -78,31 +79,40 @@ export interface StepShare {
 export function reduceStep(group: DataParallelGroup, variables: readonly tf.Variable[], share: StepShare, weight: number): StepShare {
   const sizes = variables.map((variable) => variable.size);
   const total = sizes.reduce((sum, size) => sum + size, 0);
-  const buffer = new Float64Array(total + 2);
+  const sum = group.allReduceSum(total + 2, (buffer) => {
+    let offset = 0;
+    for (let v = 0; v < variables.length; v++) {
+      const grad = share.grads[variables[v].name];
+      // A variable that the loss does not reach gets no gradient from tfjs: it contributes zeros.
+      if (grad === undefined) buffer.fill(0, offset, offset + sizes[v]);
+      else {
+        // Scaled by a kernel and copied whole: an element loop in JavaScript costs more.
+        const scaled = tf.mul(grad, weight);
+        buffer.set(scaled.dataSync(), offset);
+        scaled.dispose();
+      }
+      offset += sizes[v];
+    }
+    buffer[total] = share.loss * weight;
+    buffer[total + 1] = share.correct;
+  });
+  tf.dispose(Object.values(share.grads));
+  const grads: tf.NamedTensorMap = {};
   let offset = 0;
   for (let v = 0; v < variables.length; v++) {
-    const grad = share.grads[variables[v].name];
-    // A variable that the loss does not reach gets no gradient from tfjs: it contributes zeros.
-    if (grad !== undefined) {
-      const values = grad.dataSync();
-      for (let i = 0; i < values.length; i++) buffer[offset + i] = values[i] * weight;
-    }
-    offset += sizes[v];
-  }
-  buffer[total] = share.loss * weight;
-  buffer[total + 1] = share.correct;
-  tf.dispose(Object.values(share.grads));
-  const sum = group.allReduceSum(buffer);
-  const grads: tf.NamedTensorMap = {};
-  offset = 0;
-  for (let v = 0; v < variables.length; v++) {
-    grads[variables[v].name] = tf.tensor(Float32Array.from(sum.subarray(offset, offset + sizes[v])), variables[v].shape);
+    // A view, not a copy: `sum` is this call's own array.
+    grads[variables[v].name] = tf.tensor(sum.subarray(offset, offset + sizes[v]), variables[v].shape);
     offset += sizes[v];
   }
   return { grads, loss: sum[total], correct: sum[total + 1] };
 }
 
+/** Element-wise sum over the replicas of a few numbers (statistics, flags). */
+export function sumOverReplicas(group: DataParallelGroup, values: ArrayLike<number>): Float32Array {
+  return group.allReduceSum(values.length, (share) => share.set(values));
+}
+
 /** True on every replica when any replica passes true (replica 0 decides early stopping). */
 export function anyReplica(group: DataParallelGroup, flag: boolean): boolean {
-  return group.allReduceSum(Float64Array.of(flag ? 1 : 0))[0] > 0;
+  return sumOverReplicas(group, [flag ? 1 : 0])[0] > 0;
 }

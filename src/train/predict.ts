@@ -40,7 +40,13 @@ export function predictOutputs(model: tf.LayersModel, split: Split, options: Pre
  */
 export function predictClassIds(model: tf.LayersModel, split: Split, options: PredictOptions & { scoreOutput?: number }): Int32Array {
   const outputs = predictOutputs(model, split, options);
-  const ids = tf.tidy(() => tf.argMax(outputs[options.scoreOutput ?? 0], 1).dataSync() as Int32Array);
+  // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element
+  // for a typed array (~20 ms per 10,000 values).
+  const ids = tf.argMax(outputs[options.scoreOutput ?? 0], 1);
   tf.dispose(outputs);
-  return ids;
+  try {
+    return ids.dataSync() as Int32Array;
+  } finally {
+    ids.dispose();
+  }
 }

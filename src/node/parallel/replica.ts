@@ -10,7 +10,7 @@ import { GaussianAffinity } from '../../affinity/layer.js';
 import { AffinityConfigError } from '../../errors.js';
 import type { ClassifierOptions } from '../../models/build.js';
 import type { LossFunction } from '../../losses/shared.js';
-import type { DataParallelGroup } from '../../train/dataParallel.js';
+import { sumOverReplicas, type DataParallelGroup } from '../../train/dataParallel.js';
 import type { TrainingCallback } from '../../train/trainer.js';
 import { shareBatchNormStatistics } from './syncBatchNorm.js';
 
@@ -80,7 +80,7 @@ export function joinGroup(model: tf.LayersModel, group: DataParallelGroup): () =
   const heads = layers.filter((layer): layer is GaussianAffinity => layer instanceof GaussianAffinity);
   for (const head of heads) {
     head.shareCalibration = (mean, rows) => {
-      const [weighted, total] = group.allReduceSum(Float64Array.of(mean * rows, rows));
+      const [weighted, total] = sumOverReplicas(group, [mean * rows, rows]);
       return weighted / total;
     };
   }

@@ -2,7 +2,7 @@
  * A `DataParallelGroup` over shared memory: replicas in worker threads of one process add up
  * their numbers through a SharedArrayBuffer, with an Atomics barrier per call.
  *
- * Layout: each replica has a slot of `capacity` float64 values in each of two halves; call c
+ * Layout: each replica has a slot of `capacity` float32 values in each of two halves; call c
  * writes into half c % 2. A replica can write call c + 2 only after the barrier of call c + 1,
  * which every replica reaches only after it has read the sums of call c, so one barrier per
  * call is enough. The sums are taken in replica order in every replica, so all of them get the
@@ -19,7 +19,7 @@ export interface GroupMemory {
   capacity: number;
   /** Int32 control words: arrived count, barrier generation, aborted flag. */
   control: SharedArrayBuffer;
-  /** Float64 slots: 2 halves x replicas x capacity. */
+  /** Float32 slots: 2 halves x replicas x capacity. */
   slots: SharedArrayBuffer;
 }
 
@@ -42,7 +42,7 @@ export function allocateGroupMemory(replicas: number, capacity: number): GroupMe
     replicas,
     capacity,
     control: new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT),
-    slots: new SharedArrayBuffer(2 * replicas * capacity * Float64Array.BYTES_PER_ELEMENT),
+    slots: new SharedArrayBuffer(2 * replicas * capacity * Float32Array.BYTES_PER_ELEMENT),
   };
 }
 
@@ -52,7 +52,7 @@ export class SharedMemoryGroup implements DataParallelGroup {
   readonly replicas: number;
   private readonly capacity: number;
   private readonly control: Int32Array;
-  private readonly slots: Float64Array;
+  private readonly slots: Float32Array;
   private calls = 0;
 
   constructor(memory: GroupMemory, replica: number) {
@@ -60,20 +60,22 @@ export class SharedMemoryGroup implements DataParallelGroup {
     this.replicas = memory.replicas;
     this.capacity = memory.capacity;
     this.control = new Int32Array(memory.control);
-    this.slots = new Float64Array(memory.slots);
+    this.slots = new Float32Array(memory.slots);
   }
 
-  allReduceSum(values: Float64Array): Float64Array {
-    if (values.length > this.capacity) {
-      throw new AffinityLossError(`allReduceSum: ${values.length} values exceed the group's capacity of ${this.capacity}`);
+  allReduceSum(length: number, fill: (share: Float32Array) => void): Float32Array {
+    if (length > this.capacity) {
+      throw new AffinityLossError(`allReduceSum: ${length} values exceed the group's capacity of ${this.capacity}`);
     }
     const half = (this.calls++ & 1) * this.replicas;
-    this.slots.set(values, (half + this.replica) * this.capacity);
+    const own = (half + this.replica) * this.capacity;
+    fill(this.slots.subarray(own, own + length));
     this.barrier();
-    const sum = new Float64Array(values.length);
-    for (let r = 0; r < this.replicas; r++) {
+    const first = half * this.capacity;
+    const sum = this.slots.slice(first, first + length);
+    for (let r = 1; r < this.replicas; r++) {
       const start = (half + r) * this.capacity;
-      for (let i = 0; i < sum.length; i++) sum[i] += this.slots[start + i];
+      for (let i = 0; i < length; i++) sum[i] += this.slots[start + i];
     }
     return sum;
   }

@@ -31,14 +31,14 @@ interface BatchNormLayer {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[];
 }
 
-/** The element-wise sum over replicas of per-channel values, as a tensor. */
-function sumOverReplicas(group: DataParallelGroup, local: tf.Tensor, extra: number[] = []): { sum: tf.Tensor1D; extra: number[] } {
+/** The element-wise sum over replicas of per-channel values (and a few extra numbers), as a tensor. */
+function channelSums(group: DataParallelGroup, local: tf.Tensor, extra: number[] = []): { sum: tf.Tensor1D; extra: number[] } {
   const values = local.dataSync();
-  const buffer = new Float64Array(values.length + extra.length);
-  buffer.set(values);
-  buffer.set(extra, values.length);
-  const total = group.allReduceSum(buffer);
-  return { sum: tf.tensor1d(Float32Array.from(total.subarray(0, values.length))), extra: Array.from(total.subarray(values.length)) };
+  const total = group.allReduceSum(values.length + extra.length, (share) => {
+    share.set(values);
+    share.set(extra, values.length);
+  });
+  return { sum: tf.tensor1d(total.subarray(0, values.length)), extra: Array.from(total.subarray(values.length)) };
 }
 
 /**
@@ -58,12 +58,12 @@ function normalizeAcrossReplicas(
   let variance: tf.Tensor | null = null;
   const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, scale, offset, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const sums = sumOverReplicas(group, tf.sum(input, axes), [count]);
+    const sums = channelSums(group, tf.sum(input, axes), [count]);
     const total = sums.extra[0];
     const weight = count / total; // this replica's share of the batch
     const batchMean = tf.div(sums.sum, total);
     const centred = tf.sub(input, batchMean);
-    const batchVariance = tf.div(sumOverReplicas(group, tf.sum(tf.square(centred), axes)).sum, total);
+    const batchVariance = tf.div(channelSums(group, tf.sum(tf.square(centred), axes)).sum, total);
     const inverseStd = tf.rsqrt(tf.add(batchVariance, epsilon));
     const normalized = tf.mul(centred, inverseStd);
     mean = tf.keep(batchMean);
@@ -76,7 +76,7 @@ function normalizeAcrossReplicas(
         const localSum = tf.sum(dy, axes);
         const localDot = tf.sum(tf.mul(dy, xHat), axes);
         const channels = localSum.size;
-        const both = sumOverReplicas(group, tf.mul(tf.concat([localSum, localDot]), weight)).sum;
+        const both = channelSums(group, tf.mul(tf.concat([localSum, localDot]), weight)).sum;
         const [s1, s2] = tf.split(both, [channels, channels]);
         const gradInput = tf.mul(tf.mul(gammaValue, invStd), tf.sub(dy, tf.div(tf.add(s1, tf.mul(xHat, s2)), count)));
         return [gradInput, localDot, localSum];
