@@ -9,7 +9,8 @@
  * - filter gradient: dW[kh,kw,ci,co] = sum over b, oh, ow of xpad[b, oh*s+kh, ow*s+kw, ci] * dy[b,oh,ow,co].
  *   Read the channels ci as a batch and the examples b as input channels: this is a stride-1
  *   convolution of x^T [Cin, H, W, B] with dy^T [OH, OW, B, Cout] as the filter, dilated by
- *   the forward stride, giving [Cin, KH, KW, Cout].
+ *   the forward stride, giving [Cin, KH, KW, Cout]. (With few input channels, on wasm, a matrix
+ *   product of the input's patches is faster: `filterGradientByPatches`.)
  * - input gradient: dx[i] = sum_k dyd[i + pad - k] * W[k], with dyd the output gradient with
  *   (stride - 1) zeros inserted between its entries. That is a stride-1 convolution of the
  *   padded dyd with the filter flipped in space and its in/out channels swapped.
@@ -127,10 +128,68 @@ function inputAxis(a: ConvAxis): { start: number; keep: number; before: number; 
 }
 
 /**
- * dL/dW of a forward convolution, as one forward convolution. `x` is the forward input
- * [B, H, W, Cin], `dy` the output gradient [B, OH, OW, Cout]; returns [KH, KW, Cin, Cout].
+ * dL/dW of a forward convolution. `x` is the forward input [B, H, W, Cin], `dy` the output
+ * gradient [B, OH, OW, Cout]; returns [KH, KW, Cin, Cout]. On wasm, as one matrix product of the
+ * input's patches where that pays (`usePatches`); otherwise as one forward convolution.
+ *
+ * @param backendName the backend `ops` runs on, which decides the form.
  */
-export function conv2dFilterGradient<T>(ops: TensorOps<T>, x: T, dy: T, plan: Conv2DGradientPlan): T {
+export function conv2dFilterGradient<T>(ops: TensorOps<T>, x: T, dy: T, plan: Conv2DGradientPlan, backendName: string): T {
+  return usePatches(plan, backendName) ? filterGradientByPatches(ops, x, dy, plan) : filterGradientByConvolution(ops, x, dy, plan);
+}
+
+/**
+ * Whether the filter gradient is cheaper as a product of patches than as a convolution: on wasm,
+ * for stride-1 convolutions with at most 3 input channels (grey or colour images). The
+ * convolution form's output then has only KH * KW * Cin rows (9 for a first layer on grey
+ * images), too few for XNNPACK to run at speed. Measured with a fresh dy at every call, as in
+ * training (XNNPACK packs its weights operand, dy here, anew for each new tensor; that packing is
+ * most of either form's cost): 28x28x1 -> 32, batch 128, 46 ms as patches against 66 ms as a
+ * convolution; 32x32x3 -> 32, 77 against 95 ms; at 4 channels the convolution wins (30 against
+ * 42 ms), and at 32 clearly (114 against 164 ms). On the cpu backend the patches lose at every
+ * width (2-7x: its slices and concat are slow).
+ */
+function usePatches(plan: Conv2DGradientPlan, backendName: string): boolean {
+  return backendName === 'wasm' && plan.height.stride === 1 && plan.width.stride === 1 && plan.inChannels <= PATCHES_MAX_IN_CHANNELS;
+}
+
+/** Input channels up to which `usePatches` takes the patch form on wasm (measured, see there). */
+const PATCHES_MAX_IN_CHANNELS = 3;
+
+/**
+ * The filter gradient of a stride-1 convolution as one matrix product: with P the patch matrix,
+ * one row per filter tap (kh, kw, ci) and one column per output position (b, oh, ow), holding
+ * xpad[b, oh + kh, ow + kw, ci], dW = P dy, dy read as [B * OH * OW, Cout]. P is built from
+ * KH * KW shifted slices of the padded input, channels first so each slice is a block of rows.
+ */
+export function filterGradientByPatches<T>(ops: TensorOps<T>, x: T, dy: T, plan: Conv2DGradientPlan): T {
+  const { batch, inChannels, outChannels } = plan;
+  const h = filterAxis(plan.height);
+  const w = filterAxis(plan.width);
+  const [outH, outW] = [plan.height.output, plan.width.output];
+  // [Cin, B, H, W]: for one channel the same values in the same order, so a reshape will do.
+  let channelsFirst = inChannels === 1 ? ops.reshape(x, [1, batch, plan.height.input, plan.width.input]) : ops.transpose(x, [3, 0, 1, 2]);
+  if (h.keep < plan.height.input || w.keep < plan.width.input) {
+    channelsFirst = ops.slice(channelsFirst, [0, 0, 0, 0], [inChannels, batch, h.keep, w.keep]);
+  }
+  const padded = ops.pad(channelsFirst, [[0, 0], [0, 0], [h.before, h.after], [w.before, w.after]]);
+  const positions = batch * outH * outW;
+  const taps: T[] = [];
+  for (let kh = 0; kh < plan.height.filter; kh++) {
+    for (let kw = 0; kw < plan.width.filter; kw++) {
+      taps.push(ops.reshape(ops.slice(padded, [0, 0, kh, kw], [inChannels, batch, outH, outW]), [inChannels, positions]));
+    }
+  }
+  const patches = taps.length === 1 ? taps[0] : ops.concat(taps, 0); // [KH * KW * Cin, B * OH * OW]
+  const dW = ops.matMul(patches, ops.reshape(dy, [positions, outChannels]));
+  return ops.reshape(dW, [plan.height.filter, plan.width.filter, inChannels, outChannels]);
+}
+
+/**
+ * The filter gradient as one forward convolution: x^T [Cin, H, W, B] with dy^T [OH, OW, B, Cout]
+ * as the filter, dilated by the forward stride (see the top of the file).
+ */
+export function filterGradientByConvolution<T>(ops: TensorOps<T>, x: T, dy: T, plan: Conv2DGradientPlan): T {
   const h = filterAxis(plan.height);
   const w = filterAxis(plan.width);
   let xT = ops.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, B]

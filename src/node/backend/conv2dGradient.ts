@@ -33,7 +33,7 @@ export function conv2dGradConfig(stock: tf.GradConfig): tf.GradConfig {
       const fastInput = onWasmBackend() || (plan.height.stride === 1 && plan.width.stride === 1);
       return {
         x: fastInput ? () => conv2dInputGradient(tensorOps, dy as tf.Tensor, filter, plan) : () => stockGrads().x(),
-        filter: () => conv2dFilterGradient(tensorOps, x, dy as tf.Tensor, plan),
+        filter: () => conv2dFilterGradient(tensorOps, x, dy as tf.Tensor, plan, tf.getBackend()),
       };
     },
   };

@@ -1,14 +1,17 @@
 /**
  * Installs (and removes) the training-speed fixes for the wasm and cpu backends: the replacement gradients of
- * `Conv2D`, `BatchMatMul` and `MaxPool`, plus the kernels that the gradients of tfjs' fused ops
- * call directly (kernelFixes.ts).
+ * `Conv2D`, `BatchMatMul`, `MaxPool` and `FusedBatchNorm`, the kernels that the gradients of
+ * tfjs' fused ops call directly and a few wasm kernels a training step leans on (kernelFixes.ts),
+ * and Adam's update as one kernel per variable on wasm (adamUpdate.ts).
  *
- * Why gradients and not kernels for the three ops: `tf.registerGradient` swaps only the backward
+ * Why gradients and not kernels for those ops: `tf.registerGradient` swaps only the backward
  * formula, built from ordinary tfjs ops whose intermediates the tape disposes. Replacing a
  * forward kernel with tfjs ops leaked tensors and crashed inside `tidy`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityLossError } from '../../errors.js';
+import { adamUpdateInstalled, installAdamUpdate, removeAdamUpdate } from './adamUpdate.js';
+import { batchNormGradConfig } from './batchNormGradient.js';
 import { conv2dGradConfig } from './conv2dGradient.js';
 import { installKernelFixes, removeKernelFixes } from './kernelFixes.js';
 import { matMulGradConfig } from './matMulGradient.js';
@@ -19,6 +22,7 @@ const GRADIENT_FIXES: ReadonlyArray<[kernelName: string, make: (stock: tf.GradCo
   [tf.Conv2D, conv2dGradConfig],
   [tf.BatchMatMul, matMulGradConfig],
   [tf.MaxPool, maxPoolGradConfig],
+  [tf.FusedBatchNorm, batchNormGradConfig],
 ];
 
 /** Per kernel: the gradient that was registered before ours, and ours. */
@@ -30,11 +34,15 @@ const installed = new Map<string, { stock: tf.GradConfig; replacement: tf.GradCo
  * - `Conv2D`: filter and input gradients as forward convolutions (wasm has no filter-gradient
  *   kernel; the cpu one is ~90x slower than this);
  * - `BatchMatMul` (every `tf.matMul`): explicit transposes instead of transpose flags (~10x on wasm);
- * - `MaxPool` with pool size == stride: a mask instead of the `MaxPoolGrad` kernel (4x on wasm,
- *   30x on cpu); on wasm, other pools too, since its kernel drops the gradient of windows whose
- *   maximum is <= 0;
+ * - `MaxPool` with pool size == stride: a mask instead of the `MaxPoolGrad` kernel (~15x on
+ *   wasm, 30x on cpu); on wasm, other pools too, since its kernel drops the gradient of windows
+ *   whose maximum is <= 0;
+ * - `FusedBatchNorm` (BatchNorm layers): shared terms computed once, no `tile` (~12 kernels
+ *   instead of ~25);
  * - the kernels behind the gradients of `tf.fused.conv2d` / `tf.fused.matMul`, which tf.layers
- *   uses for conv2d and dense layers with a linear activation.
+ *   uses for conv2d and dense layers with a linear activation;
+ * - on wasm, `Identity` and same-dtype `Cast` without a copy, row sums and means without a
+ *   transpose, and Adam's per-variable update in one kernel instead of ~15 ops.
  *
  * Gradients are global in tfjs; the rewrites switch themselves off on other backends (WebGL,
  * WebGPU, tfjs-node), which keep the stock gradients, and for cases they do not cover (dilated
@@ -56,6 +64,7 @@ export function installGradientFixes(): void {
     installed.set(kernelName, { stock: current, replacement });
   }
   installKernelFixes();
+  installAdamUpdate();
 }
 
 /** Restores the gradients and kernels that `installGradientFixes` replaced. Idempotent. */
@@ -65,12 +74,14 @@ export function removeGradientFixes(): void {
     installed.delete(kernelName);
   }
   removeKernelFixes();
+  removeAdamUpdate();
 }
 
 /** True while the gradient fixes are installed. */
 export function gradientFixesInstalled(): boolean {
-  return GRADIENT_FIXES.every(([kernelName]) => {
+  const gradients = GRADIENT_FIXES.every(([kernelName]) => {
     const entry = installed.get(kernelName);
     return entry !== undefined && tf.getGradient(kernelName) === entry.replacement;
   });
+  return gradients && adamUpdateInstalled();
 }

@@ -26,27 +26,10 @@ import {
   type Conv2DGeometry,
   type Conv2DGradientPlan,
 } from './conv2dAlgorithm.js';
-import { KernelOps } from './kernelOps.js';
+import { identityFix, sameTypeCastFix } from './copyFreeKernels.js';
+import { withKernelOps, type KernelArgs, type KernelFix, type KernelOps } from './kernelOps.js';
+import { rowMeanFix, rowSumFix } from './rowReductions.js';
 import { swapLastTwo } from './tensorOps.js';
-
-/** One kernel to provide or wrap: `make` receives the kernel registered now, if any. */
-interface KernelFix {
-  readonly kernelName: string;
-  readonly backendName: string;
-  make(original: tf.KernelConfig | undefined): tf.KernelConfig;
-}
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo survives, the rest is freed. */
-function withKernelOps(args: KernelArgs, backendName: string, body: (ops: KernelOps) => tf.TensorInfo): tf.TensorInfo {
-  const ops = new KernelOps(args.backend, backendName);
-  try {
-    return ops.keep(body(ops));
-  } finally {
-    ops.dispose();
-  }
-}
 
 function unsupported(kernelName: string, backendName: string, detail: string): Error {
   return new AffinityLossError(`affinity-loss: ${kernelName} on the ${backendName} backend supports NHWC convolutions without dilation; got ${detail}`);
@@ -60,8 +43,8 @@ interface Conv2DBackprop {
   readonly kernelName: string;
   /** The forward convolution's input and filter shapes. */
   forwardShapes(args: KernelArgs): { input: readonly number[]; filter: readonly number[] };
-  /** The gradient, computed with the backend's kernels. */
-  gradient(ops: KernelOps, args: KernelArgs, plan: Conv2DGradientPlan): tf.TensorInfo;
+  /** The gradient, computed with the kernels of the backend named `backendName`. */
+  gradient(ops: KernelOps, args: KernelArgs, plan: Conv2DGradientPlan, backendName: string): tf.TensorInfo;
 }
 
 /** `Conv2DBackpropFilter`: inputs x and dy, the filter shape an attribute. */
@@ -71,7 +54,7 @@ const filterBackprop: Conv2DBackprop = {
     input: (inputs.x as tf.TensorInfo).shape,
     filter: (attrs as unknown as tf.Conv2DBackpropFilterAttrs).filterShape,
   }),
-  gradient: (ops, { inputs }, plan) => conv2dFilterGradient(ops, inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo, plan),
+  gradient: (ops, { inputs }, plan, backendName) => conv2dFilterGradient(ops, inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo, plan, backendName),
 };
 
 /** `Conv2DBackpropInput`: inputs dy and filter, the input shape an attribute. */
@@ -106,7 +89,7 @@ function conv2dBackpropFix(backprop: Conv2DBackprop, backendName: string): Kerne
           if (original !== undefined) return original.kernelFunc(args);
           throw unsupported(kernelName, backendName, `dataFormat ${attrs.dataFormat}, input (${shapes.input}), filter (${shapes.filter})`);
         }
-        return withKernelOps(args, backendName, (ops) => backprop.gradient(ops, args, plan));
+        return withKernelOps(args, backendName, (ops) => backprop.gradient(ops, args, plan, backendName));
       },
     }),
   };
@@ -145,12 +128,18 @@ function batchMatMulFix(backendName: string): KernelFix {
 
 /**
  * What is patched where. cpu gets only the filter gradient: its stock input-gradient kernel is
- * as fast as a forward convolution and its flagged matMul is not slow.
+ * as fast as a forward convolution and its flagged matMul is not slow. The copy-free and
+ * row-reduction kernels of wasm (copyFreeKernels.ts, rowReductions.ts) are not about gradients
+ * as such, but a training step is where their stock forms cost most.
  */
 const KERNEL_FIXES: readonly KernelFix[] = [
   conv2dBackpropFix(filterBackprop, 'wasm'),
   conv2dBackpropFix(inputBackprop, 'wasm'),
   batchMatMulFix('wasm'),
+  identityFix('wasm'),
+  sameTypeCastFix('wasm'),
+  rowSumFix('wasm'),
+  rowMeanFix('wasm'),
   conv2dBackpropFix(filterBackprop, 'cpu'),
 ];
 

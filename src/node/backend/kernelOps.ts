@@ -83,4 +83,33 @@ export class KernelOps implements TensorOps<tf.TensorInfo> {
   conv2d(x: tf.TensorInfo, filter: tf.TensorInfo, padding: Padding4D, dilations: [number, number]): tf.TensorInfo {
     return this.run('Conv2D', { x, filter }, { strides: [1, 1], pad: padding, dataFormat: 'NHWC', dilations });
   }
+
+  concat(ts: tf.TensorInfo[], axis: number): tf.TensorInfo {
+    // Concat is the one kernel whose inputs are a list rather than named.
+    return this.run('Concat', ts as unknown as tf.NamedTensorInfoMap, { axis });
+  }
+
+  matMul(a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+    return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  }
+}
+
+/** One kernel to provide or wrap for one backend: `make` receives the kernel registered now, if any. */
+export interface KernelFix {
+  readonly kernelName: string;
+  readonly backendName: string;
+  make(original: tf.KernelConfig | undefined): tf.KernelConfig;
+}
+
+/** What a kernel function receives. */
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo survives, the rest is freed. */
+export function withKernelOps(args: KernelArgs, backendName: string, body: (ops: KernelOps) => tf.TensorInfo): tf.TensorInfo {
+  const ops = new KernelOps(args.backend, backendName);
+  try {
+    return ops.keep(body(ops));
+  } finally {
+    ops.dispose();
+  }
 }

@@ -28,6 +28,10 @@ export interface TensorOps<T> {
   slice(t: T, begin: number[], size: number[]): T;
   /** NHWC convolution with stride 1, explicit zero padding and the given dilation. */
   conv2d(x: T, filter: T, padding: Padding4D, dilations: [number, number]): T;
+  /** The tensors joined along `axis` (their other axes agree). */
+  concat(ts: T[], axis: number): T;
+  /** The matrix product a b of two rank-2 tensors, without transpose flags (slow on wasm). */
+  matMul(a: T, b: T): T;
 }
 
 /** `TensorOps` over `tf.Tensor`, for use inside registered gradients (which run inside a tidy). */
@@ -40,6 +44,8 @@ export const tensorOps: TensorOps<tf.Tensor> = {
   slice: (t, begin, size) => tf.slice(t, begin, size),
   conv2d: (x, filter, padding, dilations) =>
     tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, padding, 'NHWC', dilations),
+  concat: (ts, axis) => tf.concat(ts, axis),
+  matMul: (a, b) => tf.matMul(a, b),
 };
 
 /** T(t): `t` with its last two axes swapped (the transpose of a matrix or batch of matrices). */

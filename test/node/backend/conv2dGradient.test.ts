@@ -3,7 +3,8 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installGradientFixes, removeGradientFixes } from '../../../src/node/index.js';
-import { planConv2DGradient } from '../../../src/node/backend/conv2dAlgorithm.js';
+import { filterGradientByConvolution, filterGradientByPatches, planConv2DGradient } from '../../../src/node/backend/conv2dAlgorithm.js';
+import { tensorOps } from '../../../src/node/backend/tensorOps.js';
 import { TOLERANCE, relativeError, seeded, valuesOn } from './reference.js';
 
 interface ConvCase {
@@ -14,14 +15,17 @@ interface ConvCase {
   pad: 'same' | 'valid' | number;
 }
 
-// Batch sizes 1-3, channel counts 1-5, odd and even sizes, kernels 1-5, stride 1 and 2, both
+// Batch sizes 1-3, channel counts 1-10, odd and even sizes, kernels 1-5, stride 1 and 2, both
 // paddings and a numeric one. Valid padding with stride 2 on even sizes leaves rows no window reads.
+// On wasm, stride-1 filter gradients with up to 3 input channels take the patch form, the
+// others the convolution form (conv2dAlgorithm.ts).
 const shapes: Array<Omit<ConvCase, 'stride' | 'pad'>> = [
   { input: [2, 7, 8, 3], kernel: 3, outChannels: 4 },
   { input: [3, 8, 8, 1], kernel: 3, outChannels: 5 },
   { input: [1, 9, 6, 4], kernel: 2, outChannels: 2 },
   { input: [2, 6, 7, 2], kernel: 1, outChannels: 3 },
   { input: [2, 10, 9, 3], kernel: 5, outChannels: 2 },
+  { input: [2, 6, 5, 10], kernel: 3, outChannels: 3 },
 ];
 const cases: ConvCase[] = [];
 for (const stride of [1, 2] as const) {
@@ -96,6 +100,25 @@ for (const backend of ['cpu', 'wasm']) {
     for (const c of cases) assertMatchesStock(`transpose ${label(c)}`, await valuesOn(backend, () => convTranspose(c)), backend);
   });
 }
+
+test('both forms of the filter gradient, patches and convolution, equal stock on every stride-1 case', async () => {
+  for (const c of cases.filter((k) => k.stride === 1)) {
+    const expected = stock.get(`plain ${label(c)}`)?.[1];
+    assert.ok(expected !== undefined);
+    for (const form of [filterGradientByPatches, filterGradientByConvolution]) {
+      const [dW] = await valuesOn('wasm', () => {
+        const x = seeded(c.input, 1) as tf.Tensor4D;
+        const filterShape: [number, number, number, number] = [c.kernel, c.kernel, c.input[3], c.outChannels];
+        const dy = seeded(tf.conv2d(x, tf.zeros(filterShape) as tf.Tensor4D, c.stride, c.pad).shape, 3);
+        const plan = planConv2DGradient(x.shape, filterShape, { strides: c.stride, pad: c.pad });
+        assert.ok(plan !== null);
+        return [form(tensorOps, x, dy, plan)];
+      });
+      const error = relativeError(dW, expected);
+      assert.ok(error <= TOLERANCE, `${form.name} ${label(c)}: dW differs from stock by ${error.toExponential(2)} (relative)`);
+    }
+  }
+});
 
 test('stock wasm cannot compute a conv filter gradient, which is why the fixes exist', async () => {
   removeGradientFixes();

@@ -63,7 +63,16 @@ test('installKernelFixes is idempotent and removeKernelFixes restores the origin
   assert.equal(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm'), undefined, 'stock wasm has no filter-gradient kernel');
 
   const patched = installKernelFixes();
-  assert.deepEqual(patched.sort(), ['cpu/Conv2DBackpropFilter', 'wasm/BatchMatMul', 'wasm/Conv2DBackpropFilter', 'wasm/Conv2DBackpropInput']);
+  assert.deepEqual(patched.sort(), [
+    'cpu/Conv2DBackpropFilter',
+    'wasm/BatchMatMul',
+    'wasm/Cast',
+    'wasm/Conv2DBackpropFilter',
+    'wasm/Conv2DBackpropInput',
+    'wasm/Identity',
+    'wasm/Mean',
+    'wasm/Sum',
+  ]);
   const ours = tf.getKernel(tf.BatchMatMul, 'wasm');
   assert.notEqual(ours, originalMatMul);
   assert.equal(ours.setupFunc, originalMatMul.setupFunc, 'the wrapped kernel keeps its setup hook');

@@ -22,6 +22,9 @@ for (const transposeA of [false, true]) {
     cases.push({ batch: [], m: 1, k: 4, n: 6, transposeA, transposeB });
     cases.push({ batch: [3], m: 4, k: 2, n: 5, transposeA, transposeB });
     cases.push({ batch: [2, 2], m: 3, k: 6, n: 2, transposeA, transposeB });
+    // K >= 8 M: a plain product's dA takes the T(B T(dC)) form, batched or not.
+    cases.push({ batch: [], m: 2, k: 19, n: 3, transposeA, transposeB });
+    cases.push({ batch: [2], m: 1, k: 9, n: 4, transposeA, transposeB });
   }
 }
 const label = (c: MatMulCase): string =>
