@@ -164,7 +164,10 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split, opt
     leaveGroup = joinGroup(model, group);
     const result = await trainModel(model, train, { ...trainerOptions, dataParallel: group });
     const failure = firstFailure(await Promise.all(started.map(({ outcome }) => outcome)));
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      tf.dispose(result.bestWeights);
+      throw failure;
+    }
     return result;
   } catch (error) {
     group.abort();
