@@ -1,5 +1,6 @@
 /** Small helpers shared by tests: closeness checks with messages that say where values differ. */
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 
 /** Asserts |actual - expected| <= tol * max(1, |expected|) element-wise. */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = 'value'): void {
@@ -34,4 +35,18 @@ export function finiteDifferenceGradient(f: (x: number[]) => number, x: number[]
     minus[i] -= step;
     return (f(plus) - f(minus)) / (2 * step);
   });
+}
+
+/**
+ * Runs `run` once (warm-up: slots and caches are made there), then `repeats` more times, and
+ * asserts that neither the engine's tensors nor the backend's buffers (which also count kernel
+ * scratch the engine never sees) grew.
+ */
+export function assertNoGrowth(run: () => void, repeats: number): void {
+  run();
+  const tensors = tf.memory().numTensors;
+  const buffers = tf.backend().numDataIds();
+  for (let i = 0; i < repeats; i++) run();
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count grew');
+  assert.equal(tf.backend().numDataIds(), buffers, 'backend buffer count grew');
 }

@@ -10,8 +10,7 @@
  * ~340 ms; every copy of a (128, 28, 28, 32) activation cost 1.2 ms.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AffinityLossError } from '../../errors.js';
-import type { KernelFix } from './kernelOps.js';
+import { wrapKernel, type KernelFix } from './kernelOps.js';
 
 /** The part of the wasm backend these kernels use: its reference count per buffer. */
 interface RefCountingBackend {
@@ -29,20 +28,10 @@ function share(backend: object, x: tf.TensorInfo): tf.TensorInfo {
  * tensors, real dtype conversions) go to the original kernel.
  */
 function sharingFix(kernelName: string, backendName: string, shares: (x: tf.TensorInfo, attrs: tf.NamedAttrMap) => boolean): KernelFix {
-  return {
-    kernelName,
-    backendName,
-    make: (original) => {
-      if (original === undefined) throw new AffinityLossError(`affinity-loss: ${backendName} has no ${kernelName} kernel to wrap`);
-      return {
-        ...original,
-        kernelFunc: (args) => {
-          const x = args.inputs.x as tf.TensorInfo;
-          return shares(x, args.attrs ?? {}) ? share(args.backend, x) : original.kernelFunc(args);
-        },
-      };
-    },
-  };
+  return wrapKernel(kernelName, backendName, (original) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    return shares(x, args.attrs ?? {}) ? share(args.backend, x) : original.kernelFunc(args);
+  });
 }
 
 /** `Identity` without a copy (string tensors, which wasm keeps outside its heap, go to the original). */

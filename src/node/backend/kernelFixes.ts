@@ -27,7 +27,7 @@ import {
   type Conv2DGradientPlan,
 } from './conv2dAlgorithm.js';
 import { identityFix, sameTypeCastFix } from './copyFreeKernels.js';
-import { withKernelOps, type KernelArgs, type KernelFix, type KernelOps } from './kernelOps.js';
+import { withKernelOps, wrapKernel, type KernelArgs, type KernelFix, type KernelOps } from './kernelOps.js';
 import { rowMeanFix, rowSumFix } from './rowReductions.js';
 import { swapLastTwo } from './tensorOps.js';
 
@@ -98,32 +98,22 @@ function conv2dBackpropFix(backprop: Conv2DBackprop, backendName: string): Kerne
 /** Turns transpose flags into explicit transposes, then runs the original (XNNPACK) product. */
 function batchMatMulFix(backendName: string): KernelFix {
   const kernelName = tf.BatchMatMul;
-  return {
-    kernelName,
-    backendName,
-    make: (original) => {
-      if (original === undefined) throw new AffinityLossError(`affinity-loss: ${backendName} has no ${kernelName} kernel to wrap`);
-      return {
-        ...original,
-        kernelFunc: (args) => {
-          const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
-          if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
-          const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-          return withKernelOps(args, backendName, (ops) => {
-            const plainA = attrs.transposeA ? swapLastTwo(ops, a) : a;
-            const plainB = attrs.transposeB ? swapLastTwo(ops, b) : b;
-            const out = original.kernelFunc({
-              ...args,
-              inputs: { a: plainA, b: plainB },
-              attrs: { ...args.attrs, transposeA: false, transposeB: false },
-            });
-            if (Array.isArray(out)) throw new AffinityLossError(`affinity-loss: ${kernelName} returned several outputs`);
-            return out;
-          });
-        },
-      };
-    },
-  };
+  return wrapKernel(kernelName, backendName, (original) => (args) => {
+    const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
+    if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    return withKernelOps(args, backendName, (ops) => {
+      const plainA = attrs.transposeA ? swapLastTwo(ops, a) : a;
+      const plainB = attrs.transposeB ? swapLastTwo(ops, b) : b;
+      const out = original.kernelFunc({
+        ...args,
+        inputs: { a: plainA, b: plainB },
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      });
+      if (Array.isArray(out)) throw new AffinityLossError(`affinity-loss: ${kernelName} returned several outputs`);
+      return out;
+    });
+  });
 }
 
 /**

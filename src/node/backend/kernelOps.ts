@@ -104,6 +104,24 @@ export interface KernelFix {
 /** What a kernel function receives. */
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
 
+/**
+ * A fix that wraps the kernel registered now: `kernelFunc(original)` gives the new kernel
+ * function, which falls back to `original` for what it does not cover; the original's setup
+ * and dispose hooks are kept.
+ *
+ * @throws AffinityLossError at install time when the backend has no such kernel to wrap.
+ */
+export function wrapKernel(kernelName: string, backendName: string, kernelFunc: (original: tf.KernelConfig) => tf.KernelFunc): KernelFix {
+  return {
+    kernelName,
+    backendName,
+    make: (original) => {
+      if (original === undefined) throw new AffinityLossError(`affinity-loss: ${backendName} has no ${kernelName} kernel to wrap`);
+      return { ...original, kernelFunc: kernelFunc(original) };
+    },
+  };
+}
+
 /** Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo survives, the rest is freed. */
 export function withKernelOps(args: KernelArgs, backendName: string, body: (ops: KernelOps) => tf.TensorInfo): tf.TensorInfo {
   const ops = new KernelOps(args.backend, backendName);

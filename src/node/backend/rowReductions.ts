@@ -12,8 +12,7 @@
  * already packed as XNNPACK weights; packing a fresh x cost 20 ms.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { AffinityLossError } from '../../errors.js';
-import { withKernelOps, type KernelFix } from './kernelOps.js';
+import { withKernelOps, wrapKernel, type KernelFix } from './kernelOps.js';
 
 /**
  * Tensors from this many entries on take the pooling form. Below it the stock kernel costs
@@ -37,34 +36,24 @@ function leadingAxes(shape: readonly number[], axes: readonly number[]): { rows:
  * original kernel.
  */
 function rowReductionFix(kernelName: typeof tf.Sum | typeof tf.Mean, backendName: string): KernelFix {
-  return {
-    kernelName,
-    backendName,
-    make: (original) => {
-      if (original === undefined) throw new AffinityLossError(`affinity-loss: ${backendName} has no ${kernelName} kernel to wrap`);
-      return {
-        ...original,
-        kernelFunc: (args) => {
-          const x = args.inputs.x as tf.TensorInfo;
-          const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-          const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-          const layout = x.dtype === 'float32' ? leadingAxes(x.shape, axes) : null;
-          if (layout === null) return original.kernelFunc(args);
-          const { rows, columns } = layout;
-          const outShape = keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : x.shape.slice(axes.length);
-          return withKernelOps(args, backendName, (ops) => {
-            const image = ops.reshape(x, [1, rows, 1, columns]);
-            let result = ops.run(tf.AvgPool, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' }); // [1, 1, 1, C]
-            if (kernelName === tf.Sum) {
-              const count = ops.run(tf.Fill, {}, { shape: [], value: rows, dtype: 'float32' });
-              result = ops.run(tf.Multiply, { a: result, b: count }, {});
-            }
-            return ops.reshape(result, outShape);
-          });
-        },
-      };
-    },
-  };
+  return wrapKernel(kernelName, backendName, (original) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const layout = x.dtype === 'float32' ? leadingAxes(x.shape, axes) : null;
+    if (layout === null) return original.kernelFunc(args);
+    const { rows, columns } = layout;
+    const outShape = keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : x.shape.slice(axes.length);
+    return withKernelOps(args, backendName, (ops) => {
+      const image = ops.reshape(x, [1, rows, 1, columns]);
+      let result = ops.run(tf.AvgPool, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' }); // [1, 1, 1, C]
+      if (kernelName === tf.Sum) {
+        const count = ops.run(tf.Fill, {}, { shape: [], value: rows, dtype: 'float32' });
+        result = ops.run(tf.Multiply, { a: result, b: count }, {});
+      }
+      return ops.reshape(result, outShape);
+    });
+  });
 }
 
 /** `Sum` over leading axes by average pooling. */

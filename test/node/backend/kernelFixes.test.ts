@@ -6,6 +6,7 @@ import { AffinityLossError } from '../../../src/index.js';
 import { installGradientFixes, removeGradientFixes } from '../../../src/node/index.js';
 import { installKernelFixes, removeKernelFixes } from '../../../src/node/backend/kernelFixes.js';
 import { relativeError, seeded, TOLERANCE } from './reference.js';
+import { assertNoGrowth } from '../../helpers.js';
 
 before(async () => {
   tf.enableProdMode();
@@ -99,12 +100,7 @@ test('kernel fixes free their scratch buffers: repeated calls leave the wasm buf
       tf.grad((f: tf.Tensor) => tf.sum(tf.fused.conv2d({ x, filter: f as tf.Tensor4D, strides: 2, pad: 'same' })))(w), // Conv2DBackpropFilter
       tf.matMul(a, b, true, true), // BatchMatMul with both flags
     ]);
-  run();
-  const buffers = tf.backend().numDataIds();
-  const tensors = tf.memory().numTensors;
-  for (let i = 0; i < 10; i++) run();
-  assert.equal(tf.backend().numDataIds(), buffers);
-  assert.equal(tf.memory().numTensors, tensors);
+  assertNoGrowth(run, 10);
   tf.dispose([x, w, dy, a, b]);
 });
 

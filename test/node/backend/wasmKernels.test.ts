@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installGradientFixes, removeGradientFixes } from '../../../src/node/index.js';
 import { relativeError, seeded, valuesOn } from './reference.js';
+import { assertNoGrowth } from '../../helpers.js';
 
 interface ReductionCase {
   shape: number[];
@@ -101,12 +102,7 @@ test('wasm with fixes: a training step through reductions and clones frees every
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(tf.sub(tf.reshape(x, [-1, 12]), tf.mean(x, [0, 1, 2])), w))) as tf.Scalar);
     tf.dispose([value, ...Object.values(grads)]);
   };
-  step();
-  const buffers = tf.backend().numDataIds();
-  const tensors = tf.memory().numTensors;
-  for (let i = 0; i < 5; i++) step();
-  assert.equal(tf.backend().numDataIds(), buffers);
-  assert.equal(tf.memory().numTensors, tensors);
+  assertNoGrowth(step, 5);
   tf.dispose([w, x]);
 });
 
