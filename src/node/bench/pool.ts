@@ -7,12 +7,13 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Piscina } from 'piscina';
 import { AffinityConfigError } from '../../errors.js';
 import { requireInteger } from '../../validate.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { siblingModule } from '../io/siblingModule.js';
 import { parseRunRecord } from '../report/read.js';
 import { configDifferences } from './experiment.js';
 import type { RunRecord } from './results.js';
@@ -58,8 +59,8 @@ async function finishedRun(file: string): Promise<RunRecord | undefined> {
   return parseRunRecord(text, file);
 }
 
-// The worker file next to this one: worker.ts when run through tsx, worker.js once built.
-const WORKER_FILE = new URL(`./worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
+/** The worker file next to this one. */
+const WORKER_FILE = siblingModule('./worker', import.meta.url);
 
 /**
  * Trains the plans that have no result yet and writes each result as it finishes.

@@ -3,7 +3,6 @@
  * threads alike: BatchNorm on the whole batch's statistics, and sigma 'auto' calibrated on the
  * whole first batch.
  */
-import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { GaussianAffinity } from '../../affinity/layer.js';
@@ -12,6 +11,7 @@ import type { ClassifierOptions } from '../../models/build.js';
 import type { LossFunction } from '../../losses/shared.js';
 import { sumOverReplicas, type DataParallelGroup } from '../../train/dataParallel.js';
 import type { TrainingCallback } from '../../train/trainer.js';
+import { siblingModule } from '../io/siblingModule.js';
 import { shareBatchNormStatistics } from './syncBatchNorm.js';
 
 /**
@@ -38,8 +38,8 @@ export interface ReplicaModel {
   callbacks?: TrainingCallback[];
 }
 
-// The module of buildClassifier: build.ts when run through tsx, build.js once built.
-const BUILD_MODULE = new URL(`../../models/build${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
+/** The module of buildClassifier. */
+const BUILD_MODULE = siblingModule('../../models/build', import.meta.url);
 
 /** The recipe of a model from `buildClassifier(options)` (what experiments train). */
 export function classifierRecipe(options: ClassifierOptions): ReplicaRecipe {

@@ -9,7 +9,6 @@
  * is averaged shard by shard, which is close to, but not exactly, the whole batch's value.
  */
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../data/dataset.js';
@@ -18,6 +17,7 @@ import { checkShardable } from '../../train/dataParallel.js';
 import { DEFAULT_BATCH_SIZE, trainModel, type TrainerOptions, type TrainResult } from '../../train/trainer.js';
 import { requireInteger } from '../../validate.js';
 import type { NodeBackendName } from '../backend/index.js';
+import { siblingModule } from '../io/siblingModule.js';
 import { joinGroup, type ReplicaRecipe } from './replica.js';
 import type { ReplicaWorkerData, ReplicaWorkerMessage } from './replicaWorker.js';
 import { allocateGroupMemory, ReplicaAbortedError, SharedMemoryGroup } from './sharedMemoryGroup.js';
@@ -47,9 +47,8 @@ export class ReplicaFailedError extends AffinityLossError {
   }
 }
 
-// The worker file next to this one: .ts when run through tsx, .js once built.
-const SOURCE_EXTENSION = extname(new URL(import.meta.url).pathname);
-const WORKER_FILE = new URL(`./replicaWorker${SOURCE_EXTENSION}`, import.meta.url).href;
+/** The worker file next to this one. */
+const WORKER_FILE = siblingModule('./replicaWorker', import.meta.url);
 
 /**
  * The worker's start-up code. Run from the TypeScript sources (tests, `npm run affinity`), a
@@ -57,7 +56,7 @@ const WORKER_FILE = new URL(`./replicaWorker${SOURCE_EXTENSION}`, import.meta.ur
  * before importing the worker file; the built package imports it directly.
  */
 function workerBootstrap(): string {
-  if (SOURCE_EXTENSION !== '.ts') return `import(${JSON.stringify(WORKER_FILE)});`;
+  if (!WORKER_FILE.endsWith('.ts')) return `import(${JSON.stringify(WORKER_FILE)});`;
   const tsx = import.meta.resolve('tsx/esm/api');
   return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_FILE)}); });`;
 }
