@@ -115,6 +115,7 @@ test('bad names and numbers fail before anything trains, naming what is valid', 
     [['--protocol', 'figure1', '--sigma', '0'], /--sigma.*must be > 0, got 0/],
     [['--protocol', 'figure1', '--margin', '1.5'], /margin must be a number in \(0, 1\] \(affinities lie in \(0, 1\]\), got 1.5/],
     [['--protocol', 'figure1', '--losses', 'softmax,softmax'], /listed twice/],
+    [['--protocol', 'step-sweep', '--settings', 'k=10,k=7'], /unknown setting "k=7" for protocol step-sweep; valid: "k=500", "k=200", "k=100", "k=50", "k=20", "k=10"/],
   ];
   for (const [args, message] of cases) {
     const result = run('bench', ...args, '--out', out);

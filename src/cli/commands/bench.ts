@@ -15,6 +15,7 @@ interface BenchFlags {
   protocol: string;
   losses?: string[];
   seeds?: number;
+  settings?: string[];
   firstSeed: number;
   quick?: boolean;
   out?: string;
@@ -36,6 +37,7 @@ export function benchCommand(): Command {
     .option('-l, --losses <list>', `comma-separated losses (default: the protocol's); valid: ${METHOD_NAMES.join(', ')}`, parseList)
     .option('-s, --seeds <n>', "number of seeds (default: the protocol's)", parsePositiveInteger)
     .option('--first-seed <n>', 'first seed', parseCount, 1)
+    .option('--settings <list>', "comma-separated settings of the protocol to run, as the tables name them (k=10,k=50; 'rho=100 mnist') (default: all)", parseList)
     .option('-q, --quick', 'fewer settings and epochs on a quarter of the training rows: minutes, for a first look')
     .option('-o, --out <dir>', 'output folder (default runs/bench/<protocol>[-quick])')
     .option('-w, --workers <n>', 'worker threads, one run each', parsePositiveInteger, availableParallelism())
@@ -58,6 +60,7 @@ export function benchCommand(): Command {
         protocol: flags.protocol,
         losses: flags.losses,
         seeds: flags.seeds,
+        settings: flags.settings,
         firstSeed: flags.firstSeed,
         quick: flags.quick ?? false,
         overrides,
@@ -91,6 +94,7 @@ export function benchCommand(): Command {
     'affinity bench --protocol figure1 --quick',
     'affinity bench --protocol step-sweep --losses softmax,focal,ldam-drw,affinity,affinity-m5 --seeds 3',
     'affinity bench --protocol long-tail --backbone cnn --epochs 20 --out runs/long-tail-cnn',
+    "affinity bench --protocol long-tail --settings 'rho=100 mnist,rho=100 fashion-mnist' --seeds 3",
     'affinity bench --protocol noise --quick --workers 1',
   ]);
 }

@@ -27,6 +27,11 @@ export interface BenchOptions {
   firstSeed?: number;
   /** Fewer settings and epochs, a share of the training rows: minutes instead of hours. */
   quick?: boolean;
+  /**
+   * Names of the protocol's settings to run (`k=10`, `rho=100 mnist`), in protocol order
+   * whatever the order given. Default: every setting (of the quick list when `quick`).
+   */
+  settings?: readonly string[];
   /** Fields that override every run's config (epochs, backbone, sigma, ...). */
   overrides?: Partial<ExperimentInput>;
 }
@@ -71,7 +76,9 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   // An override left undefined must not replace the protocol's value with the default.
   const overrides = definedFields(options.overrides ?? {});
   const plans: PlannedRun[] = [];
+  const chosen = chosenSettings(protocol, options.quick ?? false, options.settings);
   protocol.settings(options.quick ?? false).forEach((setting, settingOrder) => {
+    if (!chosen.has(setting.setting)) return;
     for (const loss of losses) {
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
         // A head override (--sigma) applies to the losses with that head; the others train as they would without it.
@@ -91,6 +98,19 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
     }
   });
   return { protocol, plans };
+}
+
+/** The setting names to run; an unknown name fails, listing the protocol's. */
+function chosenSettings(protocol: Protocol, quick: boolean, names: readonly string[] | undefined): Set<string> {
+  const valid = protocol.settings(quick).map((setting) => setting.setting);
+  if (names === undefined) return new Set(valid);
+  if (names.length === 0) throw new AffinityConfigError('settings: give at least one setting');
+  const unknown = names.filter((name) => !valid.includes(name));
+  if (unknown.length > 0) {
+    const list = valid.map((name) => JSON.stringify(name)).join(', ');
+    throw new AffinityConfigError(`unknown setting ${unknown.map((name) => JSON.stringify(name)).join(', ')} for protocol ${protocol.name}${quick ? ' (quick)' : ''}; valid: ${list}`);
+  }
+  return new Set(names);
 }
 
 /**

@@ -134,3 +134,19 @@ test('a bench head override applies to the losses with that head only; an undefi
   assert.equal(plans[1].config.sigma, 5);
   assert.equal(plans[0].config.epochs, 30, "figure1's own epochs, not the default 10");
 });
+
+test('a bench can run some settings of a protocol: protocol order kept, unknown names refused', async () => {
+  const { planBench } = await import('../../../src/node/bench/runner.js');
+  const { plans } = planBench({ protocol: 'step-sweep', losses: ['softmax'], seeds: 1, settings: ['k=10', 'k=50'] });
+  assert.deepEqual(
+    plans.map((plan) => [plan.setting, plan.settingOrder, plan.config.recipe]),
+    [
+      ['k=50', 3, 'evencap:50'],
+      ['k=10', 5, 'evencap:10'],
+    ],
+  );
+  const quick = planBench({ protocol: 'long-tail', losses: ['softmax'], seeds: 1, quick: true, settings: ['rho=100 mnist'] }).plans;
+  assert.deepEqual(quick.map((plan) => plan.id), ['rho-100-mnist__softmax__seed1']);
+  assert.throws(() => planBench({ protocol: 'long-tail', losses: ['softmax'], quick: true, settings: ['rho=10 mnist'] }), /unknown setting "rho=10 mnist" for protocol long-tail \(quick\); valid: "rho=100 mnist", "rho=100 fashion-mnist"/);
+  assert.throws(() => planBench({ protocol: 'noise', settings: [] }), /give at least one setting/);
+});
