@@ -42,6 +42,7 @@ test('bench writes one result file per run and the whole report; a rerun skips f
     assert.ok(result.last.accuracy > 0.2, `${file}: accuracy ${result.last.accuracy}`);
     assert.equal(result.features?.points.length, 2000); // 200 test points per class
     assert.deepEqual(result.minorityClasses, [0, 1, 2, 3, 4]);
+    assert.equal(result.command, `affinity bench ${[...TINY, '--losses', 'softmax,affinity', '--out', out].join(' ')}`);
   }
   const markdown = readFileSync(join(out, 'results.md'), 'utf8');
   assert.match(markdown, /softmax/);

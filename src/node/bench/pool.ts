@@ -35,6 +35,8 @@ export interface RunPlansOptions {
   force?: boolean;
   /** Called as runs are planned, finish and fail (progress display). */
   onEvent?: (event: PoolEvent) => void;
+  /** The command line, recorded in every run trained now (a report lists the commands of its runs). */
+  command?: string;
 }
 
 /** What `runPlans` did. */
@@ -108,7 +110,8 @@ export async function runPlans(plans: readonly PlannedRun[], options: RunPlansOp
         pending.map(async (plan) => {
           let event: PoolEvent;
           try {
-            const run = await pool.run(plan);
+            const trained = await pool.run(plan);
+            const run = options.command === undefined ? trained : { ...trained, command: options.command };
             const file = await writeFileAtomic(fileOf(plan), `${JSON.stringify(run, null, 2)}\n`);
             done.push(run);
             event = { type: 'finished', run, file, done: ++finished, toRun: pending.length };

@@ -70,6 +70,8 @@ export interface RunRecord {
   minorityClasses: number[];
   /** Class names, in class-id order. */
   classNames: string[];
+  /** The command line that trained this run (absent in files written before it was recorded). */
+  command?: string;
   /** Wall-clock seconds of the whole run. */
   seconds: number;
   /** Backend the run trained on (`wasm`, `tensorflow`, `cpu`). */

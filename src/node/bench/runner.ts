@@ -126,6 +126,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
     workers: options.workers,
     force: options.force,
     onEvent: options.onEvent,
+    command: options.command,
   });
 
   // Bench plans score the test split, so every record has its metrics.

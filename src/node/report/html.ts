@@ -10,8 +10,8 @@ import { buildSections, type ReferenceTable, type ReportTable } from './tables.j
 export interface HtmlOptions {
   /** Page title and first heading. */
   title: string;
-  /** The command line that produced the runs. */
-  command?: string;
+  /** The command lines that produced the runs (see `runCommands`). */
+  commands?: readonly string[];
   /** Published numbers, shown after the primary table. */
   reference?: ReferenceTable;
   /** Protocol the reference belongs to; when absent it goes under every protocol. */
@@ -88,7 +88,11 @@ export function inlineSvg(svg: string, idPrefix = ''): string {
 /** The whole report page: title, command, per protocol its tables, then every figure. */
 export function renderHtml(aggregates: readonly ProtocolAggregate[], figures: readonly HtmlFigure[], options: HtmlOptions): string {
   const parts = [`<h1>${escapeHtml(options.title)}</h1>`];
-  if (options.command !== undefined) parts.push(`<p>Command: <code>${escapeHtml(options.command)}</code></p>`);
+  const commands = options.commands ?? [];
+  if (commands.length === 1) parts.push(`<p>Command: <code>${escapeHtml(commands[0])}</code></p>`);
+  if (commands.length > 1) {
+    parts.push(`<p>Commands (each made some of the runs):</p>\n<ul>\n${commands.map((command) => `<li><code>${escapeHtml(command)}</code></li>`).join('\n')}\n</ul>`);
+  }
   const sections = buildSections(aggregates, { reference: options.reference, referenceProtocol: options.referenceProtocol });
   for (const section of sections) {
     parts.push(`<h2>Protocol: ${escapeHtml(section.protocol)}</h2>`, `<p>${escapeHtml(section.summary)}</p>`);

@@ -9,8 +9,8 @@ import { buildSections, type ReferenceTable, type ReportTable } from './tables.j
 export interface MarkdownOptions {
   /** First-level heading. */
   title: string;
-  /** The command line that produced the runs, printed as code. */
-  command?: string;
+  /** The command lines that produced the runs (see `runCommands`), printed as code. */
+  commands?: readonly string[];
   /** Published numbers, printed after the primary table. */
   reference?: ReferenceTable;
   /** Protocol the reference belongs to; when absent it goes under every protocol. */
@@ -45,7 +45,9 @@ function codeSpan(text: string): string {
 /** The whole results.md: title, command, and per protocol its summary line and tables. */
 export function renderMarkdown(aggregates: readonly ProtocolAggregate[], options: MarkdownOptions): string {
   const parts = [`# ${options.title}`];
-  if (options.command !== undefined) parts.push(`Command: ${codeSpan(options.command)}`);
+  const commands = options.commands ?? [];
+  if (commands.length === 1) parts.push(`Command: ${codeSpan(commands[0])}`);
+  if (commands.length > 1) parts.push(`Commands (each made some of the runs):\n\n${commands.map((command) => `- ${codeSpan(command)}`).join('\n')}`);
   const sections = buildSections(aggregates, { reference: options.reference, referenceProtocol: options.referenceProtocol });
   for (const section of sections) {
     parts.push(`## Protocol: ${section.protocol}`, section.summary);

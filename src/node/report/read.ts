@@ -136,6 +136,7 @@ export function parseRunRecord(text: string, file: string): RunRecord {
   }
   check.integers(run.minorityClasses, 'minorityClasses');
   check.array(run.classNames, 'classNames').forEach((name, i) => check.string(name, `classNames[${i}]`));
+  if (run.command !== undefined) check.string(run.command, 'command');
   if (run.verification !== undefined) check.verification(run.verification, 'verification');
   if (run.features !== undefined) check.features(run.features, 'features');
   return run as unknown as RunRecord;

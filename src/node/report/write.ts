@@ -22,7 +22,10 @@ export { readRunResults } from './read.js';
 export interface WriteReportOptions {
   /** Report title (markdown heading, HTML title). */
   title: string;
-  /** The command line that produced the runs, printed in the report. */
+  /**
+   * The command line of this report (a bench's, or the one a rebuilt report keeps); it stands
+   * for the runs whose files record none. The report lists every run's command.
+   */
   command?: string;
   /** Published numbers (percent, keyed by setting) printed beside ours. */
   reference?: ReferenceTable;
@@ -41,6 +44,16 @@ export interface WriteReportOptions {
 export const PLOTS_FOLDER = 'plots';
 
 /**
+ * The commands that made the runs, each once, in the order of the first run it made (a run
+ * without one counts as made by `fallback`): a folder filled by several commands (one loss with
+ * tuned settings, the others with defaults) names them all.
+ */
+export function runCommands(runs: readonly RunResult[], fallback: string | undefined): string[] {
+  const commands = runs.map((run) => run.command ?? fallback).filter((command): command is string => command !== undefined);
+  return [...new Set(commands)];
+}
+
+/**
  * Aggregates the runs and writes every report file into `outDir` (created if missing).
  *
  * @returns the paths written (joined onto `outDir`): results.json, results.csv, results.md,
@@ -54,7 +67,8 @@ export async function writeReport(outDir: string, runs: readonly RunResult[], op
   const aggregates = aggregateRuns(runs, { lossOrder: options.lossOrder });
   // A reference for a protocol with no runs here would vanish; print it under every protocol instead.
   const referenceProtocol = aggregates.some((aggregate) => aggregate.protocol === options.protocol) ? options.protocol : undefined;
-  const text = { title: options.title, command: options.command, reference: options.reference, referenceProtocol };
+  const commands = runCommands(runs, options.command);
+  const text = { title: options.title, commands, reference: options.reference, referenceProtocol };
 
   await mkdir(join(outDir, PLOTS_FOLDER), { recursive: true });
   const written: string[] = [];
@@ -62,7 +76,7 @@ export async function writeReport(outDir: string, runs: readonly RunResult[], op
     written.push(await writeFileAtomic(join(outDir, name), data));
   };
 
-  const json = { title: options.title, command: options.command, protocol: options.protocol, aggregate: aggregates, runs };
+  const json = { title: options.title, command: options.command, commands, protocol: options.protocol, aggregate: aggregates, runs };
   await write('results.json', `${JSON.stringify(json, null, 2)}\n`);
   await write('results.csv', renderCsv(runs));
   await write('results.md', renderMarkdown(aggregates, text));

@@ -146,6 +146,7 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
       workers: options.workers,
       force: options.force,
       onEvent: options.onEvent,
+      command: options.command,
     });
     failed.push(...result.failed);
     const roundScores = result.done.map((run) => {

@@ -32,7 +32,7 @@ test('formatSummary: percent with two decimals, n when it differs from the usual
 });
 
 test('renderMarkdown: primary macro-F1 table with settings in order, mean ± std, bold on the best mean', () => {
-  const markdown = renderMarkdown(aggregateRuns(fixtureRuns()), { title: 'Bench', command: 'affinity bench --protocol figure1' });
+  const markdown = renderMarkdown(aggregateRuns(fixtureRuns()), { title: 'Bench', commands: ['affinity bench --protocol figure1'] });
   assert.match(markdown, /^# Bench\n/);
   assert.match(markdown, /Command: `affinity bench --protocol figure1`/);
   assert.match(markdown, /n = 1–2 seeds/);
