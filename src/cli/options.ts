@@ -48,3 +48,12 @@ export function parseList(value: string): string[] {
 export function withExamples(command: Command, examples: readonly string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  $ ${line}`).join('\n')}`);
 }
+
+/**
+ * This process's command line as `affinity <args>`, each argument quoted as a POSIX shell needs
+ * (`--settings 'rho=100 mnist'`), so the line recorded in results runs again when pasted.
+ */
+export function commandLine(args: readonly string[] = process.argv.slice(2)): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  return ['affinity', ...args.map(quote)].join(' ');
+}

@@ -8,7 +8,7 @@ import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
 import { runBench } from '../../node/bench/runner.js';
 import { addAffinityHeadOptions, configFieldsOf } from '../experimentOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
+import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
 interface BenchFlags {
@@ -75,7 +75,7 @@ export function benchCommand(): Command {
           outDir,
           workers: flags.workers,
           force: flags.force,
-          command: `affinity ${process.argv.slice(2).join(' ')}`,
+          command: commandLine(),
           onEvent: progress.onEvent,
         });
       } finally {

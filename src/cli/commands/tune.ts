@@ -7,7 +7,7 @@ import { percent } from '../../node/report/tables.js';
 import { DEFAULT_SEARCH_SPACE } from '../../node/tune/space.js';
 import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy } from '../../node/tune/tuner.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
-import { parseCount, parsePositiveInteger, withExamples } from '../options.js';
+import { commandLine, parseCount, parsePositiveInteger, withExamples } from '../options.js';
 import { reportFailures, runsProgress } from '../progress.js';
 
 interface TuneFlags extends ExperimentFlags {
@@ -71,7 +71,7 @@ export function tuneCommand(): Command {
           outDir: flags.out,
           workers: flags.workers,
           force: flags.force,
-          command: `affinity ${process.argv.slice(2).join(' ')}`,
+          command: commandLine(),
           onEvent: progress.onEvent,
         });
       } finally {
