@@ -48,7 +48,7 @@ export const PLOTS_FOLDER = 'plots';
  * without one counts as made by `fallback`): a folder filled by several commands (one loss with
  * tuned settings, the others with defaults) names them all.
  */
-export function runCommands(runs: readonly RunResult[], fallback: string | undefined): string[] {
+function runCommands(runs: readonly RunResult[], fallback: string | undefined): string[] {
   const commands = runs.map((run) => run.command ?? fallback).filter((command): command is string => command !== undefined);
   return [...new Set(commands)];
 }
