@@ -1,6 +1,7 @@
 /**
  * Option parsers shared by the commands: numbers and lists are checked as commander reads them,
- * so `--epochs -3` or `--sigma abc` fails with the option's name before anything runs.
+ * so `--epochs -3` or `--sigma abc` fails with the option's name before anything runs. Also the
+ * command line as results record it, and the examples appended to --help.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 

@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityLossError } from '../../errors.js';
-import { KernelOps } from './kernelOps.js';
+import { withKernelOps, type KernelOps } from './kernelOps.js';
 
 /** The kernel's name; registered for wasm only. */
 export const ADAM_UPDATE = 'AffinityLossAdamUpdate';
@@ -74,15 +74,14 @@ function updateInLoop(backend: HeapBackend, inputs: AdamInputs, s: AdamStep): tf
 
 /** m', v', w' with the backend's elementwise kernels, called directly. */
 function updateWithKernels(ops: KernelOps, inputs: AdamInputs, s: AdamStep): tf.TensorInfo[] {
-  const scalar = (value: number): tf.TensorInfo => ops.run(tf.Fill, {}, { shape: [], value, dtype: 'float32' });
   const mul = (a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo => ops.run(tf.Multiply, { a, b }, {});
   const add = (a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo => ops.run(tf.Add, { a, b }, {});
   const { value, gradient, m, v } = inputs;
   const [c1, c2] = [1 - s.accBeta1, 1 - s.accBeta2];
-  const m2 = add(mul(m, scalar(s.beta1)), mul(gradient, scalar(1 - s.beta1)));
-  const v2 = add(mul(v, scalar(s.beta2)), mul(ops.run(tf.Square, { x: gradient }, {}), scalar(1 - s.beta2)));
-  const denominator = add(ops.run(tf.Sqrt, { x: v2 }, {}), scalar(s.epsilon * Math.sqrt(c2)));
-  const step = ops.run(tf.RealDiv, { a: mul(m2, scalar((-s.learningRate * Math.sqrt(c2)) / c1)), b: denominator }, {});
+  const m2 = add(mul(m, ops.scalar(s.beta1)), mul(gradient, ops.scalar(1 - s.beta1)));
+  const v2 = add(mul(v, ops.scalar(s.beta2)), mul(ops.run(tf.Square, { x: gradient }, {}), ops.scalar(1 - s.beta2)));
+  const denominator = add(ops.run(tf.Sqrt, { x: v2 }, {}), ops.scalar(s.epsilon * Math.sqrt(c2)));
+  const step = ops.run(tf.RealDiv, { a: mul(m2, ops.scalar((-s.learningRate * Math.sqrt(c2)) / c1)), b: denominator }, {});
   return [add(value, step), m2, v2];
 }
 
@@ -97,16 +96,11 @@ interface AdamInputs {
 const adamKernel: tf.KernelConfig = {
   kernelName: ADAM_UPDATE,
   backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const given = inputs as unknown as AdamInputs;
-    const step = attrs as unknown as AdamStep;
-    if (tf.util.sizeFromShape(given.value.shape) <= LOOP_MAX_SIZE) return updateInLoop(backend as HeapBackend, given, step);
-    const ops = new KernelOps(backend, 'wasm');
-    try {
-      return updateWithKernels(ops, given, step).map((t) => ops.keep(t));
-    } finally {
-      ops.dispose();
-    }
+  kernelFunc: (args) => {
+    const given = args.inputs as unknown as AdamInputs;
+    const step = args.attrs as unknown as AdamStep;
+    if (tf.util.sizeFromShape(given.value.shape) <= LOOP_MAX_SIZE) return updateInLoop(args.backend as HeapBackend, given, step);
+    return withKernelOps(args, 'wasm', (ops) => updateWithKernels(ops, given, step));
   },
 };
 

@@ -92,6 +92,11 @@ export class KernelOps implements TensorOps<tf.TensorInfo> {
   matMul(a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
     return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
   }
+
+  /** A float32 scalar holding `value` (an operand of the elementwise kernels). */
+  scalar(value: number): tf.TensorInfo {
+    return this.run('Fill', {}, { shape: [], value, dtype: 'float32' });
+  }
 }
 
 /** One kernel to provide or wrap for one backend: `make` receives the kernel registered now, if any. */
@@ -122,11 +127,15 @@ export function wrapKernel(kernelName: string, backendName: string, kernelFunc: 
   };
 }
 
-/** Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo survives, the rest is freed. */
-export function withKernelOps(args: KernelArgs, backendName: string, body: (ops: KernelOps) => tf.TensorInfo): tf.TensorInfo {
+/**
+ * Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo (or each of a list of
+ * them) survives, the rest is freed.
+ */
+export function withKernelOps<T extends tf.TensorInfo | tf.TensorInfo[]>(args: KernelArgs, backendName: string, body: (ops: KernelOps) => T): T {
   const ops = new KernelOps(args.backend, backendName);
   try {
-    return ops.keep(body(ops));
+    const out = body(ops);
+    return (Array.isArray(out) ? out.map((t) => ops.keep(t)) : ops.keep(out)) as T;
   } finally {
     ops.dispose();
   }

@@ -48,8 +48,7 @@ function rowReductionFix(kernelName: typeof tf.Sum | typeof tf.Mean, backendName
       const image = ops.reshape(x, [1, rows, 1, columns]);
       let result = ops.run(tf.AvgPool, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' }); // [1, 1, 1, C]
       if (kernelName === tf.Sum) {
-        const count = ops.run(tf.Fill, {}, { shape: [], value: rows, dtype: 'float32' });
-        result = ops.run(tf.Multiply, { a: result, b: count }, {});
+        result = ops.run(tf.Multiply, { a: result, b: ops.scalar(rows) }, {});
       }
       return ops.reshape(result, outShape);
     });

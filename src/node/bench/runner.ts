@@ -11,7 +11,7 @@ import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
 import { checkExtras, definedFields, inapplicableHeadFields, resolveExperimentConfig, type ExperimentInput } from './experiment.js';
 import { runPlans, type RunPlansOptions } from './pool.js';
-import { getProtocol, type Protocol } from './protocols.js';
+import { getProtocol, type Protocol, type ProtocolSetting } from './protocols.js';
 import type { RunResult } from './results.js';
 import type { PlannedRun } from './run.js';
 
@@ -76,8 +76,9 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   // An override left undefined must not replace the protocol's value with the default.
   const overrides = definedFields(options.overrides ?? {});
   const plans: PlannedRun[] = [];
-  const chosen = chosenSettings(protocol, options.quick ?? false, options.settings);
-  protocol.settings(options.quick ?? false).forEach((setting, settingOrder) => {
+  const settings = protocol.settings(options.quick ?? false);
+  const chosen = chosenSettings(protocol.name, options.quick ?? false, settings, options.settings);
+  settings.forEach((setting, settingOrder) => {
     if (!chosen.has(setting.setting)) return;
     for (const loss of losses) {
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
@@ -101,14 +102,14 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
 }
 
 /** The setting names to run; an unknown name fails, listing the protocol's. */
-function chosenSettings(protocol: Protocol, quick: boolean, names: readonly string[] | undefined): Set<string> {
-  const valid = protocol.settings(quick).map((setting) => setting.setting);
+function chosenSettings(protocolName: string, quick: boolean, settings: readonly ProtocolSetting[], names: readonly string[] | undefined): Set<string> {
+  const valid = settings.map((setting) => setting.setting);
   if (names === undefined) return new Set(valid);
   if (names.length === 0) throw new AffinityConfigError('settings: give at least one setting');
   const unknown = names.filter((name) => !valid.includes(name));
   if (unknown.length > 0) {
     const list = valid.map((name) => JSON.stringify(name)).join(', ');
-    throw new AffinityConfigError(`unknown setting ${unknown.map((name) => JSON.stringify(name)).join(', ')} for protocol ${protocol.name}${quick ? ' (quick)' : ''}; valid: ${list}`);
+    throw new AffinityConfigError(`unknown setting ${unknown.map((name) => JSON.stringify(name)).join(', ')} for protocol ${protocolName}${quick ? ' (quick)' : ''}; valid: ${list}`);
   }
   return new Set(names);
 }
