@@ -127,15 +127,11 @@ export function wrapKernel(kernelName: string, backendName: string, kernelFunc: 
   };
 }
 
-/**
- * Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo (or each of a list of
- * them) survives, the rest is freed.
- */
-export function withKernelOps<T extends tf.TensorInfo | tf.TensorInfo[]>(args: KernelArgs, backendName: string, body: (ops: KernelOps) => T): T {
+/** Runs `body` with a scratch-tracking `KernelOps`; the returned TensorInfo survives, the rest is freed. */
+export function withKernelOps(args: KernelArgs, backendName: string, body: (ops: KernelOps) => tf.TensorInfo): tf.TensorInfo {
   const ops = new KernelOps(args.backend, backendName);
   try {
-    const out = body(ops);
-    return (Array.isArray(out) ? out.map((t) => ops.keep(t)) : ops.keep(out)) as T;
+    return ops.keep(body(ops));
   } finally {
     ops.dispose();
   }
