@@ -8,6 +8,11 @@
  * inference samples/s and peak RSS; each of our measurements runs in a fresh process so that its
  * peak RSS is its own.
  *
+ * All of that runs in `--rounds` rounds, one after another, and each number is the median over
+ * the rounds (a ratio: the median of the rounds' ratios). Why: a shared VM's speed drifts by up to 2x over minutes, and a slow spell that hit
+ * only one side would decide the ratio; in rounds both sides meet it (the table gives the range
+ * of the per-round ratios).
+ *
  *   npm run bench:train                       mlp and cnn, both heads
  *   npm run bench:train -- --models mlp,cnn,cnn3 --json results.json
  *   npm run bench:train -- --quick            fewer steps (under two minutes)
@@ -32,6 +37,17 @@ function planFor(model: ModelName, quick: boolean): StepPlan {
   return quick ? { batch: 128, warmup: 3, steps: 10, inferenceSteps: 5 } : { batch: 128, warmup: 5, steps: 40, inferenceSteps: 15 };
 }
 
+/** Everything measured for one model and head in one round. */
+interface Round {
+  /** Ours with 1 thread, then with `--workers` threads (when that is more than 1). */
+  ours: Array<OursMeasurement & { peakRssMiB: number }>;
+  /** PyTorch with 1, then 2 threads (empty without PyTorch). */
+  torch: TorchMeasurement[];
+  torchError?: string;
+  /** Best ours / best PyTorch in this round; null without PyTorch. */
+  ratio: number | null;
+}
+
 /** One row of the table and of the JSON file. */
 interface Row {
   model: ModelName;
@@ -40,15 +56,20 @@ interface Row {
   oursSamplesPerSec: number;
   /** PyTorch's best training throughput (with `torchThreads` threads); null without PyTorch. */
   torchSamplesPerSec: number | null;
-  /** ours / PyTorch. */
+  /** ours / PyTorch: the median over rounds of each round's best ours / best PyTorch. */
   ratio: number | null;
+  /** Lowest and highest ratio of a single round. */
+  ratioRange: [number, number] | null;
   workers: number;
   torchThreads: number | null;
   /** Our throughput with one thread, and the speed-up of `workers` threads over it. */
   oursOneThreadSamplesPerSec: number;
   workerSpeedup: number;
+  /** Per thread count, the measurement of the median round (its steps, spread, memory). */
   ours: OursMeasurement[];
   torch: TorchMeasurement[];
+  /** Every round, as measured. */
+  rounds: Round[];
   oursInferenceSamplesPerSec: number;
   torchInferenceSamplesPerSec: number | null;
   oursPeakRssMiB: number;
@@ -85,18 +106,93 @@ function listOf<T extends string>(allowed: readonly T[]): (value: string) => T[]
   };
 }
 
+/** The measurement with the median throughput (the lower of the middle two for an even count). */
+function medianRun<T extends { trainSamplesPerSec: number }>(runs: T[]): T {
+  const sorted = [...runs].sort((a, b) => a.trainSamplesPerSec - b.trainSamplesPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[Math.floor(middle)];
+}
+
+function best<T extends { trainSamplesPerSec: number }>(runs: T[]): T {
+  return runs.reduce((a, b) => (b.trainSamplesPerSec > a.trainSamplesPerSec ? b : a));
+}
+
+interface RoundSettings {
+  threads: number[];
+  quick: boolean;
+  python: string;
+  torch: boolean;
+  dataFile: string;
+  plan: StepPlan;
+}
+
+/** One round for one model and head: ours with each thread count, then PyTorch with 1 and 2 threads. */
+function measureRound(model: ModelName, head: HeadName, settings: RoundSettings): Round {
+  const ours = settings.threads.map((workers) => measureOursInChild(model, head, workers, settings.quick));
+  const torch: TorchMeasurement[] = [];
+  let torchError: string | undefined;
+  if (settings.torch) {
+    for (const count of [1, 2]) {
+      const measured = measureTorch(settings.python, model, head, count, settings.dataFile, settings.plan);
+      if ('error' in measured) torchError = measured.error;
+      else torch.push(measured);
+    }
+  }
+  const ratio = torch.length === 0 ? null : best(ours).trainSamplesPerSec / best(torch).trainSamplesPerSec;
+  return { ours, torch, ratio, ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}) };
+}
+
+/** The row of a model and head from its rounds: per thread count the median round, then the best thread count. */
+function rowOf(model: ModelName, head: HeadName, rounds: Round[]): Row {
+  const ours = rounds[0].ours.map((_, i) => medianRun(rounds.map((round) => round.ours[i])));
+  const torch = (rounds[0].torch.length === 0 ? [] : rounds[0].torch).map((_, i) => medianRun(rounds.map((round) => round.torch[i])));
+  const bestOurs = best(ours);
+  const bestTorch = torch.length === 0 ? null : best(torch);
+  if (bestTorch !== null && bestTorch.parameters !== ours[0].parameters) {
+    console.warn(`warning: ${model} ${head}: ${ours[0].parameters} parameters here, ${bestTorch.parameters} in PyTorch's model`);
+  }
+  const ratios = rounds.flatMap((round) => (round.ratio === null ? [] : [round.ratio]));
+  const torchError = rounds.find((round) => round.torchError !== undefined)?.torchError;
+  const withRss = ours as Array<OursMeasurement & { peakRssMiB: number }>;
+  return {
+    model,
+    head,
+    oursSamplesPerSec: bestOurs.trainSamplesPerSec,
+    torchSamplesPerSec: bestTorch?.trainSamplesPerSec ?? null,
+    ratio: ratios.length === 0 ? null : median(ratios),
+    ratioRange: ratios.length === 0 ? null : [Math.min(...ratios), Math.max(...ratios)],
+    workers: bestOurs.workers,
+    torchThreads: bestTorch?.threads ?? null,
+    oursOneThreadSamplesPerSec: ours[0].trainSamplesPerSec,
+    workerSpeedup: ours[ours.length - 1].trainSamplesPerSec / ours[0].trainSamplesPerSec,
+    ours,
+    torch,
+    rounds,
+    oursInferenceSamplesPerSec: Math.max(...ours.map((m) => m.inferenceSamplesPerSec)),
+    torchInferenceSamplesPerSec: bestTorch === null ? null : Math.max(...torch.map((m) => m.inferenceSamplesPerSec)),
+    oursPeakRssMiB: Math.max(...withRss.map((m) => m.peakRssMiB)),
+    torchPeakRssMiB: bestTorch === null ? null : Math.max(...torch.map((m) => m.peakRssMiB)),
+    ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}),
+  };
+}
+
 const fixed = (value: number | null, digits = 0) => (value === null ? 'n/a' : value.toFixed(digits));
 
 function table(rows: Row[], workers: number): string {
   const lines = [
-    `| model | head | ours, 1 thread | ours, ${workers} threads | speed-up | PyTorch best (threads) | ours / PyTorch | inference ours / PyTorch | peak RSS MiB ours / PyTorch |`,
+    `| model | head | ours, 1 thread | ours, ${workers} threads | speed-up | PyTorch best (threads) | ours / PyTorch (range over rounds) | inference ours / PyTorch | peak RSS MiB ours / PyTorch |`,
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.model} | ${row.head} | ${fixed(row.oursOneThreadSamplesPerSec)} | ${fixed(row.ours[row.ours.length - 1].trainSamplesPerSec)} | ${row.workerSpeedup.toFixed(2)}x | ` +
         `${row.torchSamplesPerSec === null ? `n/a${row.torchError ? ` (${row.torchError})` : ''}` : `${fixed(row.torchSamplesPerSec)} (${row.torchThreads})`} | ` +
-        `${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x`} | ${fixed(row.oursInferenceSamplesPerSec)} / ${fixed(row.torchInferenceSamplesPerSec)} | ` +
+        `${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x${row.ratioRange !== null && row.rounds.length > 1 ? ` (${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)})` : ''}`} | ${fixed(row.oursInferenceSamplesPerSec)} / ${fixed(row.torchInferenceSamplesPerSec)} | ` +
         `${fixed(row.oursPeakRssMiB)} / ${fixed(row.torchPeakRssMiB)} |`,
     );
   }
@@ -127,13 +223,16 @@ async function main(): Promise<void> {
     .option('--python <path>', 'the Python with PyTorch', '/usr/bin/python3')
     .option('--no-torch', 'skip the PyTorch side')
     .option('--quick', 'fewer steps (under two minutes in all)')
+    .option('--rounds <n>', 'rounds of every measurement; each number is the median over them (default 3, 1 with --quick)', (value) => Number.parseInt(value, 10))
     .option('--json <file>', 'also write the rows as JSON')
     .addOption(new Option('--child <spec>').hideHelp());
   program.parse();
-  const flags = program.opts<{ models: ModelName[]; heads: HeadName[]; workers: number; python: string; torch: boolean; quick?: boolean; json?: string; child?: string }>();
-  const quick = flags.quick === true;
-  if (flags.child !== undefined) return child(flags.child, quick);
+  const options = program.opts<{ models: ModelName[]; heads: HeadName[]; workers: number; python: string; torch: boolean; quick?: boolean; rounds?: number; json?: string; child?: string }>();
+  const quick = options.quick === true;
+  if (options.child !== undefined) return child(options.child, quick);
+  const flags = { ...options, rounds: options.rounds ?? (quick ? 1 : 3) };
   if (!Number.isInteger(flags.workers) || flags.workers < 1) throw new InvalidArgumentError(`--workers must be an integer >= 1, got ${flags.workers}`);
+  if (!Number.isInteger(flags.rounds) || flags.rounds < 1) throw new InvalidArgumentError(`--rounds must be an integer >= 1, got ${flags.rounds}`);
 
   const folder = await mkdtemp(join(tmpdir(), 'bench-train-'));
   const rows: Row[] = [];
@@ -143,40 +242,13 @@ async function main(): Promise<void> {
       const dataFile = join(folder, 'batches.bin');
       await writeBatchFile(dataFile, syntheticSplit(plan.batch * (plan.warmup + plan.steps), 7));
       for (const head of flags.heads) {
-        const threads = [...new Set([1, flags.workers])];
-        const ours = threads.map((workers) => measureOursInChild(model, head, workers, quick));
-        const torch: TorchMeasurement[] = [];
-        let torchError: string | undefined;
-        if (flags.torch) {
-          for (const count of [1, 2]) {
-            const measured = measureTorch(flags.python, model, head, count, dataFile, plan);
-            if ('error' in measured) torchError = measured.error;
-            else torch.push(measured);
-          }
+        const settings: RoundSettings = { threads: [...new Set([1, flags.workers])], quick, python: flags.python, torch: flags.torch, dataFile, plan };
+        const rounds: Round[] = [];
+        for (let round = 1; round <= flags.rounds; round++) {
+          rounds.push(measureRound(model, head, settings));
+          if (flags.rounds > 1) console.error(`  ${model} ${head}: round ${round} of ${flags.rounds} done`);
         }
-        const bestOurs = ours.reduce((a, b) => (b.trainSamplesPerSec > a.trainSamplesPerSec ? b : a));
-        const bestTorch = torch.length === 0 ? null : torch.reduce((a, b) => (b.trainSamplesPerSec > a.trainSamplesPerSec ? b : a));
-        if (bestTorch !== null && bestTorch.parameters !== ours[0].parameters) {
-          console.warn(`warning: ${model} ${head}: ${ours[0].parameters} parameters here, ${bestTorch.parameters} in PyTorch's model`);
-        }
-        const row: Row = {
-          model,
-          head,
-          oursSamplesPerSec: bestOurs.trainSamplesPerSec,
-          torchSamplesPerSec: bestTorch?.trainSamplesPerSec ?? null,
-          ratio: bestTorch === null ? null : bestOurs.trainSamplesPerSec / bestTorch.trainSamplesPerSec,
-          workers: bestOurs.workers,
-          torchThreads: bestTorch?.threads ?? null,
-          oursOneThreadSamplesPerSec: ours[0].trainSamplesPerSec,
-          workerSpeedup: ours[ours.length - 1].trainSamplesPerSec / ours[0].trainSamplesPerSec,
-          ours,
-          torch,
-          oursInferenceSamplesPerSec: Math.max(...ours.map((m) => m.inferenceSamplesPerSec)),
-          torchInferenceSamplesPerSec: bestTorch === null ? null : Math.max(...torch.map((m) => m.inferenceSamplesPerSec)),
-          oursPeakRssMiB: Math.max(...ours.map((m) => m.peakRssMiB)),
-          torchPeakRssMiB: bestTorch === null ? null : Math.max(...torch.map((m) => m.peakRssMiB)),
-          ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}),
-        };
+        const row = rowOf(model, head, rounds);
         rows.push(row);
         console.error(`measured ${model} ${head}: ours ${fixed(row.oursSamplesPerSec)} samples/s, PyTorch ${fixed(row.torchSamplesPerSec)}`);
       }
@@ -186,12 +258,12 @@ async function main(): Promise<void> {
   }
 
   const torchVersion = rows.flatMap((row) => row.torch)[0]?.torchVersion;
-  console.log(`\nTraining throughput, samples/s (batch 128, Adam; median step after warm-up), ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs wasm${torchVersion ? `, PyTorch ${torchVersion}` : ''}.\n`);
+  console.log(`\nTraining throughput, samples/s (batch 128, Adam; median step after warm-up, median over ${flags.rounds} round${flags.rounds === 1 ? '' : 's'}), ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs wasm${torchVersion ? `, PyTorch ${torchVersion}` : ''}.\n`);
   console.log(table(rows, flags.workers));
   console.log(['', 'Head cost:', ...headCosts(rows)].join('\n'));
   console.log(`\nSteps measured: ${rows.map((row) => `${row.model} ${row.ours[0].steps}`).filter((v, i, all) => all.indexOf(v) === i).join(', ')}; spread p10-p90 of our step times: ${rows.map((row) => `${row.model}/${row.head} ${row.ours.map((m) => `${m.p10Ms.toFixed(1)}-${m.p90Ms.toFixed(1)} ms`).join(' | ')}`).join('; ')}.`);
   if (flags.json !== undefined) {
-    await writeFile(flags.json, `${JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, torch: torchVersion ?? null }, quick, rows }, null, 2)}\n`);
+    await writeFile(flags.json, `${JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, torch: torchVersion ?? null }, quick, rounds: flags.rounds, rows }, null, 2)}\n`);
     console.log(`\nWrote ${flags.json}.`);
   }
 }
