@@ -199,17 +199,27 @@ function table(rows: Row[], workers: number): string {
   return lines.join('\n');
 }
 
-/** Time of the affinity head over the softmax head's, per model, on our side. */
+/**
+ * Time of an affinity-head step over a softmax-head step, per model: the median over rounds of
+ * the ratio within a round (both heads are measured back to back in every round).
+ */
 function headCosts(rows: Row[]): string[] {
   const lines: string[] = [];
   for (const model of new Set(rows.map((row) => row.model))) {
     const softmax = rows.find((row) => row.model === model && row.head === 'softmax');
     const affinity = rows.find((row) => row.model === model && row.head === 'affinity');
-    if (softmax && affinity) {
-      const cost = (one: Row, other: Row) => (one.oursSamplesPerSec / other.oursSamplesPerSec).toFixed(2);
-      const torch = softmax.torchSamplesPerSec && affinity.torchSamplesPerSec ? `, PyTorch ${(softmax.torchSamplesPerSec / affinity.torchSamplesPerSec).toFixed(2)}x` : '';
-      lines.push(`- ${model}: an affinity-head step takes ${cost(softmax, affinity)}x the softmax-head step (ours${torch})`);
-    }
+    if (softmax === undefined || affinity === undefined) continue;
+    const cost = (side: 'ours' | 'torch'): number | null => {
+      const ratios = softmax.rounds.flatMap((round, i) => {
+        const other = affinity.rounds[i];
+        if (round[side].length === 0 || other[side].length === 0) return [];
+        return [best<{ trainSamplesPerSec: number }>(round[side]).trainSamplesPerSec / best<{ trainSamplesPerSec: number }>(other[side]).trainSamplesPerSec];
+      });
+      return ratios.length === 0 ? null : median(ratios);
+    };
+    const ours = cost('ours');
+    const torch = cost('torch');
+    lines.push(`- ${model}: an affinity-head step takes ${ours?.toFixed(2)}x the softmax-head step (ours${torch === null ? '' : `, PyTorch ${torch.toFixed(2)}x`})`);
   }
   return lines;
 }
@@ -241,14 +251,15 @@ async function main(): Promise<void> {
       const plan = planFor(model, quick);
       const dataFile = join(folder, 'batches.bin');
       await writeBatchFile(dataFile, syntheticSplit(plan.batch * (plan.warmup + plan.steps), 7));
+      const settings: RoundSettings = { threads: [...new Set([1, flags.workers])], quick, python: flags.python, torch: flags.torch, dataFile, plan };
+      // Heads alternate within a round, so that the head-cost ratio is measured close in time too.
+      const rounds = new Map<HeadName, Round[]>(flags.heads.map((head) => [head, []]));
+      for (let round = 1; round <= flags.rounds; round++) {
+        for (const head of flags.heads) rounds.get(head)!.push(measureRound(model, head, settings));
+        if (flags.rounds > 1) console.error(`  ${model}: round ${round} of ${flags.rounds} done`);
+      }
       for (const head of flags.heads) {
-        const settings: RoundSettings = { threads: [...new Set([1, flags.workers])], quick, python: flags.python, torch: flags.torch, dataFile, plan };
-        const rounds: Round[] = [];
-        for (let round = 1; round <= flags.rounds; round++) {
-          rounds.push(measureRound(model, head, settings));
-          if (flags.rounds > 1) console.error(`  ${model} ${head}: round ${round} of ${flags.rounds} done`);
-        }
-        const row = rowOf(model, head, rounds);
+        const row = rowOf(model, head, rounds.get(head)!);
         rows.push(row);
         console.error(`measured ${model} ${head}: ours ${fixed(row.oursSamplesPerSec)} samples/s, PyTorch ${fixed(row.torchSamplesPerSec)}`);
       }

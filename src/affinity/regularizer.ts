@@ -48,7 +48,18 @@ export function resolveDiversityOptions(options: DiversityOptions = {}): Resolve
  * @returns a scalar; 0 (with a zero gradient, not NaN) when there is no pair to compare.
  */
 export function diversity(prototypes: tf.Tensor, options: DiversityOptions = {}): tf.Scalar {
+  return diversityInForm(prototypes, options);
+}
+
+/**
+ * `diversity` in a given form instead of the one `chooseDiversityForm` picks (for tests that
+ * hold the forms against each other). 'moments' needs squared distances over all pairs.
+ */
+export function diversityInForm(prototypes: tf.Tensor, options: DiversityOptions = {}, formOverride?: DiversityForm): tf.Scalar {
   const { reduction, squared, scope, weight } = resolveDiversityOptions(options);
+  if (formOverride === 'moments' && !(scope === 'all' && squared)) {
+    throw new AffinityConfigError("the 'moments' form of the diversity regularizer needs squared distances over all pairs");
+  }
   if (prototypes.rank !== 2 && prototypes.rank !== 3) {
     throw new ShapeError(`prototypes must have shape (C, m, d) or (K, d), got (${prototypes.shape})`);
   }
@@ -66,12 +77,107 @@ export function diversity(prototypes: tf.Tensor, options: DiversityOptions = {})
     // R = scale * (sum over ordered pairs j != k of (D_jk - mu)^2): ordered pairs count each
     // unordered pair twice, which leaves the mean and the variance unchanged.
     const scale = weight / (reduction === 'mean' ? pairs : 2);
+    const form = formOverride ?? chooseDiversityForm(count, featureDim, scope, squared, tf.getBackend());
     const op =
-      scope === 'all' && squared && count > featureDim
+      form === 'moments'
         ? diversityFromMoments(scale)
-        : diversityFromDistances(scale, classes, perClass, scope, squared, pairs);
+        : form === 'arrays'
+          ? diversityFromArrays(scale, perClass, scope, squared, pairs)
+          : diversityFromDistances(scale, classes, perClass, scope, squared, pairs);
     return op(flat);
   });
+}
+
+/** The ways R is computed (all give the same value and gradient). */
+export type DiversityForm = 'distances' | 'moments' | 'arrays';
+
+/** Backends whose tensors live in main memory, where reading a few values back costs nothing. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/** Pairs times width up to which plain JavaScript beats kernels (see chooseDiversityForm). */
+const ARRAYS_MAX_WORK = 65_536;
+
+/**
+ * The form `diversity` uses: 'moments' for squared distances over all pairs when K > d (its
+ * cost grows with K d^2, not K^2 d); 'arrays', plain JavaScript on the prototypes' values, when
+ * the work is small and the backend keeps tensors in main memory; otherwise 'distances'.
+ * Why 'arrays': for a usual head (10 prototypes of width 128) the distance form's 38 kernels
+ * cost ~0.5 ms of a training step on wasm, most of the affinity head's extra cost over a
+ * softmax head, for ~12k multiply-adds that JavaScript does in a few microseconds. A GPU
+ * backend would stall to hand the values back, so it keeps the kernels.
+ */
+export function chooseDiversityForm(
+  count: number,
+  featureDim: number,
+  scope: 'all' | 'acrossClasses',
+  squared: boolean,
+  backendName: string,
+): DiversityForm {
+  if (scope === 'all' && squared && count > featureDim) return 'moments';
+  const work = ((count * (count - 1)) / 2) * featureDim;
+  return HOST_BACKENDS.has(backendName) && work <= ARRAYS_MAX_WORK ? 'arrays' : 'distances';
+}
+
+/**
+ * R and its gradient computed in JavaScript (float64) from the prototypes' values; the same
+ * formulas as `diversityFromDistances`, pair by pair. The forward pass computes the gradient
+ * too (it is as cheap as the value), so the backward pass is one multiply.
+ */
+function diversityFromArrays(
+  scale: number,
+  perClass: number,
+  scope: 'all' | 'acrossClasses',
+  squared: boolean,
+  pairs: number,
+): (flat: tf.Tensor2D) => tf.Scalar {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [flat, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const [count, width] = flat.shape;
+    const w = flat.dataSync();
+    // The pairs counted, j < k, and their distances D'_jk (squared or not).
+    const counted = (j: number, k: number) => scope === 'all' || Math.floor(j / perClass) !== Math.floor(k / perClass);
+    const squaredDistance = new Float64Array(count * count);
+    let total = 0;
+    for (let j = 0; j < count; j++) {
+      for (let k = j + 1; k < count; k++) {
+        if (!counted(j, k)) continue;
+        let sum = 0;
+        for (let t = 0; t < width; t++) {
+          const difference = w[j * width + t] - w[k * width + t];
+          sum += difference * difference;
+        }
+        squaredDistance[j * count + k] = sum;
+        total += squared ? sum : Math.sqrt(Math.max(sum, 1e-12));
+      }
+    }
+    // Ordered pairs: each unordered one twice, as in the tensor forms.
+    const mean = (2 * total) / pairs;
+    let value = 0;
+    const gradient = new Float32Array(count * width);
+    for (let j = 0; j < count; j++) {
+      for (let k = j + 1; k < count; k++) {
+        if (!counted(j, k)) continue;
+        const d2 = squaredDistance[j * count + k];
+        const d = squared ? d2 : Math.sqrt(Math.max(d2, 1e-12));
+        value += 2 * (d - mean) ** 2;
+        // dR/dD'_jk over both orders, chained to D = ||w_j - w_k||^2 when unsquared (0 below the clamp).
+        let g = 4 * scale * (d - mean);
+        if (!squared) g = d2 > 1e-12 ? g / (2 * d) : 0;
+        // dD/dw_j = 2 (w_j - w_k) = -dD/dw_k.
+        for (let t = 0; t < width; t++) {
+          const step = 2 * g * (w[j * width + t] - w[k * width + t]);
+          gradient[j * width + t] += step;
+          gradient[k * width + t] -= step;
+        }
+      }
+    }
+    const gradientTensor = tf.tensor2d(gradient, [count, width]);
+    save([gradientTensor]);
+    return {
+      value: tf.scalar(value * scale),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(saved[0], dy)],
+    };
+  }) as (flat: tf.Tensor2D) => tf.Scalar;
 }
 
 /**

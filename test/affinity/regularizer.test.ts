@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, DiversityRegularizer, ShapeError, diversity } from '../../src/index.js';
 import { assertClose, finiteDifferenceGradient, normRelativeError } from '../helpers.js';
 import * as ref from './reference.js';
+import { chooseDiversityForm, diversityInForm, type DiversityForm } from '../../src/affinity/regularizer.js';
 
 before(async () => {
   tf.enableProdMode();
@@ -114,4 +115,43 @@ test('the moment form (K > d) and the distance-matrix form (K <= d) agree, value
     const gradWide = tf.grad((x: tf.Tensor) => diversity(x, { reduction }))(wide).slice([0, 0, 0], [4, 3, 4]);
     assert.ok(normRelativeError(gradNarrow.dataSync(), gradWide.dataSync()) < 1e-5, reduction);
   }
+});
+
+test('the three forms (arrays, distance matrix, moments) agree on value and gradient, every option', () => {
+  // K = 12 prototypes: below d = 16 (the distance forms' home) and above d = 4 (the moments').
+  for (const width of [4, 16]) {
+    const w = tf.randomNormal([4, 3, width], 0, 1, 'float32', 30 + width) as tf.Tensor3D;
+    for (const scope of ['all', 'acrossClasses'] as const) {
+      for (const squared of [true, false]) {
+        for (const reduction of ['mean', 'sum'] as const) {
+          const options = { scope, squared, reduction, weight: 0.7 };
+          const forms: DiversityForm[] = scope === 'all' && squared ? ['arrays', 'distances', 'moments'] : ['arrays', 'distances'];
+          const results = forms.map((form) => ({
+            form,
+            value: diversityInForm(w, options, form).dataSync()[0],
+            gradient: tf.grad((x: tf.Tensor) => diversityInForm(x, options, form))(w).dataSync(),
+          }));
+          const [first, ...others] = results;
+          const label = `d ${width} ${JSON.stringify(options)}`;
+          assert.ok(first.value > 0, `${label}: R > 0 for random prototypes`);
+          for (const other of others) {
+            assertClose([other.value], [first.value], 1e-4, `${label}: ${other.form} value`);
+            const error = normRelativeError(other.gradient, first.gradient);
+            assert.ok(error < 1e-4, `${label}: ${other.form} gradient differs from arrays by ${error}`);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('diversity uses JavaScript arrays for small heads on host backends, kernels on GPUs and for large heads', () => {
+  assert.equal(chooseDiversityForm(10, 128, 'all', true, 'wasm'), 'arrays');
+  assert.equal(chooseDiversityForm(10, 128, 'all', true, 'cpu'), 'arrays');
+  assert.equal(chooseDiversityForm(10, 128, 'all', true, 'webgl'), 'distances');
+  assert.equal(chooseDiversityForm(50, 128, 'all', true, 'wasm'), 'distances', '1225 pairs x 128 is past the arrays limit');
+  assert.equal(chooseDiversityForm(50, 16, 'all', true, 'wasm'), 'moments');
+  assert.equal(chooseDiversityForm(50, 16, 'acrossClasses', true, 'wasm'), 'arrays');
+  assert.equal(chooseDiversityForm(200, 16, 'acrossClasses', true, 'wasm'), 'distances');
+  assert.throws(() => diversityInForm(three(), { squared: false }, 'moments'), AffinityConfigError);
 });
