@@ -8,10 +8,10 @@
  * inference samples/s and peak RSS; each of our measurements runs in a fresh process so that its
  * peak RSS is its own.
  *
- * All of that runs in `--rounds` rounds, one after another, and each number is the median over
- * the rounds (a ratio: the median of the rounds' ratios). Why: a shared VM's speed drifts by up to 2x over minutes, and a slow spell that hit
- * only one side would decide the ratio; in rounds both sides meet it (the table gives the range
- * of the per-round ratios).
+ * All of that runs in `--rounds` rounds, both heads in each, and each number is the median over
+ * the rounds (a ratio: the median of the rounds' ratios). Why: a shared VM's speed drifts by up
+ * to 2x over minutes, and a slow spell that hit only one side would decide the ratio; in rounds
+ * both sides meet it (the table gives the range of the per-round ratios).
  *
  *   npm run bench:train                       mlp and cnn, both heads
  *   npm run bench:train -- --models mlp,cnn,cnn3 --json results.json
@@ -37,10 +37,13 @@ function planFor(model: ModelName, quick: boolean): StepPlan {
   return quick ? { batch: 128, warmup: 3, steps: 10, inferenceSteps: 5 } : { batch: 128, warmup: 5, steps: 40, inferenceSteps: 15 };
 }
 
+/** One of our measurements, with the peak RSS of the process that made it. */
+type OursRun = OursMeasurement & { peakRssMiB: number };
+
 /** Everything measured for one model and head in one round. */
 interface Round {
   /** Ours with 1 thread, then with `--workers` threads (when that is more than 1). */
-  ours: Array<OursMeasurement & { peakRssMiB: number }>;
+  ours: OursRun[];
   /** PyTorch with 1, then 2 threads (empty without PyTorch). */
   torch: TorchMeasurement[];
   torchError?: string;
@@ -66,7 +69,7 @@ interface Row {
   oursOneThreadSamplesPerSec: number;
   workerSpeedup: number;
   /** Per thread count, the measurement of the median round (its steps, spread, memory). */
-  ours: OursMeasurement[];
+  ours: OursRun[];
   torch: TorchMeasurement[];
   /** Every round, as measured. */
   rounds: Round[];
@@ -78,11 +81,11 @@ interface Row {
 }
 
 /** Runs one of our measurements in a fresh Node process (same loader) and reads its JSON. */
-function measureOursInChild(model: ModelName, head: HeadName, workers: number, quick: boolean): OursMeasurement & { peakRssMiB: number } {
+function measureOursInChild(model: ModelName, head: HeadName, workers: number, quick: boolean): OursRun {
   const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${model},${head},${workers}`, ...(quick ? ['--quick'] : [])];
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (run.status !== 0) throw new Error(`measuring ${model} ${head} with ${workers} workers failed:\n${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as OursMeasurement & { peakRssMiB: number };
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as OursRun;
 }
 
 /** The child's job: one measurement, printed as JSON. */
@@ -122,6 +125,11 @@ function best<T extends { trainSamplesPerSec: number }>(runs: T[]): T {
   return runs.reduce((a, b) => (b.trainSamplesPerSec > a.trainSamplesPerSec ? b : a));
 }
 
+/** The highest throughput among `runs`. */
+function bestRate(runs: Array<{ trainSamplesPerSec: number }>): number {
+  return best(runs).trainSamplesPerSec;
+}
+
 interface RoundSettings {
   threads: number[];
   quick: boolean;
@@ -143,14 +151,16 @@ function measureRound(model: ModelName, head: HeadName, settings: RoundSettings)
       else torch.push(measured);
     }
   }
-  const ratio = torch.length === 0 ? null : best(ours).trainSamplesPerSec / best(torch).trainSamplesPerSec;
+  const ratio = torch.length === 0 ? null : bestRate(ours) / bestRate(torch);
   return { ours, torch, ratio, ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}) };
 }
 
 /** The row of a model and head from its rounds: per thread count the median round, then the best thread count. */
 function rowOf(model: ModelName, head: HeadName, rounds: Round[]): Row {
   const ours = rounds[0].ours.map((_, i) => medianRun(rounds.map((round) => round.ours[i])));
-  const torch = (rounds[0].torch.length === 0 ? [] : rounds[0].torch).map((_, i) => medianRun(rounds.map((round) => round.torch[i])));
+  // A thread count PyTorch failed at in some round is taken over the rounds it ran in.
+  const torchThreads = [...new Set(rounds.flatMap((round) => round.torch.map((run) => run.threads)))].sort((a, b) => a - b);
+  const torch = torchThreads.map((threads) => medianRun(rounds.flatMap((round) => round.torch.filter((run) => run.threads === threads))));
   const bestOurs = best(ours);
   const bestTorch = torch.length === 0 ? null : best(torch);
   if (bestTorch !== null && bestTorch.parameters !== ours[0].parameters) {
@@ -158,7 +168,6 @@ function rowOf(model: ModelName, head: HeadName, rounds: Round[]): Row {
   }
   const ratios = rounds.flatMap((round) => (round.ratio === null ? [] : [round.ratio]));
   const torchError = rounds.find((round) => round.torchError !== undefined)?.torchError;
-  const withRss = ours as Array<OursMeasurement & { peakRssMiB: number }>;
   return {
     model,
     head,
@@ -175,7 +184,7 @@ function rowOf(model: ModelName, head: HeadName, rounds: Round[]): Row {
     rounds,
     oursInferenceSamplesPerSec: Math.max(...ours.map((m) => m.inferenceSamplesPerSec)),
     torchInferenceSamplesPerSec: bestTorch === null ? null : Math.max(...torch.map((m) => m.inferenceSamplesPerSec)),
-    oursPeakRssMiB: Math.max(...withRss.map((m) => m.peakRssMiB)),
+    oursPeakRssMiB: Math.max(...ours.map((m) => m.peakRssMiB)),
     torchPeakRssMiB: bestTorch === null ? null : Math.max(...torch.map((m) => m.peakRssMiB)),
     ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}),
   };
@@ -213,7 +222,7 @@ function headCosts(rows: Row[]): string[] {
       const ratios = softmax.rounds.flatMap((round, i) => {
         const other = affinity.rounds[i];
         if (round[side].length === 0 || other[side].length === 0) return [];
-        return [best<{ trainSamplesPerSec: number }>(round[side]).trainSamplesPerSec / best<{ trainSamplesPerSec: number }>(other[side]).trainSamplesPerSec];
+        return [bestRate(round[side]) / bestRate(other[side])];
       });
       return ratios.length === 0 ? null : median(ratios);
     };
