@@ -21,6 +21,30 @@ import { withKernelOps, wrapKernel, type KernelFix } from './kernelOps.js';
  */
 const MIN_SIZE = 65536;
 
+/**
+ * Channels per pixel of the pooling image at most. XNNPACK's average pooling over a window of
+ * more than 9 rows keeps a buffer of one float per channel on the stack, and wasm's stack is
+ * 64 KiB: 16384 channels overflowed it and corrupted the heap (a crash in a later, unrelated
+ * kernel). Wider rows are laid out as several pixels side by side (see `poolingImage`).
+ */
+const MAX_CHANNELS = 4096;
+/** Channels per pixel at least: fewer would leave the pooling's vector lanes mostly idle. */
+const MIN_CHANNELS = 64;
+
+/**
+ * The pooling image [1, rows, pixels, channels] of a [rows, columns] matrix, with pixels *
+ * channels = columns and channels <= MAX_CHANNELS; null when columns has no divisor in
+ * [MIN_CHANNELS, MAX_CHANNELS] (e.g. a prime above MAX_CHANNELS), left to the stock kernel.
+ * One window of rows x 1 pixels then averages each column over the rows, whatever the split.
+ */
+function poolingImage(rows: number, columns: number): number[] | null {
+  if (columns <= MAX_CHANNELS) return [1, rows, 1, columns];
+  for (let pixels = Math.ceil(columns / MAX_CHANNELS); columns / pixels >= MIN_CHANNELS; pixels++) {
+    if (columns % pixels === 0) return [1, rows, pixels, columns / pixels];
+  }
+  return null;
+}
+
 /** The rows and columns of `shape` when `axes` are its k leading axes (k < rank); null otherwise. */
 function leadingAxes(shape: readonly number[], axes: readonly number[]): { rows: number; columns: number } | null {
   const k = axes.length;
@@ -32,8 +56,8 @@ function leadingAxes(shape: readonly number[], axes: readonly number[]): { rows:
 
 /**
  * `Sum` (or `Mean`) of a large float32 tensor over its leading axes: the mean by average pooling
- * (x as [1, R, 1, C], one R x 1 window), times R for the sum. Any other reduction goes to the
- * original kernel.
+ * (x as [1, R, pixels, C / pixels], one R x 1 window), times R for the sum. Any other reduction
+ * goes to the original kernel.
  */
 function rowReductionFix(kernelName: typeof tf.Sum | typeof tf.Mean, backendName: string): KernelFix {
   return wrapKernel(kernelName, backendName, (original) => (args) => {
@@ -41,12 +65,13 @@ function rowReductionFix(kernelName: typeof tf.Sum | typeof tf.Mean, backendName
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
     const layout = x.dtype === 'float32' ? leadingAxes(x.shape, axes) : null;
-    if (layout === null) return original.kernelFunc(args);
-    const { rows, columns } = layout;
+    const imageShape = layout === null ? null : poolingImage(layout.rows, layout.columns);
+    if (layout === null || imageShape === null) return original.kernelFunc(args);
+    const { rows } = layout;
     const outShape = keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : x.shape.slice(axes.length);
     return withKernelOps(args, backendName, (ops) => {
-      const image = ops.reshape(x, [1, rows, 1, columns]);
-      let result = ops.run(tf.AvgPool, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' }); // [1, 1, 1, C]
+      const image = ops.reshape(x, imageShape);
+      let result = ops.run(tf.AvgPool, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' }); // [1, 1, pixels, channels]
       if (kernelName === tf.Sum) {
         result = ops.run(tf.Multiply, { a: result, b: ops.scalar(rows) }, {});
       }

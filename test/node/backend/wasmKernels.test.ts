@@ -27,6 +27,11 @@ const reductions: ReductionCase[] = [
   { shape: [3, 4, 5, 6], axis: [1, 0], keepDims: true },
   { shape: [3, 4, 5, 6], axis: 0, keepDims: false },
   { shape: [128, 28, 28, 32], axis: [0, 1, 2], keepDims: false },
+  // Wide rows: a pooling window over 16k channels or more overflowed the wasm stack (XNNPACK's
+  // buffer for windows of more than 9 rows is sized by the channels) and corrupted the heap.
+  { shape: [128, 20000], axis: 0, keepDims: false },
+  { shape: [12, 500, 256], axis: 0, keepDims: true },
+  { shape: [16, 16411], axis: 0, keepDims: false },
   { shape: [7, 5], axis: 1, keepDims: false },
   { shape: [7, 5], axis: null, keepDims: false },
   { shape: [3, 4, 5, 6], axis: [1, 2], keepDims: true },
