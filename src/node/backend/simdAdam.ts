@@ -61,6 +61,12 @@ const OP = {
   i32Add: 0x6a,
   i32Shl: 0x74,
 } as const;
+/** The block type of a block or loop that leaves nothing on the stack. */
+const EMPTY = 0x40;
+/** Section ids. */
+const SECTION = { type: 1, import: 2, function: 3, export: 7, code: 10 } as const;
+/** Import and export kinds. */
+const KIND = { function: 0x00, memory: 0x02 } as const;
 const SIMD = 0xfd;
 const SIMD_OP = {
   load: [0x00],
@@ -154,9 +160,9 @@ function adamBody(): number[] {
     OP.i32Shl,
     ...set('end'),
     OP.block,
-    0x40,
+    EMPTY,
     OP.loop,
-    0x40,
+    EMPTY,
     ...get('offset'),
     ...get('end'),
     OP.i32GeU,
@@ -186,12 +192,13 @@ export function assembleAdamModule(): Uint8Array<ArrayBuffer> {
   const code = [...locals, ...body];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, ...type]),
-    // Memory import with limits {min 0}: matches the backend's memory whatever its size.
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('adam'), 0x00, 0]),
-    ...section(10, [1, ...unsigned(code.length), ...code]),
+    // One of each: a function type, a memory import, a function (of type 0), its export, its code.
+    ...section(SECTION.type, [1, ...type]),
+    // Limits flag 0 and minimum 0 pages: matches the backend's memory whatever its size.
+    ...section(SECTION.import, [1, ...name('env'), ...name('memory'), KIND.memory, 0x00, 0x00]),
+    ...section(SECTION.function, [1, 0]),
+    ...section(SECTION.export, [1, ...name('adam'), KIND.function, 0]),
+    ...section(SECTION.code, [1, ...unsigned(code.length), ...code]),
   ]);
 }
 
