@@ -11,9 +11,9 @@
  * The module is written out byte by byte (the WebAssembly binary format, with the opcodes named
  * below) rather than shipped as a compiled file, so that its source is what is reviewed. It is
  * validated before use; where the runtime lacks SIMD or the backend does not expose its memory,
- * `simdAdamFor` returns null and the caller keeps its other path.
+ * `simdAdamFor` returns null and adamUpdate.ts leaves the update to tfjs.
  *
- * The arithmetic is that of adamUpdate.ts' kernel form, operation for operation in float32:
+ * The arithmetic is adamUpdate.ts' rearranged update, operation by operation in float32:
  *   m' = m b1 + g (1 - b1),   v' = v b2 + g^2 (1 - b2),   w' = w + (m' rate) / (sqrt(v') + eps)
  * with rate = -lr sqrt(c2) / c1 and eps = epsilon sqrt(c2) (see adamUpdate.ts).
  */
@@ -202,9 +202,9 @@ export function assembleAdamModule(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-/** The part of the wasm backend this file reads: its Emscripten module. */
+/** The part of the wasm backend this file reads: its Emscripten module's exported memory. */
 interface WasmModuleHolder {
-  wasm?: { asm?: { memory?: unknown }; HEAPF32?: Float32Array };
+  wasm?: { asm?: { memory?: unknown } };
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdAdam>();
