@@ -18,6 +18,7 @@ export {
   type ClassCounts,
 } from './dataset.js';
 export { Rng, deriveSeed, type Shuffleable } from './rng.js';
+export { SEED_STREAMS, type SeedStage } from './seedStreams.js';
 export {
   imbalanceTrainCounts,
   imbalanceTestCounts,

@@ -6,6 +6,7 @@ import { checkDataset, type Dataset } from './dataset.js';
 import { applyImbalance } from './imbalance.js';
 import { applyLabelNoise } from './noise.js';
 import { deriveSeed, requireSeed } from './rng.js';
+import { SEED_STREAMS } from './seedStreams.js';
 import { describeRecipe, parseRecipe, type DataRecipe } from './spec.js';
 import { splitValidation } from './split.js';
 
@@ -17,11 +18,8 @@ export interface PreparedDataset extends Dataset {
   seed: number;
 }
 
-// One stream per stage: changing the noise rate never changes which rows the imbalance keeps,
-// and changing the validation fraction never changes which labels are flipped.
-const STREAM_IMBALANCE = 1;
-const STREAM_NOISE = 2;
-const STREAM_VALIDATION = 3;
+// One stream per stage (SEED_STREAMS): changing the noise rate never changes which rows the
+// imbalance keeps, and changing the validation fraction never changes which labels are flipped.
 
 /**
  * Applies a recipe to a dataset, in this order:
@@ -40,10 +38,10 @@ export function prepareDataset(dataset: Dataset, recipe: DataRecipe | string, se
   checkDataset(dataset);
   const parsed = typeof recipe === 'string' ? parseRecipe(recipe) : recipe;
   let result = dataset;
-  if (parsed.imbalance !== undefined) result = applyImbalance(result, parsed.imbalance, deriveSeed(seed, STREAM_IMBALANCE));
-  if (parsed.noise !== undefined) result = applyLabelNoise(result, parsed.noise, deriveSeed(seed, STREAM_NOISE));
+  if (parsed.imbalance !== undefined) result = applyImbalance(result, parsed.imbalance, deriveSeed(seed, SEED_STREAMS.imbalance));
+  if (parsed.noise !== undefined) result = applyLabelNoise(result, parsed.noise, deriveSeed(seed, SEED_STREAMS.noise));
   if (parsed.validationFraction !== undefined) {
-    result = splitValidation(result, parsed.validationFraction, deriveSeed(seed, STREAM_VALIDATION));
+    result = splitValidation(result, parsed.validationFraction, deriveSeed(seed, SEED_STREAMS.validation));
   }
   const text = describeRecipe(parsed);
   return {

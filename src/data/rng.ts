@@ -23,7 +23,7 @@ function mix64(z: bigint): bigint {
 
 /**
  * A seed for an independent stream derived from `seed` and a path of stream numbers, e.g.
- * `deriveSeed(seed, STREAM_NOISE, classId)`. Stages of a pipeline each draw from their own
+ * `deriveSeed(seed, SEED_STREAMS.noise, classId)` (the table in seedStreams.ts). Stages of a pipeline each draw from their own
  * stream, so changing one stage (a noise rate) never changes what another one picks (which
  * samples an imbalance keeps).
  *

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GaussianAffinity } from '../affinity/layer.js';
 import { affinityLoss } from '../affinity/loss.js';
 import { deriveSeed } from '../data/rng.js';
+import { SEED_STREAMS } from '../data/seedStreams.js';
 import { AffinityConfigError } from '../errors.js';
 import { balancedSoftmaxLoss } from '../losses/balancedSoftmax.js';
 import { CenterLossHead, centerLoss } from '../losses/centerLoss.js';
@@ -116,9 +117,9 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
     throw new AffinityConfigError(`backbone '${backbone}' needs image inputs (height, width, channels), got [${inputShape.join(', ')}]`);
   }
   const input = tf.input({ shape: inputShape });
-  const raw = BACKBONES[backbone](input, { featureWidth, seed: deriveSeed(seed, 1) });
+  const raw = BACKBONES[backbone](input, { featureWidth, seed: deriveSeed(seed, SEED_STREAMS.backbone) });
   const features = tf.layers.batchNormalization({ momentum: BATCHNORM_MOMENTUM, name: 'head_batchnorm' }).apply(raw) as tf.SymbolicTensor;
-  const headSeed = deriveSeed(seed, 2);
+  const headSeed = deriveSeed(seed, SEED_STREAMS.head);
   const counts = options.classCounts;
   const callbacks: EpochStartHook[] = [];
   const disposables: { dispose(): void }[] = [];

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { countPerClass, featureSize, takeRows, type Dataset, type Split } from '../../data/dataset.js';
 import { deriveSeed, Rng } from '../../data/rng.js';
 import { prepareDataset } from '../../data/prepare.js';
+import { SEED_STREAMS } from '../../data/seedStreams.js';
 import { SAMPLING_MODES, type SamplingMode } from '../../data/sampler.js';
 import { parseRecipe, describeRecipe } from '../../data/spec.js';
 import { stratifiedSplit } from '../../data/split.js';
@@ -265,7 +266,7 @@ export async function loadExperimentData(config: ExperimentConfig): Promise<Expe
   }
   const classes = dataset.classNames.length;
   if (config.trainFraction < 1) {
-    dataset = { ...dataset, train: stratifiedSplit(dataset.train, size, classes, 1 - config.trainFraction, deriveSeed(config.seed, 4)).kept };
+    dataset = { ...dataset, train: stratifiedSplit(dataset.train, size, classes, 1 - config.trainFraction, deriveSeed(config.seed, SEED_STREAMS.trainFraction)).kept };
   }
   const trainCounts = countPerClass(dataset.train.labels, classes);
   const largest = Math.max(...trainCounts);
@@ -404,7 +405,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       schedule: { type: config.schedule },
       sampling: config.sampling,
       validation: dataset.validation,
-      seed: deriveSeed(config.seed, 3),
+      seed: deriveSeed(config.seed, SEED_STREAMS.training),
       callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(hooks.callbacks ?? [])],
     });
     let last: ClassificationReport | undefined;
@@ -472,7 +473,7 @@ function featureSnapshot(classifier: Classifier, test: Split, inputShape: number
   }
   // Every class keeps its first POINTS_PER_CLASS test rows in a seeded order, so panels of
   // different heads with the same seed show the same images.
-  const order = new Rng(deriveSeed(seed, 5)).permutation(test.count);
+  const order = new Rng(deriveSeed(seed, SEED_STREAMS.featureSnapshot)).permutation(test.count);
   const taken = new Array<number>(classes).fill(0);
   const points: [number, number][] = [];
   const labels: number[] = [];
@@ -504,5 +505,5 @@ function verificationScores(classifier: Classifier, seen: Split, unseen: Split, 
     const scores = scorePairs(features, pairs);
     return { rocAuc: rocAuc(pairs.same, scores), equalErrorRate: equalErrorRate(pairs.same, scores), pairs: pairs.same.length };
   };
-  return { seen: scoreSet(seen, 6), unseen: scoreSet(unseen, 7) };
+  return { seen: scoreSet(seen, SEED_STREAMS.verificationSeen), unseen: scoreSet(unseen, SEED_STREAMS.verificationUnseen) };
 }

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { deriveSeed, Rng } from '../../data/rng.js';
+import { SEED_STREAMS } from '../../data/seedStreams.js';
 import { AffinityConfigError } from '../../errors.js';
 import { requireInteger, requireOneOf, requireSeed } from '../../validate.js';
 import { resolveExperimentConfig, type ExperimentConfig, type ExperimentInput } from '../bench/experiment.js';
@@ -106,7 +107,7 @@ export function planTune(options: TuneOptions): { base: ExperimentConfig; space:
   }
   const space = searchedSpace(options.base, options.space);
   if (Object.keys(space).length === 0) throw new AffinityConfigError('nothing to search: every searched value is fixed by the options');
-  const rng = new Rng(deriveSeed(searchSeed, 11));
+  const rng = new Rng(deriveSeed(searchSeed, SEED_STREAMS.tuneSearch));
   const configurations = Array.from({ length: budget }, () => sampleTrial(space, rng, base.featureWidth));
   const rounds = strategy === 'random' ? [base.epochs] : halvingEpochs(base.epochs, budget, eta);
   return { base, space, configurations, rounds, eta };
