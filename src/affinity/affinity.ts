@@ -1,6 +1,7 @@
 /**
  * The Gaussian affinity of docs/METHOD.md section 1:
- *   a(f, w) = exp(-||f - w||^2 / sigma),   A_ij = max_t a(f_i, w_{j,t}).
+ *   a(f, w) = exp(-||f - w||^2 / sigma),   A_ij = max_t a(f_i, w_{j,t}),
+ * and its logarithm, the distance-space score s_ij = log A_ij = -min_t ||f_i - w_{j,t}||^2 / sigma.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
@@ -19,6 +20,27 @@ import { centreOn, centredSquaredDistances } from './distance.js';
  *   exp runs on N*C values instead of N*C*m).
  */
 export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D, sigma: number): tf.Tensor2D {
+  checkAffinityInputs(features, prototypes, sigma);
+  return tf.tidy(() => affinityWithGradient(sigma, 'affinity')(features, prototypes));
+}
+
+/**
+ * Distance-space class scores: log A, a (N, C) tensor of values <= 0. The same ranking as
+ * `gaussianAffinity`, but without the exp, whose gradient vanishes for features far from every
+ * prototype (exp(-150/10) = 3e-7): train these with cross-entropy (`logitAdjustedLoss` adds the
+ * log prior) rather than the hinge, which is made for values in (0, 1].
+ *
+ * @returns s with s_ij = -min_t ||f_i - w_{j,t}||^2 / sigma.
+ */
+export function gaussianLogAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D, sigma: number): tf.Tensor2D {
+  checkAffinityInputs(features, prototypes, sigma);
+  return tf.tidy(() => affinityWithGradient(sigma, 'logAffinity')(features, prototypes));
+}
+
+/** What the head outputs: affinities in (0, 1], or their logarithms. */
+export type AffinityOutput = 'affinity' | 'logAffinity';
+
+function checkAffinityInputs(features: tf.Tensor, prototypes: tf.Tensor, sigma: number): void {
   requirePositive('sigma', sigma);
   if (features.rank !== 2) {
     throw new ShapeError(`features must have rank 2 (batch, featureDim), got shape (${features.shape})`);
@@ -29,7 +51,6 @@ export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D,
   if (features.shape[1] !== prototypes.shape[2]) {
     throw new ShapeError(`features have width ${features.shape[1]} but prototypes have featureDim ${prototypes.shape[2]}`);
   }
-  return tf.tidy(() => affinityWithGradient(sigma)(features, prototypes));
 }
 
 /**
@@ -39,9 +60,10 @@ export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D,
  * layer. With D_ik = ||f_i - w_k||^2, A = exp(-D_min / sigma) and G = dL/dD (nonzero only at
  * each class's nearest prototype):
  *   dL/df_i = 2 (f_i sum_k G_ik - sum_k G_ik w_k),   dL/dw_k = 2 (w_k sum_i G_ik - sum_i G_ik f_i),
- * two matrix products, on the centred inputs the forward pass saved.
+ * two matrix products, on the centred inputs the forward pass saved. For the log form,
+ * s = -D_min / sigma, so dL/dD_min = -dL/ds / sigma.
  */
-function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: tf.Tensor) => tf.Tensor2D {
+function affinityWithGradient(sigma: number, output: AffinityOutput): (features: tf.Tensor, prototypes: tf.Tensor) => tf.Tensor2D {
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [features, prototypes, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.GradSaveFunc];
     const [classes, perClass, featureDim] = prototypes.shape;
@@ -49,13 +71,15 @@ function affinityWithGradient(sigma: number): (features: tf.Tensor, prototypes: 
     const [fCentred, wCentred] = centreOn(features, flat);
     const distances = centredSquaredDistances(fCentred, wCentred); // (N, C*m)
     const nearest = perClass === 1 ? distances : tf.min(tf.reshape(distances, [-1, classes, perClass]), 2);
-    const affinities = tf.exp(tf.div(nearest, -sigma)) as tf.Tensor2D;
-    save([fCentred, wCentred, distances, nearest, affinities]);
+    const scores = tf.div(nearest, -sigma) as tf.Tensor2D;
+    const value = output === 'affinity' ? (tf.exp(scores) as tf.Tensor2D) : scores;
+    save([fCentred, wCentred, distances, nearest, value]);
     return {
-      value: affinities,
+      value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [fCentred, wCentred, d, dNearest, a] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const gradNearest = tf.mul(dy, tf.div(a, -sigma)) as tf.Tensor2D; // dL/dD_min, (N, C)
+        // dL/dD_min, (N, C): through exp for affinities, a constant factor for their logarithms.
+        const gradNearest = (output === 'affinity' ? tf.mul(dy, tf.div(a, -sigma)) : tf.div(dy, -sigma)) as tf.Tensor2D;
         // Route each class's gradient to its nearest prototype (to every one of them on a tie, as
         // tf.min does). The mask is 1 - step(D - D_min), not equal(D, D_min): wasm runs
         // comparison kernels ~20x slower than arithmetic ones.

@@ -1,13 +1,16 @@
 /**
  * GaussianAffinity: the differentiable head that replaces the last dense + softmax layer
- * (docs/METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1].
+ * (docs/METHOD.md). It holds the class prototypes and outputs class affinities in (0, 1] (or
+ * their logarithms), and it keeps the prior correction its predictions use.
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError } from '../errors.js';
 import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
-import { requireInteger, requirePositive, requireSeed } from '../validate.js';
-import { gaussianAffinity } from './affinity.js';
+import { requireInteger, requireNonNegative, requirePositive, requireSeed } from '../validate.js';
+import { validateCounts } from '../losses/shared.js';
+import { gaussianAffinity, gaussianLogAffinity, type AffinityOutput } from './affinity.js';
 import { meanSquaredDistance } from './diagnostics.js';
+import { priorCorrectedScores, type PriorCorrection } from './predict.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
 
 
@@ -34,11 +37,32 @@ export interface GaussianAffinityArgs extends LayerArgs {
   diversity?: boolean | DiversityOptions;
   /** Seed for the He-normal prototype initialisation, for reproducible runs. */
   seed?: number;
+  /**
+   * What the layer outputs. 'affinity' (default): A_ij in (0, 1], for the paper's hinge
+   * (`affinityLoss`). 'logAffinity': s_ij = log A_ij = -min_t ||f_i - w_{j,t}||^2 / sigma, the
+   * distance-space scores, for cross-entropy (`logitAdjustedLoss` on them is training-time logit
+   * adjustment on the Gaussian head); the same ranking without exp's vanishing gradient.
+   */
+  outputForm?: AffinityOutput;
+  /**
+   * Training samples per class n_j > 0, one entry per class: the prior pi_j = n_j / sum n that
+   * `priorCorrection` divides out at prediction. Saved with the model.
+   */
+  classCounts?: number[];
+  /**
+   * tau >= 0, the prior correction at prediction: `classScores` (and so `predictClassIds`,
+   * `affinity eval` and the bench) rank classes by log A_ij - tau log pi_j. Default 0 (the plain
+   * nearest-prototype rule); needs `classCounts` when > 0. Training is unchanged by it; set it
+   * after training with `setPriorCorrection` (`choosePriorCorrection` picks it on validation).
+   * Saved with the model, so a loaded model predicts the same.
+   */
+  priorCorrection?: number;
 }
 
 /**
  * The affinity head: input features (N, d), output A (N, C) with
- * A_ij = max_t exp(-||f_i - w_{j,t}||^2 / sigma). The prototypes w, shape (C, m, d), are
+ * A_ij = max_t exp(-||f_i - w_{j,t}||^2 / sigma) (or log A, see `outputForm`). The prototypes w,
+ * shape (C, m, d), are
  * He-normal initialised (std sqrt(2 / d)) and carry the diversity regularizer, so
  * `model.fit` with `affinityLoss` optimises the paper's full objective.
  */
@@ -55,6 +79,10 @@ export class GaussianAffinity extends tf.layers.Layer {
   readonly diversity: Required<DiversityOptions> | false;
   /** Initialisation seed, if any. */
   readonly seed?: number;
+  /** What the layer outputs: affinities or log-affinities (see `GaussianAffinityArgs.outputForm`). */
+  readonly outputForm: AffinityOutput;
+  /** Training samples per class (the prior of `priorCorrection`), if given. */
+  readonly classCounts?: number[];
   /**
    * How the first training call's sigma 'auto' is agreed across data-parallel replicas: takes
    * this replica's mean squared distance and its rows, returns the whole batch's mean. Set by the
@@ -63,6 +91,7 @@ export class GaussianAffinity extends tf.layers.Layer {
   shareCalibration?: (mean: number, rows: number) => number;
   private prototypesWeight: LayerVariable | null = null;
   private calibratedSigma: number | undefined;
+  private tau = 0;
 
   constructor(args: GaussianAffinityArgs) {
     if (args === null || typeof args !== 'object') {
@@ -82,6 +111,49 @@ export class GaussianAffinity extends tf.layers.Layer {
     }
     this.diversity = diversity === false ? false : resolveDiversityOptions(diversity === true ? {} : diversity);
     if (args.seed !== undefined) this.seed = requireSeed(args.seed);
+    this.outputForm = args.outputForm ?? 'affinity';
+    if (this.outputForm !== 'affinity' && this.outputForm !== 'logAffinity') {
+      throw new AffinityConfigError(`outputForm must be 'affinity' or 'logAffinity', got ${JSON.stringify(args.outputForm)}`);
+    }
+    if (args.classCounts !== undefined) {
+      this.classCounts = validateCounts(args.classCounts, 'classCounts');
+      if (this.classCounts.length !== this.classes) {
+        throw new AffinityConfigError(`classCounts must have one entry per class (${this.classes}), got ${this.classCounts.length}`);
+      }
+    }
+    this.setPriorCorrection(args.priorCorrection ?? 0);
+  }
+
+  /** tau, the prior correction of `classScores` (0: none). */
+  get priorCorrection(): number {
+    return this.tau;
+  }
+
+  /**
+   * Sets tau, the prior correction at prediction (see `GaussianAffinityArgs.priorCorrection`).
+   *
+   * @throws AffinityConfigError for tau < 0, or tau > 0 on a layer without `classCounts`.
+   */
+  setPriorCorrection(tau: number): void {
+    requireNonNegative('priorCorrection', tau);
+    if (tau > 0 && this.classCounts === undefined) {
+      throw new AffinityConfigError('priorCorrection > 0 needs classCounts (the training samples per class) to know the prior');
+    }
+    this.tau = tau;
+  }
+
+  /**
+   * The scores predictions rank classes by, from this layer's output: the output itself without
+   * a prior correction, else log A - tau log pi. The caller disposes the result.
+   */
+  classScores(output: tf.Tensor): tf.Tensor {
+    if (this.tau === 0) return output.clone();
+    return priorCorrectedScores(output, this.priorCorrectionSettings as PriorCorrection);
+  }
+
+  /** The prior correction as `predictClasses` takes it; undefined without `classCounts`. */
+  get priorCorrectionSettings(): PriorCorrection | undefined {
+    return this.classCounts === undefined ? undefined : { classCounts: this.classCounts, tau: this.tau, outputForm: this.outputForm };
   }
 
   /**
@@ -143,7 +215,7 @@ export class GaussianAffinity extends tf.layers.Layer {
           this.calibratedSigma = sigma;
         }
       }
-      return gaussianAffinity(features, prototypes, sigma);
+      return (this.outputForm === 'affinity' ? gaussianAffinity : gaussianLogAffinity)(features, prototypes, sigma);
     });
   }
 
@@ -156,6 +228,9 @@ export class GaussianAffinity extends tf.layers.Layer {
       diversity: this.diversity === false ? false : { ...this.diversity },
     };
     if (this.seed !== undefined) config.seed = this.seed;
+    if (this.outputForm !== 'affinity') config.outputForm = this.outputForm;
+    if (this.classCounts !== undefined) config.classCounts = [...this.classCounts];
+    if (this.tau !== 0) config.priorCorrection = this.tau;
     return { ...config, ...super.getConfig() };
   }
 }

@@ -1,10 +1,14 @@
 /**
  * The max-margin loss of docs/METHOD.md section 2, a multi-class hinge on affinities:
- *   L_mm(i) = sum_{j != y_i} max(0, lambda + A_ij - A_{i,y_i}).
+ *   L_mm(i) = sum_{j != y_i} max(0, lambda_{y_i} + A_ij - A_{i,y_i}),
+ * with one margin lambda for every class (the paper's), or, given the class counts, margins in
+ * the LDAM form lambda_y = lambda (n_min / n_y)^(1/4): the rarest class keeps lambda.
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
 import { toOneHot } from '../labels.js';
+import { ldamMargins } from '../losses/ldam.js';
+import { validateCounts } from '../losses/shared.js';
 
 /** Options of the max-margin loss. */
 export interface MaxMarginOptions {
@@ -16,6 +20,15 @@ export interface MaxMarginOptions {
   margin: number;
   /** Accept margin > 1 (for experiments that want it on purpose). Default false. */
   allowMarginAboveOne?: boolean;
+  /**
+   * Training samples per class n_j (> 0, one entry per class). When given, the margins depend on
+   * the class: lambda_y = margin * (n_min / n_y)^(1/4), so the rarest class keeps `margin` and a
+   * class 100x more frequent gets margin / 3.2 (Cao et al.'s LDAM form on affinities). A rare
+   * class's samples must then sit further inside their own cluster than a frequent class's,
+   * which moves the boundary towards the frequent classes, where the prior says it belongs.
+   * Default: one margin for all (the paper's).
+   */
+  classCounts?: ArrayLike<number>;
 }
 
 /** Validates the margin; throws AffinityConfigError naming the bad value. */
@@ -46,17 +59,34 @@ export function maxMarginLoss(yTrue: tf.Tensor, affinities: tf.Tensor, margin: n
     throw new ShapeError(`affinities must have shape (N, classes), got (${affinities.shape})`);
   }
   const [rows, classes] = affinities.shape;
-  return tf.tidy(() => hingeWithGradient(toOneHot(yTrue, classes, rows), options.margin)(affinities));
+  const margins = classMargins(options, classes);
+  return tf.tidy(() => {
+    const target = toOneHot(yTrue, classes, rows);
+    // Each row's margin is its true class's: a (N, 1) column, or the one number.
+    const margin = margins === undefined ? options.margin : tf.sum(tf.mul(target, tf.tensor1d(margins)), 1, true);
+    return hingeWithGradient(target, margin)(affinities);
+  });
+}
+
+/** The per-class margins of `options.classCounts`, checked against C; undefined for one margin. */
+function classMargins(options: MaxMarginOptions, classes: number): number[] | undefined {
+  if (options.classCounts === undefined) return undefined;
+  const margins = ldamMargins(validateCounts(options.classCounts, 'classCounts'), options.margin);
+  if (margins.length !== classes) {
+    throw new ShapeError(`classCounts has ${margins.length} entries but the affinities have ${classes} classes`);
+  }
+  return margins;
 }
 
 /**
  * The hinge as one op with an analytic gradient (fewer kernels than autodiff, which matters on
- * wasm). With active_ij = [j != y_i and margin + A_ij - A_iy > 0]:
+ * wasm). The margin is one number or a (N, 1) column of each row's margin (it takes no gradient).
+ * With active_ij = [j != y_i and margin + A_ij - A_iy > 0]:
  *   L = (1/N) sum_ij active_ij (margin + A_ij - A_iy),
  *   dL/dA_ij = (1/N) (active_ij - [j = y_i] sum_k active_ik).
  * A_{i,y_i} is taken by a one-hot mask product: tf.gather has no gradient on the wasm backend.
  */
-function hingeWithGradient(target: tf.Tensor2D, margin: number): (affinities: tf.Tensor) => tf.Scalar {
+function hingeWithGradient(target: tf.Tensor2D, margin: number | tf.Tensor): (affinities: tf.Tensor) => tf.Scalar {
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [affinities, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const rows = affinities.shape[0];
@@ -80,14 +110,16 @@ function hingeWithGradient(target: tf.Tensor2D, margin: number): (affinities: tf
 /**
  * The affinity loss for `model.compile({ loss: affinityLoss({ margin }) })`, on a model whose
  * last layer is `GaussianAffinity`. The layer's diversity regularizer is added by tfjs itself,
- * so the total is the paper's L = mean_i L_mm(i) + R(w).
+ * so the total is the paper's L = mean_i L_mm(i) + R(w). With `classCounts` the margins depend on
+ * the class (see `MaxMarginOptions.classCounts`).
  *
  * Note: `model.fit` checks that targets have the output's shape, so give it one-hot labels;
  * integer labels work when the loss is called directly (custom training loops).
  */
 export function affinityLoss(options: MaxMarginOptions): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
   validateMargin(options?.margin, options?.allowMarginAboveOne);
-  const checked = { margin: options.margin, allowMarginAboveOne: options.allowMarginAboveOne };
+  if (options.classCounts !== undefined) validateCounts(options.classCounts, 'classCounts');
+  const checked = { margin: options.margin, allowMarginAboveOne: options.allowMarginAboveOne, classCounts: options.classCounts };
   const loss = (yTrue: tf.Tensor, yPred: tf.Tensor) => maxMarginLoss(yTrue, yPred, checked);
   Object.defineProperty(loss, 'name', { value: 'affinityLoss' });
   return loss;

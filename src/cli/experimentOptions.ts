@@ -13,7 +13,7 @@ import { METHOD_NAMES, METHODS } from '../models/methods.js';
 import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '../node/bench/experiment.js';
 import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
-import { parseCount, parseNumber, parsePositive, parsePositiveInteger, parseSigma } from './options.js';
+import { parseCount, parseNumber, parsePositive, parsePositiveInteger, parsePriorCorrection, parseSigma } from './options.js';
 
 /**
  * The experiment flags as commander hands them over (defaults filled), one field per option of
@@ -42,6 +42,8 @@ export interface ExperimentFlags {
   margin?: number;
   prototypes?: number;
   diversityWeight?: number;
+  classMargins?: boolean;
+  priorCorrection?: number | 'auto';
   centerWeight?: number;
 }
 
@@ -66,16 +68,28 @@ const FIELD_OF_FLAG: Readonly<Record<string, keyof ExperimentInput>> = {
   margin: 'margin',
   prototypes: 'prototypesPerClass',
   diversityWeight: 'diversityWeight',
+  classMargins: 'classMargins',
+  priorCorrection: 'priorCorrection',
   centerWeight: 'centerWeight',
 };
 
-/** Adds the affinity head's options (sigma, margin, prototypes, diversity weight); `affinity bench` takes them too. */
+/**
+ * Adds the affinity head's options (sigma, margin, prototypes, diversity weight, class margins,
+ * prior correction); `affinity bench` takes them too.
+ */
 export function addAffinityHeadOptions(command: Command): Command {
   return command
     .option('--sigma <s>', "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch); default: feature width + 2", parseSigma)
     .option('--margin <m>', 'affinity heads: margin lambda in (0, 1] (default: 0.3)', parseNumber)
     .option('--prototypes <m>', 'affinity heads: prototypes per class (default: 1, or 5 for affinity-m5)', parsePositiveInteger)
-    .option('--diversity-weight <w>', "affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper's)", parseNumber);
+    .option('--diversity-weight <w>', "affinity heads: weight of the diversity regularizer, 0 turns it off (default: 1, the paper's)", parseNumber)
+    .option('--class-margins', 'affinity heads (hinge): margins margin * (n_min / n_y)^(1/4) from the class counts (default: on for affinity-lt only)')
+    .option('--no-class-margins', 'affinity heads: one margin for every class, even for affinity-lt')
+    .option(
+      '--prior-correction <tau>',
+      "affinity heads: predict by log A - tau log pi; 'auto' chooses tau on the validation split after training (default: 0, auto for affinity-lt and affinity-ce)",
+      parsePriorCorrection,
+    );
 }
 
 /**

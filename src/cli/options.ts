@@ -24,6 +24,14 @@ export function parseSigma(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : parsePositive(value);
 }
 
+/** tau of the prior correction: a number >= 0, or 'auto' (chosen on validation). */
+export function parsePriorCorrection(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const number = parseNumber(value);
+  if (number < 0) throw new InvalidArgumentError(`must be 'auto' or a number >= 0, got ${value}`);
+  return number;
+}
+
 /** An integer >= 0. */
 export function parseCount(value: string): number {
   const number = parseNumber(value);

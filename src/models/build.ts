@@ -64,6 +64,17 @@ export interface ClassifierOptions {
   /** Affinity head: prototypes per class; overrides the method's own (1, or 5 for affinity-m5). */
   prototypesPerClass?: number;
   /**
+   * Affinity head (hinge form): margins in the LDAM form from `classCounts`, margin_y =
+   * margin (n_min / n_y)^(1/4); overrides the method's own (on for affinity-lt).
+   */
+  classMargins?: boolean;
+  /**
+   * Affinity head: tau of the prior correction at prediction (log A - tau log pi), or 'auto' to
+   * leave it at 0 for the caller to choose on validation after training (`choosePriorCorrection`);
+   * overrides the method's own (0 for the paper's heads, 'auto' for affinity-lt and affinity-ce).
+   */
+  priorCorrection?: number | 'auto';
+  /**
    * Affinity head: the weight of the diversity regularizer on the prototypes; 0 turns it off.
    * Default 1, the paper's (which, in 2-D, pulls the prototypes together: README, Figure 1).
    */
@@ -159,16 +170,43 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       break;
     }
     case 'affinity': {
+      const own = METHODS[method].affinity!;
       const sigma = options.sigma === 'auto' ? 'auto' : requirePositive('sigma', options.sigma ?? defaultSigma(featureWidth));
       const margin = options.margin ?? 0.3;
-      const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? (method === 'affinity-m5' ? 5 : 1), 1);
+      const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? own.prototypesPerClass, 1);
       const diversityWeight = requireNonNegative('diversityWeight', options.diversityWeight ?? 1);
       const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
-      // The loss first: it checks the margin before the layer makes any weight.
-      loss = affinityLoss({ margin });
-      const head = new GaussianAffinity({ classes, prototypesPerClass, sigma, diversity, seed: headSeed, name: 'affinity' });
+      const classMargins = options.classMargins ?? own.classMargins;
+      const priorCorrection = options.priorCorrection ?? own.priorCorrection;
+      if (classMargins && own.lossForm !== 'hinge') {
+        throw new AffinityConfigError(`classMargins apply to the hinge; ${method} trains with cross-entropy, whose prior shift is its log pi`);
+      }
+      // The loss first: it checks the margin before the layer makes any weight. The cross-entropy
+      // form adds log pi to the distance-space scores: logit adjustment on the Gaussian head.
+      loss =
+        own.lossForm === 'hinge'
+          ? affinityLoss({ margin, ...(classMargins ? { classCounts: counts } : {}) })
+          : logitAdjustedLoss({ counts, tau: 1 });
+      const head = new GaussianAffinity({
+        classes,
+        prototypesPerClass,
+        sigma,
+        diversity,
+        seed: headSeed,
+        name: 'affinity',
+        outputForm: own.lossForm === 'hinge' ? 'affinity' : 'logAffinity',
+        classCounts: counts,
+        priorCorrection: priorCorrection === 'auto' ? 0 : requireNonNegative('priorCorrection', priorCorrection),
+      });
       outputs = head.apply(features) as tf.SymbolicTensor;
-      headSettings = { sigma, margin, prototypesPerClass, diversityWeight };
+      headSettings = {
+        sigma,
+        ...(own.lossForm === 'hinge' ? { margin, classMargins } : {}),
+        lossForm: own.lossForm,
+        prototypesPerClass,
+        diversityWeight,
+        priorCorrection,
+      };
       if (sigma === 'auto') {
         // An 'auto' sigma is known after the first training step: report the value then.
         Object.defineProperty(headSettings, 'sigma', { enumerable: true, get: () => (head.sigmaKnown ? head.sigma : 'auto') });
@@ -199,6 +237,8 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
 /** The loss of a method with a plain dense head. */
 function softmaxFamilyLoss(method: MethodName, counts: number[]): LossFunction {
   switch (method) {
+    case 'softmax':
+      return crossEntropyLoss();
     case 'weighted-ce':
       return weightedCrossEntropyLoss({ counts });
     case 'focal':
@@ -210,7 +250,8 @@ function softmaxFamilyLoss(method: MethodName, counts: number[]): LossFunction {
     case 'logit-adjusted':
       return logitAdjustedLoss({ counts, tau: 1 });
     default:
-      return crossEntropyLoss();
+      // A method added to METHODS with a dense head but no loss here must not train as softmax.
+      throw new AffinityConfigError(`method ${method} has a dense head but no loss in softmaxFamilyLoss`);
   }
 }
 

@@ -13,3 +13,9 @@ export {
 export { predictOutputs, predictClassIds, type PredictOptions } from './predict.js';
 export { classificationReport, type ClassificationReport } from './report.js';
 export { AffinityMonitor, type AffinityMonitorOptions, type EpochAffinityDiagnostics } from './affinityMonitor.js';
+export {
+  PRIOR_CORRECTION_GRID,
+  choosePriorCorrection,
+  type ChoosePriorCorrectionOptions,
+  type PriorCorrectionChoice,
+} from './priorCorrection.js';

@@ -3,6 +3,7 @@
  * uses its moving statistics).
  */
 import * as tf from '@tensorflow/tfjs';
+import { GaussianAffinity } from '../affinity/layer.js';
 import type { Split } from '../data/dataset.js';
 import { ShapeError } from '../errors.js';
 import { inputBatch, rowRange } from './batches.js';
@@ -36,13 +37,20 @@ export function predictOutputs(model: tf.LayersModel, split: Split, options: Pre
 
 /**
  * The predicted class of every row: the argmax of output `scoreOutput` (logits, or affinities
- * for the affinity head, whose argmax is the class of the nearest prototype).
+ * for the affinity head, whose argmax is the class of the nearest prototype). An affinity head
+ * with a prior correction ranks by its `classScores` (log A - tau log pi), so a model predicts
+ * here as its saved config says.
  */
 export function predictClassIds(model: tf.LayersModel, split: Split, options: PredictOptions & { scoreOutput?: number }): Int32Array {
   const outputs = predictOutputs(model, split, options);
   // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element
   // for a typed array (~20 ms per 10,000 values).
-  const ids = tf.argMax(outputs[options.scoreOutput ?? 0], 1);
+  const scoreOutput = options.scoreOutput ?? 0;
+  const head = model.outputs[scoreOutput]?.sourceLayer;
+  const ids = tf.tidy(() => {
+    const scores = outputs[scoreOutput];
+    return tf.argMax(head instanceof GaussianAffinity ? head.classScores(scores) : scores, 1);
+  });
   tf.dispose(outputs);
   try {
     return ids.dataSync() as Int32Array;

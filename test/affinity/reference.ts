@@ -13,12 +13,13 @@ export function affinities(features: number[][], prototypes: number[][][], sigma
   return features.map((f) => prototypes.map((cls) => Math.max(...cls.map((w) => Math.exp(-squaredDistance(f, w) / sigma)))));
 }
 
-/** mean_i sum_{j != y_i} max(0, margin + A_ij - A_iy). */
-export function hinge(a: number[][], labels: number[], margin: number): number {
+/** mean_i sum_{j != y_i} max(0, margin_{y_i} + A_ij - A_iy); one margin, or one per class. */
+export function hinge(a: number[][], labels: number[], margin: number | number[]): number {
   let total = 0;
   a.forEach((row, i) => {
+    const own = typeof margin === 'number' ? margin : margin[labels[i]];
     row.forEach((value, j) => {
-      if (j !== labels[i]) total += Math.max(0, margin + value - row[labels[i]]);
+      if (j !== labels[i]) total += Math.max(0, own + value - row[labels[i]]);
     });
   });
   return total / a.length;

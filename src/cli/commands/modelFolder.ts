@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, ModelFileError } from '../../errors.js';
 import { configDifferences, type ExperimentConfig } from '../../node/bench/experiment.js';
+import type { PriorCorrectionRecord } from '../../node/bench/results.js';
 import { csvField } from '../../node/report/csv.js';
 import { percent as percentOf } from '../../node/report/tables.js';
 import type { ClassificationReport } from '../../train/report.js';
@@ -78,6 +79,8 @@ export interface RunMetrics {
   workers: number;
   /** Affinity heads: the head's state after every epoch (distances against sigma, vanished affinities). */
   affinityDiagnostics?: EpochAffinityDiagnostics[];
+  /** Affinity heads: the prior correction tau of the last and the kept model (the saved model holds the kept one's). */
+  priorCorrection?: PriorCorrectionRecord;
 }
 
 async function entriesOf(dir: string): Promise<string[] | undefined> {

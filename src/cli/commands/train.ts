@@ -101,6 +101,7 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     backend,
     workers: outcome.workers,
     ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
+    ...(outcome.priorCorrection ? { priorCorrection: outcome.priorCorrection } : {}),
   };
   await writeFileAtomic(join(dir, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
   await writeFileAtomic(join(dir, CONFUSION_FILE), confusionCsv(data.dataset.classNames, testScores(outcome).best.confusion));

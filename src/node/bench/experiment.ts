@@ -21,6 +21,7 @@ import { buildClassifier, type Classifier, type ClassifierOptions } from '../../
 import { METHODS, requireMethodName, type HeadKind, type MethodName } from '../../models/methods.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
 import { predictClassIds, predictOutputs } from '../../train/predict.js';
+import { choosePriorCorrection } from '../../train/priorCorrection.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { SCHEDULE_NAMES } from '../../train/schedule.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
@@ -30,7 +31,7 @@ import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requi
 import { DATASET_NAMES, loadDataset } from '../data/registry.js';
 import { classifierRecipe } from '../parallel/replica.js';
 import { trainDataParallel } from '../parallel/trainDataParallel.js';
-import type { FeatureSnapshot, VerificationScores } from './results.js';
+import type { FeatureSnapshot, PriorCorrectionRecord, VerificationScores } from './results.js';
 
 /** Everything that defines one experiment; plain JSON, written beside every result. */
 export interface ExperimentConfig {
@@ -82,6 +83,14 @@ export interface ExperimentConfig {
   prototypesPerClass?: number;
   /** Affinity head: weight of the diversity regularizer (0: off). Default 1, the paper's. */
   diversityWeight?: number;
+  /** Affinity head (hinge): margins in the LDAM form from the class counts (default: the method's, on for affinity-lt). */
+  classMargins?: boolean;
+  /**
+   * Affinity head: tau of the prior correction at prediction, or 'auto' (chosen on the validation
+   * split after training, by balanced accuracy). Default: the method's (0, or 'auto' for
+   * affinity-lt and affinity-ce).
+   */
+  priorCorrection?: number | 'auto';
   /** Center loss: weight of the centre term. */
   centerWeight?: number;
 }
@@ -109,6 +118,8 @@ export const EXPERIMENT_FIELDS = [
   'margin',
   'prototypesPerClass',
   'diversityWeight',
+  'classMargins',
+  'priorCorrection',
   'centerWeight',
 ] as const satisfies readonly (keyof ExperimentConfig)[];
 
@@ -166,6 +177,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
   if (config.diversityWeight !== undefined) requireNonNegative('diversityWeight', config.diversityWeight);
   if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);
+  checkPriorOptions(config);
   const inapplicable = inapplicableHeadFields(config);
   if (inapplicable.length > 0) {
     throw new AffinityConfigError(`${inapplicable.join(', ')} ${inapplicable.length === 1 ? 'does' : 'do'} not apply to loss ${config.loss} (${HEAD_FIELD_NOTE})`);
@@ -190,15 +202,35 @@ export function configDifferences(there: object, now: object): string {
   return keys.map((key) => `${key}: ${JSON.stringify(a[key]) ?? 'unset'} there, ${JSON.stringify(b[key]) ?? 'unset'} now`).join('; ');
 }
 
+/** Checks the prior-aware options of the affinity heads against the method and the validation split. */
+function checkPriorOptions(config: ExperimentConfig): void {
+  const own = METHODS[config.loss].affinity;
+  if (config.classMargins !== undefined && typeof config.classMargins !== 'boolean') {
+    throw new AffinityConfigError(`classMargins must be true or false, got ${JSON.stringify(config.classMargins)}`);
+  }
+  if (config.classMargins === true && own?.lossForm === 'cross-entropy') {
+    throw new AffinityConfigError(`classMargins apply to the hinge; ${config.loss} trains with cross-entropy`);
+  }
+  if (config.priorCorrection !== undefined && config.priorCorrection !== 'auto') requireNonNegative('priorCorrection', config.priorCorrection);
+  if ((config.priorCorrection ?? own?.priorCorrection) === 'auto' && config.validationFraction === 0) {
+    throw new AffinityConfigError(
+      `priorCorrection 'auto' (${config.loss}'s default) chooses tau on the validation split: validationFraction (--validation) must be > 0, or give a number`,
+    );
+  }
+}
+
 /** The head settings and the heads they belong to. */
 const HEAD_FIELDS: Readonly<Record<string, HeadKind>> = {
   sigma: 'affinity',
   margin: 'affinity',
   prototypesPerClass: 'affinity',
   diversityWeight: 'affinity',
+  classMargins: 'affinity',
+  priorCorrection: 'affinity',
   centerWeight: 'center',
 };
-const HEAD_FIELD_NOTE = 'sigma, margin, prototypesPerClass and diversityWeight belong to the affinity heads, centerWeight to center-loss';
+const HEAD_FIELD_NOTE =
+  'sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads, centerWeight to center-loss';
 
 /**
  * The head settings a config sets that its loss's head does not have (sigma for softmax, ...):
@@ -325,6 +357,8 @@ export interface ExperimentOutcome {
   features?: FeatureSnapshot;
   /** Affinity heads: the head's state after every epoch (distances against sigma, vanished affinities). */
   affinityDiagnostics?: EpochAffinityDiagnostics[];
+  /** Affinity heads: the prior correction tau each scored model predicted with. */
+  priorCorrection?: PriorCorrectionRecord;
 }
 
 /** Options of `runExperiment` that are not part of the experiment. */
@@ -382,6 +416,8 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
     margin: config.margin,
     prototypesPerClass: config.prototypesPerClass,
     diversityWeight: config.diversityWeight,
+    classMargins: config.classMargins,
+    priorCorrection: config.priorCorrection,
     centerWeight: config.centerWeight,
   };
   const classifier = buildClassifier(settings);
@@ -412,14 +448,23 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
     let best: ClassificationReport | undefined;
     let features: FeatureSnapshot | undefined;
     let verification: VerificationScores | undefined;
+    let priorCorrection: PriorCorrectionRecord | undefined;
     try {
       const scoreTest = extras.scoreTest ?? true;
       const score = () => testReport(classifier, dataset.test, inputShape, classes, trainCounts);
+      // tau 'auto' is chosen for each scored model on the validation split, before its test score.
+      const head = classifier.affinityHead;
+      const autoTau = head !== undefined && classifier.headSettings.priorCorrection === 'auto';
+      const chooseTau = () => (autoTau ? choosePriorCorrection(classifier.model, dataset.validation!, { featureShape: inputShape }).tau : (head?.priorCorrection ?? 0));
+      const lastTau = chooseTau();
       if (scoreTest) last = score();
       if (extras.features) features = featureSnapshot(classifier, dataset.test, inputShape, data.minorityClasses, config.seed);
       if (extras.verification) verification = verificationScores(classifier, dataset.test, data.unseenTest!, inputShape, config.seed);
       classifier.model.setWeights(result.bestWeights);
-      if (scoreTest) best = result.bestEpoch === result.history.length ? last : score();
+      const lastIsBest = result.bestEpoch === result.history.length;
+      const bestTau = lastIsBest ? lastTau : chooseTau();
+      if (head !== undefined) priorCorrection = { selection: autoTau ? 'validation balanced accuracy' : 'fixed', last: lastTau, best: bestTau };
+      if (scoreTest) best = lastIsBest ? last : score();
     } finally {
       tf.dispose(result.bestWeights);
     }
@@ -435,6 +480,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       verification,
       features,
       ...(monitor ? { affinityDiagnostics: monitor.history } : {}),
+      ...(priorCorrection ? { priorCorrection } : {}),
     };
   } catch (error) {
     classifier.dispose();

@@ -31,6 +31,16 @@ export interface FeatureSnapshot {
   minorityClasses: number[];
 }
 
+/** The prior correction of a run's two models, as recorded in its result files. */
+export interface PriorCorrectionRecord {
+  /** 'validation balanced accuracy' when chosen after training ('auto'), 'fixed' when given. */
+  selection: 'validation balanced accuracy' | 'fixed';
+  /** tau of the last-epoch model. */
+  last: number;
+  /** tau of the best-on-validation model (the one kept). */
+  best: number;
+}
+
 /**
  * One finished run, as its result file holds it. Runs of a search (`affinity tune`) are never
  * scored on the test split, so they have no `last` and `best`; see `RunResult`.
@@ -64,6 +74,8 @@ export interface RunRecord {
   features?: FeatureSnapshot;
   /** Affinity heads: the head's state after every epoch (see `AffinityMonitor`). */
   affinityDiagnostics?: EpochAffinityDiagnostics[];
+  /** Affinity heads: the prior correction tau of the last and the best model, and how it was set. */
+  priorCorrection?: PriorCorrectionRecord;
   /** What went wrong in training that did not stop it (an affinity head that cannot learn). */
   warnings?: string[];
   /** Classes the protocol made rare (for per-class plots). */

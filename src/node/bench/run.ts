@@ -51,6 +51,7 @@ export async function executeRun(plan: PlannedRun, backend: string): Promise<Run
     ...(outcome.verification ? { verification: outcome.verification } : {}),
     ...(outcome.features ? { features: outcome.features } : {}),
     ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
+    ...(outcome.priorCorrection ? { priorCorrection: outcome.priorCorrection } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
     minorityClasses: outcome.data.minorityClasses,
     classNames: outcome.data.dataset.classNames,
