@@ -12,8 +12,8 @@ const run = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args]
 const root = mkdtempSync(join(tmpdir(), 'affinity-bench-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-// The figure1 protocol on 3% of MNIST's training rows for one epoch: each run takes seconds.
-const TINY = ['--protocol', 'figure1', '--quick', '--train-fraction', '0.03', '--epochs', '1', '--workers', '2'];
+// The figure1 protocol on 6% of MNIST's training rows for one epoch: each run takes seconds.
+const TINY = ['--protocol', 'figure1', '--quick', '--train-fraction', '0.06', '--epochs', '1', '--workers', '2'];
 
 function runFiles(out: string): string[] {
   return readdirSync(join(out, 'runs')).sort();
@@ -38,7 +38,7 @@ test('bench writes one result file per run and the whole report; a rerun skips f
     assert.equal(result.history.length, 1);
     assert.equal(result.last.samples, 10000);
     for (const value of [result.last.accuracy, result.last.macroF1, result.best.balancedAccuracy]) assert.ok(value >= 0 && value <= 1);
-    // Even one epoch on 3% of the rows is far above chance (10%).
+    // Even one epoch on 6% of the rows is well above chance (10%).
     assert.ok(result.last.accuracy > 0.2, `${file}: accuracy ${result.last.accuracy}`);
     assert.equal(result.features?.points.length, 2000); // 200 test points per class
     assert.deepEqual(result.minorityClasses, [0, 1, 2, 3, 4]);

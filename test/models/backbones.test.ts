@@ -109,7 +109,11 @@ test('every method ends in [null, C]; the heads hold weights of the documented s
         assert.deepEqual(head.prototypes.shape, [CLASSES, perClass, d], what(method));
         assert.equal(affinity.model.countParams(), features + CLASSES * perClass * d, what(method));
         // sigma defaults to d + 2 (defaultSigma), margin to 0.3.
-        assert.deepEqual(affinity.headSettings, { sigma: d + 2, margin: 0.3, prototypesPerClass: perClass, diversityWeight: 1 }, what(method));
+        assert.deepEqual(
+          affinity.headSettings,
+          { sigma: d + 2, margin: 0.3, classMargins: false, lossForm: 'hinge', prototypesPerClass: perClass, diversityWeight: 1, priorCorrection: 0 },
+          what(method),
+        );
         // One anchor per prototype, class-major: [0 x m, 1 x m, 2 x m], each a point in R^d.
         const anchors = affinity.anchors();
         assert.deepEqual(anchors.map((a) => a.classId), [0, 1, 2].flatMap((c) => new Array<number>(perClass).fill(c)), what(method));

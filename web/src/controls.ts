@@ -183,10 +183,10 @@ export class Controls {
     element<HTMLOutputElement>(this.form, `#${key}-value`).textContent = SLIDERS[key].format(this.current[key]);
   }
 
-  /** Shows only the rows of the chosen head (sigma, margin, ... belong to the affinity head). */
+  /** Shows only the rows of the chosen head (sigma, margin, ... belong to the affinity heads; data-head lists the heads). */
   private showHeadRows(): void {
     for (const row of this.form.querySelectorAll<HTMLElement>('[data-head]')) {
-      row.hidden = row.dataset.head !== this.current.head;
+      row.hidden = !(row.dataset.head ?? '').split(' ').includes(this.current.head);
     }
   }
 }

@@ -1,6 +1,6 @@
 /** The legend under the feature space: one entry per class (minority marked), then the markers. */
 import type { DemoData } from './data';
-import type { HeadName } from './model';
+import { isAffinityHead, type HeadName } from './model';
 import { classColor } from './palette';
 
 function item(parts: (string | Node)[], title?: string): HTMLLIElement {
@@ -35,7 +35,7 @@ export function renderLegend(list: HTMLElement, data: DemoData, head: HeadName):
     if (data.minority[c]) parts.push(minorityTag());
     return item(parts, `${data.trainCounts[c]} training samples`);
   });
-  if (head === 'affinity') {
+  if (isAffinityHead(head)) {
     entries.push(item([swatch('prototype'), 'prototype']));
     entries.push(item([swatch('band'), 'margin band']));
   } else if (head === 'center-loss') {

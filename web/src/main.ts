@@ -12,7 +12,7 @@ import { Controls, REBUILD_KEYS, settingsFromQuery, type DemoSettings } from './
 import { loadDemoData } from './data';
 import { publish } from './hooks';
 import { renderLegend } from './legend';
-import { buildDemoModel, HEAD_LABELS } from './model';
+import { buildDemoModel, classMarginsOf, HEAD_LABELS } from './model';
 import { LiveTrainer, type LiveSettings } from './trainer';
 import { FeatureView } from './view';
 
@@ -90,6 +90,7 @@ async function rebuild(): Promise<void> {
     sigma: settings.sigma,
     prototypesPerClass: settings.prototypesPerClass,
     diversityWeight: settings.diversityWeight,
+    trainCounts: data.trainCounts,
     seed,
   });
   trainer = new LiveTrainer(model, data, liveSettings(settings), BATCH_SIZE, seed);
@@ -125,7 +126,12 @@ async function frame(): Promise<void> {
   if (!drawWanted) return;
   drawWanted = false;
   const snapshot = await trainer.evaluate(view.gridRequest());
-  view.draw(snapshot, { head: settings.head, margin: settings.margin, sigma: settings.sigma, minority: trainer.data.minority });
+  view.draw(snapshot, {
+    head: settings.head,
+    classMargins: classMarginsOf(settings.head, settings.margin, trainer.data.trainCounts),
+    sigma: settings.sigma,
+    minority: trainer.data.minority,
+  });
   recallBars.update(snapshot.recall);
   if (snapshot.step > 0) history.add({ step: snapshot.step, macroF1: snapshot.macroF1, accuracy: snapshot.accuracy });
   const rate = stepsPerSecond(performance.now(), steps);

@@ -17,11 +17,12 @@ import {
   crossEntropyLoss,
   deriveSeed,
   GaussianAffinity,
+  ldamMargins,
   type LossFunction,
 } from 'affinity-loss';
 
-/** The heads of the paper's Figure 1. */
-export const HEAD_NAMES = ['softmax', 'center-loss', 'affinity'] as const;
+/** The heads of the paper's Figure 1, and the affinity head with class margins (the library's affinity-lt). */
+export const HEAD_NAMES = ['softmax', 'center-loss', 'affinity', 'affinity-lt'] as const;
 
 /** One of `HEAD_NAMES`. */
 export type HeadName = (typeof HEAD_NAMES)[number];
@@ -31,7 +32,21 @@ export const HEAD_LABELS: Readonly<Record<HeadName, string>> = {
   softmax: 'softmax',
   'center-loss': 'softmax + center loss',
   affinity: 'affinity loss',
+  'affinity-lt': 'affinity loss, class margins',
 };
+
+/** True for the heads with prototypes and a margin band. */
+export function isAffinityHead(head: HeadName): head is 'affinity' | 'affinity-lt' {
+  return head === 'affinity' || head === 'affinity-lt';
+}
+
+/**
+ * Each class's margin: lambda for every class, or for 'affinity-lt' lambda (n_min / n_c)^(1/4),
+ * the rarest class keeping lambda (the library's class margins).
+ */
+export function classMarginsOf(head: HeadName, margin: number, trainCounts: readonly number[]): number[] {
+  return head === 'affinity-lt' ? ldamMargins(trainCounts, margin) : trainCounts.map(() => margin);
+}
 
 /** Width of the feature layer: 2, so the feature space is the picture. */
 export const FEATURE_WIDTH = 2;
@@ -53,6 +68,8 @@ export interface ModelOptions {
   prototypesPerClass: number;
   /** Affinity head: the diversity regularizer's weight (0 turns it off). */
   diversityWeight: number;
+  /** Training samples per class (the class margins of 'affinity-lt'). */
+  trainCounts: number[];
   /** Seed of every initializer. */
   seed: number;
 }
@@ -165,7 +182,8 @@ export function buildDemoModel(options: ModelOptions): DemoModel {
     headScores: (f) => layer.apply(f) as tf.Tensor2D,
     anchors: () => anchorsOf(layer.prototypes.read(), (row) => Math.floor(row / m)),
     loss: (settings) => {
-      const maxMargin: LossFunction = affinityLoss({ margin: settings.margin });
+      const classCounts = head === 'affinity-lt' ? options.trainCounts : undefined;
+      const maxMargin: LossFunction = affinityLoss({ margin: settings.margin, classCounts });
       return (labels, [scores]) => maxMargin(labels, scores);
     },
     dispose() {

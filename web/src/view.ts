@@ -5,7 +5,7 @@
  * The window follows the features: it grows at once when points leave it and shrinks slowly,
  * so the picture neither clips nor jitters from frame to frame.
  */
-import type { HeadName } from './model';
+import { isAffinityHead, type HeadName } from './model';
 import { classColor, classRgb } from './palette';
 import type { GridRequest, GridScores, Snapshot } from './trainer';
 
@@ -13,8 +13,8 @@ import type { GridRequest, GridScores, Snapshot } from './trainer';
 export interface ViewContext {
   /** Which head (the band and the spread circles belong to the affinity head). */
   head: HeadName;
-  /** Affinity head: the margin lambda (the band is where the best class wins by less). */
-  margin: number;
+  /** Affinity heads: each class's margin (the band is where the best class wins by less than its margin). */
+  classMargins: number[];
   /** Affinity head: sigma (a prototype's circle has radius sqrt(sigma): affinity 1/e there). */
   sigma: number;
   /** minority[c]: draw class c as triangles. */
@@ -61,7 +61,7 @@ export class FeatureView {
     this.drawAxes(ctx, toX, toY, size);
 
     const scale = window.devicePixelRatio || 1;
-    if (context.head === 'affinity') {
+    if (isAffinityHead(context.head)) {
       ctx.setLineDash([3 * scale, 5 * scale]);
       ctx.lineWidth = 1 * scale;
       ctx.globalAlpha = 0.6;
@@ -100,7 +100,7 @@ export class FeatureView {
     for (const anchor of snapshot.anchors) {
       const x = toX(anchor.x);
       const y = toY(anchor.y);
-      if (context.head === 'affinity') {
+      if (isAffinityHead(context.head)) {
         ctx.beginPath();
         ctx.arc(x, y, 7 * scale, 0, 2 * Math.PI);
         ctx.fillStyle = '#fff';
@@ -161,7 +161,7 @@ export class FeatureView {
     const gridCtx = this.gridCanvas.getContext('2d');
     if (gridCtx === null) return;
     const image = gridCtx.createImageData(cells, cells);
-    const showBand = context.head === 'affinity';
+    const showBand = isAffinityHead(context.head);
     for (let row = 0; row < cells; row++) {
       for (let col = 0; col < cells; col++) {
         const cell = row * cells + col;
@@ -170,7 +170,7 @@ export class FeatureView {
           (col + 1 < cells && grid.predicted[cell + 1] !== predicted) || (row + 1 < cells && grid.predicted[cell + cells] !== predicted);
         const [r, g, b] = classRgb(predicted);
         let rgb: [number, number, number] = [255 + (r - 255) * TINT, 255 + (g - 255) * TINT, 255 + (b - 255) * TINT];
-        if (showBand && grid.gap[cell] < context.margin) rgb = rgb.map((v, k) => v + (BAND_RGB[k] - v) * BAND_SHARE) as typeof rgb;
+        if (showBand && grid.gap[cell] < context.classMargins[predicted]) rgb = rgb.map((v, k) => v + (BAND_RGB[k] - v) * BAND_SHARE) as typeof rgb;
         if (boundary) rgb = [rgb[0] * 0.8, rgb[1] * 0.8, rgb[2] * 0.8];
         image.data.set([rgb[0], rgb[1], rgb[2], 255], cell * 4);
       }

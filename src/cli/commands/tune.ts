@@ -32,8 +32,8 @@ const space = DEFAULT_SEARCH_SPACE;
 /** `affinity tune`. */
 export function tuneCommand(): Command {
   const command = new Command('tune').description(
-    'Search the affinity head\'s sigma, margin, prototypes per class and diversity weight, and the learning rate, scored by validation macro-F1 ' +
-      '(never the test split); writes the best config for `affinity train --config`. --sigma, --margin, --prototypes, --diversity-weight and --lr typed ' +
+    'Search the affinity head\'s sigma, margin, prototypes per class, diversity weight, margin form and prior correction, and the learning rate, scored by validation macro-F1 ' +
+      '(never the test split); writes the best config for `affinity train --config`. --sigma, --margin, --prototypes, --diversity-weight, --class-margins, --prior-correction and --lr typed ' +
       '(or those fields in --config, but the learning rate) fix a value; the others are searched.',
   );
   addExperimentOptions(command, 'affinity')
@@ -50,6 +50,7 @@ export function tuneCommand(): Command {
       `\nSearched (unless fixed by an option): sigma ${space.sigmaScale[0]}-${space.sigmaScale[1]} x (feature width + 2), log-uniform; ` +
         `margin ${space.margin[0]}-${space.margin[1]}; prototypes per class ${space.prototypesPerClass.join(', ')}; ` +
         `diversity weight ${space.diversityWeight[0]}-${space.diversityWeight[1]}, log-uniform; ` +
+        `hinge heads: one margin or class margins; prior correction tau one of ${space.priorCorrection.join(', ')}; ` +
         `learning rate ${space.learningRate[0]}-${space.learningRate[1]}, log-uniform. Losses without an affinity head: the learning rate only.`,
     )
     .action(async (flags: TuneFlags) => {

@@ -35,7 +35,7 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ trainFraction: 0 }, /trainFraction must be a number in/],
     [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
     [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
-    [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass and diversityWeight belong to the affinity heads/],
+    [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads/],
   ];
   for (const [fields, message] of bad) {
     assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', ...fields }), (error: Error) => {

@@ -13,10 +13,17 @@ test('halvingEpochs: the last round trains the full epochs, each earlier one eta
   assert.deepEqual(halvingEpochs(2, 27, 3), [1, 2]); // rounds that cannot train fewer epochs merge
 });
 
-test('searchedSpace: the affinity heads search their three settings and the rate; fixed values and other heads do not', () => {
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity' })), ['sigmaScale', 'margin', 'prototypesPerClass', 'diversityWeight', 'learningRate']);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-m5' })), ['sigmaScale', 'margin', 'diversityWeight', 'learningRate']);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity', sigma: 10, margin: 0.5 })), ['prototypesPerClass', 'diversityWeight', 'learningRate']);
+test('searchedSpace: the affinity heads search their settings and the rate; fixed values and other heads do not', () => {
+  const head = ['sigmaScale', 'margin', 'prototypesPerClass', 'diversityWeight', 'classMargins', 'priorCorrection', 'learningRate'];
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity' })), head);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-lt' })), head);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-m5' })), head.filter((key) => key !== 'prototypesPerClass'));
+  // The cross-entropy form has no margin.
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-ce' })), ['sigmaScale', 'prototypesPerClass', 'diversityWeight', 'priorCorrection', 'learningRate']);
+  assert.deepEqual(
+    Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity', sigma: 10, margin: 0.5, classMargins: true, priorCorrection: 'auto' })),
+    ['prototypesPerClass', 'diversityWeight', 'learningRate'],
+  );
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'focal' })), ['learningRate']);
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'focal', learningRate: 1e-3 })), []);
 });
@@ -36,6 +43,8 @@ test('sampleTrial draws inside the ranges, log-uniformly for sigma, and the same
     assert.ok(trial.sigma! >= 130 * low * 0.999 && trial.sigma! <= 130 * high * 1.001, `sigma ${trial.sigma}`);
     assert.ok(trial.margin! >= 0.05 && trial.margin! <= 0.8);
     assert.ok([1, 2, 5].includes(trial.prototypesPerClass!));
+    assert.ok(typeof trial.classMargins === 'boolean');
+    assert.ok(DEFAULT_SEARCH_SPACE.priorCorrection.includes(trial.priorCorrection!), `tau ${trial.priorCorrection}`);
     assert.ok(trial.learningRate! >= 3e-4 * 0.999 && trial.learningRate! <= 3e-3 * 1.001);
     if (trial.sigma! < 130) belowDefault++;
   }
