@@ -16,6 +16,7 @@ export { AffinityMonitor, type AffinityMonitorOptions, type EpochAffinityDiagnos
 export {
   PRIOR_CORRECTION_GRID,
   choosePriorCorrection,
+  PriorCorrectionSelector,
   type ChoosePriorCorrectionOptions,
   type PriorCorrectionChoice,
 } from './priorCorrection.js';

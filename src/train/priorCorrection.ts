@@ -14,6 +14,7 @@ import { AffinityConfigError } from '../errors.js';
 import { balancedAccuracy } from '../metrics/classification.js';
 import { requireNonNegative } from '../validate.js';
 import { predictOutputs, type PredictOptions } from './predict.js';
+import type { TrainingCallback } from './trainer.js';
 
 /**
  * The tau values tried by default: 0 (no correction) first, then from a twentieth of the prior
@@ -72,4 +73,32 @@ export function choosePriorCorrection(model: tf.LayersModel, validation: Split, 
   const best = scores.reduce((a, b) => (b.balancedAccuracy > a.balancedAccuracy || (b.balancedAccuracy === a.balancedAccuracy && b.tau < a.tau) ? b : a));
   head.setPriorCorrection(best.tau);
   return { tau: best.tau, scores };
+}
+
+/**
+ * A trainer callback that chooses tau on the validation split after every epoch, before the
+ * trainer scores that epoch: the epoch chosen on validation is then the best corrected model, not
+ * the best uncorrected one (uncorrected scores favour epochs the correction does not suit).
+ * `tauOf(epoch)` gives an epoch's tau, to set with the weights restored from that epoch.
+ */
+export class PriorCorrectionSelector implements TrainingCallback {
+  private readonly taus: number[] = [];
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly validation: Split,
+    private readonly options: ChoosePriorCorrectionOptions,
+  ) {}
+
+  /** Chooses and sets the tau of the epoch just trained. */
+  validationStart(epoch: number): void {
+    this.taus[epoch] = choosePriorCorrection(this.model, this.validation, this.options).tau;
+  }
+
+  /** The tau chosen after 1-based epoch `epoch` (as `EpochLog.epoch` and `bestEpoch` count). */
+  tauOf(epoch: number): number {
+    const tau = this.taus[epoch - 1];
+    if (tau === undefined) throw new AffinityConfigError(`no prior correction was chosen for epoch ${epoch}`);
+    return tau;
+  }
 }

@@ -68,6 +68,12 @@ export interface TrainingCallback {
   epochStart?(epoch: number): void | Promise<void>;
   /** After every step. */
   stepEnd?(report: StepReport): void | Promise<void>;
+  /**
+   * After an epoch's steps, before its validation split is scored (0-based epoch): where a
+   * setting that changes predictions but is not a weight (the affinity head's prior correction)
+   * is chosen on validation, so the epoch is scored, and selected, as it will predict.
+   */
+  validationStart?(epoch: number): void | Promise<void>;
   /** After an epoch and its validation. */
   epochEnd?(log: EpochLog): void | Promise<void>;
 }
@@ -283,6 +289,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
       let validationMacroF1 = NaN;
       let validationAccuracy = NaN;
       if (settings.validation !== undefined) {
+        for (const callback of settings.callbacks) await callback.validationStart?.(epoch);
         const predicted = predictClassIds(model, settings.validation, {
           featureShape: settings.featureShape,
           scoreOutput: settings.scoreOutput,

@@ -21,7 +21,7 @@ import { buildClassifier, type Classifier, type ClassifierOptions } from '../../
 import { METHODS, requireMethodName, type HeadKind, type MethodName } from '../../models/methods.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../train/optimizer.js';
 import { predictClassIds, predictOutputs } from '../../train/predict.js';
-import { choosePriorCorrection } from '../../train/priorCorrection.js';
+import { PriorCorrectionSelector } from '../../train/priorCorrection.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { SCHEDULE_NAMES } from '../../train/schedule.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
@@ -423,6 +423,9 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
   const classifier = buildClassifier(settings);
   // A last batch of one row cannot be shared: such a run trains on fewer threads.
   const workers = Math.min(requireInteger('workers', hooks.workers ?? 1, 1), smallestBatch(dataset.train.labels.length, config.batchSize));
+  // tau 'auto': chosen on the validation split after every epoch, before the epoch is scored.
+  const selector =
+    classifier.headSettings.priorCorrection === 'auto' ? new PriorCorrectionSelector(classifier.model, dataset.validation!, { featureShape: inputShape }) : undefined;
   const monitor =
     classifier.affinityHead &&
     new AffinityMonitor(classifier.featureModel, classifier.affinityHead, { probe: dataset.train, featureShape: inputShape, onWarning: hooks.onWarning });
@@ -442,7 +445,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       sampling: config.sampling,
       validation: dataset.validation,
       seed: deriveSeed(config.seed, SEED_STREAMS.training),
-      callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(hooks.callbacks ?? [])],
+      callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(selector ? [selector] : []), ...(hooks.callbacks ?? [])],
     });
     let last: ClassificationReport | undefined;
     let best: ClassificationReport | undefined;
@@ -452,18 +455,19 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
     try {
       const scoreTest = extras.scoreTest ?? true;
       const score = () => testReport(classifier, dataset.test, inputShape, classes, trainCounts);
-      // tau 'auto' is chosen for each scored model on the validation split, before its test score.
       const head = classifier.affinityHead;
-      const autoTau = head !== undefined && classifier.headSettings.priorCorrection === 'auto';
-      const chooseTau = () => (autoTau ? choosePriorCorrection(classifier.model, dataset.validation!, { featureShape: inputShape }).tau : (head?.priorCorrection ?? 0));
-      const lastTau = chooseTau();
+      // Each scored model predicts with the tau chosen for its epoch.
+      const tauOf = (epoch: number) => (selector ? selector.tauOf(epoch) : (head?.priorCorrection ?? 0));
+      const lastTau = tauOf(result.history.length);
+      head?.setPriorCorrection(lastTau);
       if (scoreTest) last = score();
       if (extras.features) features = featureSnapshot(classifier, dataset.test, inputShape, data.minorityClasses, config.seed);
       if (extras.verification) verification = verificationScores(classifier, dataset.test, data.unseenTest!, inputShape, config.seed);
       classifier.model.setWeights(result.bestWeights);
       const lastIsBest = result.bestEpoch === result.history.length;
-      const bestTau = lastIsBest ? lastTau : chooseTau();
-      if (head !== undefined) priorCorrection = { selection: autoTau ? 'validation balanced accuracy' : 'fixed', last: lastTau, best: bestTau };
+      const bestTau = tauOf(result.bestEpoch);
+      head?.setPriorCorrection(bestTau);
+      if (head !== undefined) priorCorrection = { selection: selector ? 'validation balanced accuracy' : 'fixed', last: lastTau, best: bestTau };
       if (scoreTest) best = lastIsBest ? last : score();
     } finally {
       tf.dispose(result.bestWeights);

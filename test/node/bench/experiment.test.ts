@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError } from '../../../src/index.js';
+import { AffinityConfigError, choosePriorCorrection, PRIOR_CORRECTION_GRID } from '../../../src/index.js';
 import { EXPERIMENT_DEFAULTS, loadExperimentData, resolveExperimentConfig, runExperiment } from '../../../src/node/bench/experiment.js';
 import { METHOD_NAMES } from '../../../src/models/methods.js';
 import { loadDataset } from '../../../src/node/data/registry.js';
@@ -124,6 +124,34 @@ test("sigma 'auto' trains and reports the sigma it took from the first batch", a
   } finally {
     outcome.classifier.dispose();
   }
+});
+
+test("priorCorrection 'auto': each epoch's tau is chosen on validation, and the kept model predicts with its epoch's", async () => {
+  // A long tail on the blobs, so the correction has something to do.
+  const input = { dataset: 'gaussians', recipe: 'exp:20', loss: 'affinity-lt', featureWidth: 8, epochs: 3, batchSize: 32 } as const;
+  const outcome = await runExperiment(input);
+  try {
+    const { priorCorrection, classifier, data } = outcome;
+    assert.equal(priorCorrection?.selection, 'validation balanced accuracy');
+    assert.ok(PRIOR_CORRECTION_GRID.includes(priorCorrection!.best) && PRIOR_CORRECTION_GRID.includes(priorCorrection!.last));
+    // The kept weights chosen again on the same validation rows give the tau they were kept with.
+    const head = classifier.affinityHead!;
+    assert.equal(head.priorCorrection, priorCorrection!.best);
+    const again = choosePriorCorrection(classifier.model, data.dataset.validation!, { featureShape: data.inputShape });
+    assert.equal(again.tau, priorCorrection!.best);
+    // The epoch kept has the best validation macro-F1 as scored with its tau.
+    const best = Math.max(...outcome.history.map((log) => log.validationMacroF1));
+    assert.equal(outcome.history[outcome.bestEpoch - 1].validationMacroF1, best);
+  } finally {
+    outcome.classifier.dispose();
+  }
+  const fixed = await runExperiment({ ...input, loss: 'affinity', priorCorrection: 0.2, epochs: 1 });
+  assert.deepEqual(fixed.priorCorrection, { selection: 'fixed', last: 0.2, best: 0.2 });
+  fixed.classifier.dispose();
+  assert.throws(() => resolveExperimentConfig({ ...input, validationFraction: 0 }), /priorCorrection 'auto' \(affinity-lt's default\) chooses tau on the validation split/);
+  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', classMargins: true }), /classMargins apply to the hinge/);
+  assert.throws(() => resolveExperimentConfig({ ...input, priorCorrection: -1 }), /priorCorrection/);
+  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'softmax', priorCorrection: 0.5 }), /priorCorrection do(es)? not apply to loss softmax/);
 });
 
 test('a bench head override applies to the losses with that head only; an undefined override keeps the protocol value', async () => {
