@@ -70,8 +70,8 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     name: 'figure1',
     title: 'Figure 1: 2-D features on MNIST with digits 0-4 at 10%',
     description:
-      'MNIST, digits 0-4 keep 10% of their training images, a 2-D feature layer; softmax, softmax + center loss and the affinity loss side by side, with the test features and each head\'s prototypes or centres (the paper\'s Figure 1).',
-    defaultLosses: ['softmax', 'center-loss', 'affinity'],
+      'MNIST, digits 0-4 keep 10% of their training images, a 2-D feature layer; softmax, softmax + center loss and the affinity loss side by side (and the affinity head with class margins and a prior correction), with the test features and each head\'s prototypes or centres (the paper\'s Figure 1).',
+    defaultLosses: ['softmax', 'center-loss', 'affinity', 'affinity-lt'],
     defaultSeeds: 3,
     settings: (quick) => [
       {
