@@ -70,7 +70,7 @@ export interface ClassifierOptions {
   classMargins?: boolean;
   /**
    * Affinity head: tau of the prior correction at prediction (log A - tau log pi), or 'auto' to
-   * leave it at 0 for the caller to choose on validation after training (`choosePriorCorrection`);
+   * leave it at 0 for the caller to choose on validation (`PriorCorrectionSelector`, `choosePriorCorrection`);
    * overrides the method's own (0 for the paper's heads, 'auto' for affinity-lt and affinity-ce).
    */
   priorCorrection?: number | 'auto';

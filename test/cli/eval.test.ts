@@ -4,7 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import type { EvalRecord } from '../../src/cli/commands/eval.js';
+import { GaussianAffinity, confusionMatrix, predictClassIds } from '../../src/index.js';
+import { prepareDataset } from '../../src/data/prepare.js';
+import { loadDataset } from '../../src/node/data/registry.js';
+import { useNodeBackend } from '../../src/node/index.js'; // also registers the file:// handler
 import type { RunMetrics } from '../../src/cli/commands/modelFolder.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -50,6 +55,33 @@ test('eval on the training dataset reproduces the best model\'s test metrics of 
   assert.match(result.stdout, new RegExp(`accuracy +${(100 * metrics.best.accuracy).toFixed(2)} %`));
   assert.match(result.stdout, /Per-class recall/);
   assert.match(result.stdout, /blob 9 +45 +100 +[\d.]+ +\(minority\)/);
+});
+
+test('eval predicts with the prior correction saved with the model', async () => {
+  const corrected = join(root, 'corrected');
+  // tau 1 on the hinge head after 2 epochs of a 10:1 tail: the correction moves many predictions.
+  const trained = run('train', '--dataset', 'gaussians', '--imbalance', 'exp:10', '--loss', 'affinity', '--prior-correction', '1', '--epochs', '2', '--batch-size', '64', '--feature-width', '16', '--quiet', '--out', corrected);
+  assert.equal(trained.status, 0, trained.stderr);
+  const out = join(root, 'eval', 'corrected.json');
+  const result = run('eval', '--model', corrected, '--imbalance', 'exp:10', '--out', out);
+  assert.equal(result.status, 0, result.stderr);
+  const record = readJson<EvalRecord>(out);
+  const metrics = readJson<RunMetrics>(join(corrected, 'metrics.json'));
+  assert.equal(record.priorCorrection, 1);
+  assert.deepEqual(metrics.priorCorrection, { selection: 'fixed', last: 1, best: 1 });
+  assert.deepEqual(record.report, metrics.best);
+  assert.match(result.stdout, /corrected for the training prior: log A - 1 log pi/);
+  // The correction is what made these predictions: without it the same model predicts otherwise.
+  await useNodeBackend(); // the CLI's backend, so the predictions compared are computed alike
+  const loaded = await tf.loadLayersModel(`file://${join(corrected, 'model', 'model.json')}`);
+  const head = loaded.layers[loaded.layers.length - 1] as GaussianAffinity;
+  const data = prepareDataset(await loadDataset('gaussians'), 'exp:10', 1);
+  const withTau = predictClassIds(loaded, data.test, { featureShape: [2] });
+  head.setPriorCorrection(0);
+  const without = predictClassIds(loaded, data.test, { featureShape: [2] });
+  assert.notDeepEqual(Array.from(without), Array.from(withTau));
+  assert.deepEqual(confusionMatrix(data.test.labels, withTau, { classes: 10 }), record.report.confusion);
+  loaded.dispose();
 });
 
 test('eval reads a CSV with the model\'s feature columns, by header name and label column', async () => {

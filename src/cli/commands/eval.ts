@@ -9,6 +9,7 @@ import { Command } from 'commander';
 // The root entry registers the custom layers and regularizers (GaussianAffinity, CosineHead,
 // CenterLossHead, ...) that tf.loadLayersModel must find by class name.
 import '../../index.js';
+import { GaussianAffinity } from '../../affinity/layer.js';
 import { featureSize, type Split } from '../../data/dataset.js';
 import { prepareDataset } from '../../data/prepare.js';
 import { parseRecipe } from '../../data/spec.js';
@@ -50,6 +51,8 @@ export interface EvalRecord {
   minorityClasses: number[];
   /** Every metric of the evaluation. */
   report: ClassificationReport;
+  /** Affinity heads: the prior correction tau the saved model predicted with (0: none). */
+  priorCorrection?: number;
 }
 
 /** `--label 3`, `--label -1` (an index) or `--label species` (a header name). */
@@ -132,7 +135,7 @@ async function loadModel(dir: string): Promise<tf.LayersModel> {
 }
 
 /** The metrics and the per-class recall, as printed. */
-function summary(run: RunFolderConfig, data: EvalData, report: ClassificationReport, dir: string): string {
+function summary(run: RunFolderConfig, data: EvalData, report: ClassificationReport, dir: string, tau: number | undefined): string {
   const minority = run.minorityClasses ?? [];
   const rows: [string, number | undefined][] = [
     ['accuracy', report.accuracy],
@@ -149,6 +152,7 @@ function summary(run: RunFolderConfig, data: EvalData, report: ClassificationRep
   return [
     `Model ${dir}: ${config.loss} (${config.backbone}) trained on ${config.dataset}, recipe ${config.recipe}, seed ${config.seed}.`,
     `Evaluated on ${data.description}: ${report.samples} samples.`,
+    ...(tau ? [`Predictions corrected for the training prior: log A - ${tau} log pi (the tau saved with the model).`] : []),
     ...rows.map(([name, value]) => `  ${name.padEnd(label)}  ${percent(value).padStart(6)} %`),
     'Per-class recall (%):',
     `  ${'class'.padEnd(nameWidth)}  train rows  test rows  recall`,
@@ -211,7 +215,9 @@ export function evalCommand(): Command {
         const featureShape = needsImages(run.config.backbone) ? inputShape : [inputSize];
         const predicted = predictClassIds(model, data.split, { featureShape });
         const report = classificationReport(data.split.labels, predicted, classes, run.trainCounts);
-        console.log(summary(run, data, report, flags.model));
+        const head = model.outputs[0].sourceLayer;
+        const tau = head instanceof GaussianAffinity ? head.priorCorrection : undefined;
+        console.log(summary(run, data, report, flags.model, tau));
         if (flags.out !== undefined) {
           const record: EvalRecord = {
             model: flags.model,
@@ -220,6 +226,7 @@ export function evalCommand(): Command {
             classNames: run.classNames,
             minorityClasses: run.minorityClasses ?? [],
             report,
+            ...(tau === undefined ? {} : { priorCorrection: tau }),
           };
           await mkdir(dirname(resolve(flags.out)), { recursive: true });
           await writeFileAtomic(flags.out, `${JSON.stringify(record, null, 2)}\n`);

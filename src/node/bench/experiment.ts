@@ -87,8 +87,8 @@ export interface ExperimentConfig {
   classMargins?: boolean;
   /**
    * Affinity head: tau of the prior correction at prediction, or 'auto' (chosen on the validation
-   * split after training, by balanced accuracy). Default: the method's (0, or 'auto' for
-   * affinity-lt and affinity-ce).
+   * split after every epoch, by balanced accuracy; each scored model keeps its epoch's tau).
+   * Default: the method's (0, or 'auto' for affinity-lt and affinity-ce).
    */
   priorCorrection?: number | 'auto';
   /** Center loss: weight of the centre term. */
