@@ -178,8 +178,8 @@ export function buildClassifier(options: ClassifierOptions): Classifier {
       const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
       const classMargins = options.classMargins ?? own.classMargins;
       const priorCorrection = options.priorCorrection ?? own.priorCorrection;
-      if (classMargins && own.lossForm !== 'hinge') {
-        throw new AffinityConfigError(`classMargins apply to the hinge; ${method} trains with cross-entropy, whose prior shift is its log pi`);
+      if (own.lossForm !== 'hinge' && (classMargins || options.margin !== undefined)) {
+        throw new AffinityConfigError(`margin and classMargins apply to the hinge; ${method} trains with cross-entropy, whose prior shift is its log pi`);
       }
       // The loss first: it checks the margin before the layer makes any weight. The cross-entropy
       // form adds log pi to the distance-space scores: logit adjustment on the Gaussian head.

@@ -208,9 +208,6 @@ function checkPriorOptions(config: ExperimentConfig): void {
   if (config.classMargins !== undefined && typeof config.classMargins !== 'boolean') {
     throw new AffinityConfigError(`classMargins must be true or false, got ${JSON.stringify(config.classMargins)}`);
   }
-  if (config.classMargins === true && own?.lossForm === 'cross-entropy') {
-    throw new AffinityConfigError(`classMargins apply to the hinge; ${config.loss} trains with cross-entropy`);
-  }
   if (config.priorCorrection !== undefined && config.priorCorrection !== 'auto') requireNonNegative('priorCorrection', config.priorCorrection);
   if ((config.priorCorrection ?? own?.priorCorrection) === 'auto' && config.validationFraction === 0) {
     throw new AffinityConfigError(
@@ -230,16 +227,19 @@ const HEAD_FIELDS: Readonly<Record<string, HeadKind>> = {
   centerWeight: 'center',
 };
 const HEAD_FIELD_NOTE =
-  'sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads, centerWeight to center-loss';
+  'sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads (margin and classMargins to the hinge heads only), centerWeight to center-loss';
+// The hinge's settings: the cross-entropy form (affinity-ce) has no margin.
+const HINGE_FIELDS: readonly string[] = ['margin', 'classMargins'];
 
 /**
  * The head settings a config sets that its loss's head does not have (sigma for softmax, ...):
  * refused by `resolveExperimentConfig`, dropped from a bench's overrides for such losses.
  */
 export function inapplicableHeadFields(config: Partial<ExperimentConfig> & { loss: string }): string[] {
-  const head = METHODS[requireMethodName(config.loss)].head;
+  const method = METHODS[requireMethodName(config.loss)];
+  const applies = (field: string, owner: HeadKind) => owner === method.head && (!HINGE_FIELDS.includes(field) || method.affinity?.lossForm === 'hinge');
   return Object.entries(HEAD_FIELDS)
-    .filter(([field, owner]) => (config as Record<string, unknown>)[field] !== undefined && owner !== head)
+    .filter(([field, owner]) => (config as Record<string, unknown>)[field] !== undefined && !applies(field, owner))
     .map(([field]) => field);
 }
 

@@ -35,7 +35,7 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ trainFraction: 0 }, /trainFraction must be a number in/],
     [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
     [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
-    [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads/],
+    [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads \(margin and classMargins to the hinge heads only\)/],
   ];
   for (const [fields, message] of bad) {
     assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', ...fields }), (error: Error) => {
@@ -149,7 +149,8 @@ test("priorCorrection 'auto': each epoch's tau is chosen on validation, and the 
   assert.deepEqual(fixed.priorCorrection, { selection: 'fixed', last: 0.2, best: 0.2 });
   fixed.classifier.dispose();
   assert.throws(() => resolveExperimentConfig({ ...input, validationFraction: 0 }), /priorCorrection 'auto' \(affinity-lt's default\) chooses tau on the validation split/);
-  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', classMargins: true }), /classMargins apply to the hinge/);
+  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', classMargins: true }), /classMargins does not apply to loss affinity-ce \(.*margin and classMargins to the hinge heads only/);
+  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', margin: 0.3 }), /margin does not apply to loss affinity-ce/);
   assert.throws(() => resolveExperimentConfig({ ...input, priorCorrection: -1 }), /priorCorrection/);
   assert.throws(() => resolveExperimentConfig({ ...input, loss: 'softmax', priorCorrection: 0.5 }), /priorCorrection do(es)? not apply to loss softmax/);
 });
