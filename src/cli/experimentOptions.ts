@@ -13,6 +13,7 @@ import { METHOD_NAMES, METHODS } from '../models/methods.js';
 import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '../node/bench/experiment.js';
 import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
+import { VALIDATION_SCORES } from '../train/validationScore.js';
 import { parseCount, parseNumber, parsePositive, parsePositiveInteger, parsePriorCorrection, parseSigma } from './options.js';
 
 /**
@@ -35,6 +36,7 @@ export interface ExperimentFlags {
   weightDecay: number;
   schedule: string;
   sampling: string;
+  selection: string;
   validation: number;
   trainFraction: number;
   seed: number;
@@ -61,6 +63,7 @@ const FIELD_OF_FLAG: Readonly<Record<string, keyof ExperimentInput>> = {
   weightDecay: 'weightDecay',
   schedule: 'schedule',
   sampling: 'sampling',
+  selection: 'selection',
   validation: 'validationFraction',
   trainFraction: 'trainFraction',
   seed: 'seed',
@@ -122,6 +125,11 @@ export function addExperimentOptions(command: Command, defaultLoss: string): Com
     .option('--weight-decay <w>', 'L2 weight decay on kernels', parseNumber, d.weightDecay)
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['constant', 'cosine'] as const).default(d.schedule))
     .addOption(new Option('--sampling <mode>', 'how batches weigh classes').choices(SAMPLING_MODES).default(d.sampling))
+    .addOption(
+      new Option('--selection <score>', "validation score that picks the best epoch and the prior correction: balanced-macro-f1 weights each row by 1 / its class count (for a balanced test split), macro-f1 takes the rows as they are")
+        .choices(VALIDATION_SCORES)
+        .default(d.selection),
+    )
     .option('--validation <fraction>', 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch', parseNumber, d.validationFraction)
     .option('--train-fraction <f>', 'share of the training rows used (stratified), in (0, 1]', parseNumber, d.trainFraction)
     .option('-s, --seed <n>', 'seed of the recipe, the initial weights, the batch order and the sampler', parseCount, d.seed);

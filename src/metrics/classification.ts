@@ -113,6 +113,21 @@ export function macroF1(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOp
 }
 
 /**
+ * Class-balanced macro-F1: macro-F1 of the confusion matrix with each true class's row divided by
+ * its count, i.e. with every row weighted by 1 / its class's count. It estimates the macro-F1 the
+ * same predictions would get on a split with equal class counts, from an imbalanced one (a
+ * validation split held out from imbalanced training, for a balanced test split): rare classes'
+ * precision is no longer swamped by the frequent classes' count. Classes absent from yTrue are
+ * left out, as in `balancedAccuracy`.
+ */
+export function balancedMacroF1(yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): number {
+  const { classes } = classSetOf('balancedMacroF1', yTrue, yPred, options);
+  const confusion = confusionCounts(yTrue, yPred, classes);
+  const rates = confusion.map((row, i) => row.map((count) => divide(count, rowSum(confusion, i))));
+  return mean(f1Scores(rates).filter((_, j) => rowSum(confusion, j) > 0));
+}
+
+/**
  * Balanced accuracy: the mean of per-class recalls over the classes that have at least one true
  * sample (as scikit-learn, which leaves out classes absent from yTrue instead of counting a 0).
  */

@@ -9,6 +9,7 @@ export {
   perClassRecall,
   perClassF1,
   macroF1,
+  balancedMacroF1,
   balancedAccuracy,
   gMean,
   shotGroupAccuracy,

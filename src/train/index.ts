@@ -20,3 +20,4 @@ export {
   type ChoosePriorCorrectionOptions,
   type PriorCorrectionChoice,
 } from './priorCorrection.js';
+export { VALIDATION_SCORES, validationScore, type ValidationScore } from './validationScore.js';

@@ -1,9 +1,9 @@
 /**
- * Choosing the affinity head's prior correction tau on a validation split, after training:
- * predictions rank classes by log A_ij - tau log pi_j (docs/METHOD.md, prior-aware heads).
+ * Choosing the affinity head's prior correction tau on a validation split: predictions rank
+ * classes by log A_ij - tau log pi_j (docs/METHOD.md, prior-aware heads).
  *
- * The score is balanced accuracy (each validation row weighted by 1 / its class's count): the
- * validation split is as imbalanced as training, and plain accuracy or macro-F1 on it picked
+ * The default score is balanced accuracy (each validation row weighted by 1 / its class's count):
+ * the validation split is as imbalanced as training, and plain accuracy or macro-F1 on it picked
  * "no correction" in 4 of 9 seeds of an independent check, where the balanced score did not.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -11,10 +11,10 @@ import { GaussianAffinity } from '../affinity/layer.js';
 import { priorCorrectedScores } from '../affinity/predict.js';
 import type { Split } from '../data/dataset.js';
 import { AffinityConfigError } from '../errors.js';
-import { balancedAccuracy } from '../metrics/classification.js';
 import { requireNonNegative } from '../validate.js';
 import { predictOutputs, type PredictOptions } from './predict.js';
 import type { TrainingCallback } from './trainer.js';
+import { validationScore, type ValidationScore } from './validationScore.js';
 
 /**
  * The tau values tried by default: 0 (no correction) first, then from a twentieth of the prior
@@ -29,18 +29,23 @@ export interface ChoosePriorCorrectionOptions extends PredictOptions {
   grid?: readonly number[];
   /** Which model output holds the affinity head's scores. Default 0. */
   scoreOutput?: number;
+  /**
+   * The score tau is chosen by (see `VALIDATION_SCORES`). Default 'balanced-accuracy'; give the
+   * score the epochs are chosen by, so that both choices aim at the same test split.
+   */
+  score?: ValidationScore;
 }
 
 /** The outcome of `choosePriorCorrection`. */
 export interface PriorCorrectionChoice {
-  /** The chosen tau: the best balanced accuracy, the smallest tau on a tie. */
+  /** The chosen tau: the best score, the smallest tau on a tie. */
   tau: number;
-  /** Balanced accuracy on the validation split for every tau tried, in grid order. */
-  scores: { tau: number; balancedAccuracy: number }[];
+  /** The score on the validation split for every tau tried, in grid order. */
+  scores: { tau: number; score: number }[];
 }
 
 /**
- * Tries every tau of the grid on the validation split and sets the best on the model's affinity
+ * Tries every tau of the grid on the validation split and sets the best (by `options.score`) on the model's affinity
  * head (`GaussianAffinity.setPriorCorrection`), which needs its `classCounts`. One forward pass
  * over the split; the test split is never read.
  *
@@ -65,12 +70,12 @@ export function choosePriorCorrection(model: tf.LayersModel, validation: Split, 
       const ids = tf.tidy(() => tf.argMax(priorCorrectedScores(raw, { ...settings, tau }), 1));
       const predicted = ids.dataSync();
       ids.dispose();
-      scores.push({ tau, balancedAccuracy: balancedAccuracy(validation.labels, predicted, { classes: head.classes }) });
+      scores.push({ tau, score: validationScore(options.score ?? 'balanced-accuracy', validation.labels, predicted, head.classes) });
     }
   } finally {
     tf.dispose(outputs);
   }
-  const best = scores.reduce((a, b) => (b.balancedAccuracy > a.balancedAccuracy || (b.balancedAccuracy === a.balancedAccuracy && b.tau < a.tau) ? b : a));
+  const best = scores.reduce((a, b) => (b.score > a.score || (b.score === a.score && b.tau < a.tau) ? b : a));
   head.setPriorCorrection(best.tau);
   return { tau: best.tau, scores };
 }

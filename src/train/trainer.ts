@@ -18,6 +18,7 @@ import { inputBatch, oneHotBatch } from './batches.js';
 import { anyReplica, checkShardable, reduceStep, shardOf, type DataParallelGroup } from './dataParallel.js';
 import { makeOptimizer, setLearningRate, OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
 import { predictClassIds } from './predict.js';
+import { VALIDATION_SCORES, validationScore, type ValidationScore } from './validationScore.js';
 import { learningRateAt, validateSchedule, type LearningRateSchedule } from './schedule.js';
 
 /** Rows per step when `batchSize` is not given. */
@@ -49,8 +50,10 @@ export interface EpochLog {
   loss: number;
   /** Training accuracy over the epoch's batches (predictions made during each step). */
   accuracy: number;
-  /** Validation macro-F1, the model-selection criterion (NaN without a validation split). */
+  /** Validation macro-F1 (NaN without a validation split). */
   validationMacroF1: number;
+  /** The validation score the best epoch is chosen by (`TrainerOptions.selection`; NaN without a validation split). */
+  validationScore: number;
   /** Validation accuracy (NaN without a validation split). */
   validationAccuracy: number;
   /** Learning rate of the epoch's last step. */
@@ -114,11 +117,16 @@ export interface TrainerOptions {
   /** How batches weigh classes (see `ClassAwareSampler`). Default 'instance'. */
   sampling?: SamplingMode;
   /**
-   * Held-out rows for model selection: after each epoch the validation macro-F1 is measured and
-   * the weights of the best epoch kept. Never pass the test set here.
+   * Held-out rows for model selection: after each epoch the validation score (`selection`) is
+   * measured and the weights of the best epoch kept. Never pass the test set here.
    */
   validation?: Split;
-  /** Stop when validation macro-F1 has not improved for this many epochs (needs `validation`). */
+  /**
+   * The validation score the best epoch is chosen by (see `VALIDATION_SCORES`). Default
+   * 'macro-f1'; 'balanced-macro-f1' when the test split will have equal class counts.
+   */
+  selection?: ValidationScore;
+  /** Stop when the validation score has not improved for this many epochs (needs `validation`). */
   earlyStoppingPatience?: number;
   /** Seed of the batch order and the sampler. */
   seed: number;
@@ -138,7 +146,7 @@ export interface TrainResult {
   /** One entry per epoch trained. */
   history: EpochLog[];
   /**
-   * The 1-based epoch with the best validation macro-F1 (the last epoch without validation).
+   * The 1-based epoch with the best validation score (the last epoch without validation).
    */
   bestEpoch: number;
   /**
@@ -192,6 +200,7 @@ function resolveOptions(options: TrainerOptions, train: Split): ResolvedOptions 
     warmupEpochs: requireNonNegative('warmupEpochs', options.warmupEpochs ?? 0),
     sampling: requireOneOf('sampling', options.sampling ?? 'instance', SAMPLING_MODES),
     validation: options.validation,
+    selection: requireOneOf('selection', options.selection ?? 'macro-f1', VALIDATION_SCORES),
     earlyStoppingPatience,
     seed: requireSeed(options.seed),
     callbacks: options.callbacks ?? [],
@@ -287,6 +296,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
         for (const callback of settings.callbacks) await callback.stepEnd?.(report);
       }
       let validationMacroF1 = NaN;
+      let validationScoreOfEpoch = NaN;
       let validationAccuracy = NaN;
       if (settings.validation !== undefined) {
         for (const callback of settings.callbacks) await callback.validationStart?.(epoch);
@@ -295,6 +305,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
           scoreOutput: settings.scoreOutput,
         });
         validationMacroF1 = macroF1(settings.validation.labels, predicted, { classes: settings.classes });
+        validationScoreOfEpoch = validationScore(settings.selection, settings.validation.labels, predicted, settings.classes);
         validationAccuracy = accuracy(settings.validation.labels, predicted);
       }
       const log: EpochLog = {
@@ -302,6 +313,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
         loss: lossSum / step,
         accuracy: correct / seen,
         validationMacroF1,
+        validationScore: validationScoreOfEpoch,
         validationAccuracy,
         learningRate: rate,
         seconds: (performance.now() - started) / 1000,
@@ -311,7 +323,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
       lastGood = cloneWeights(model);
       lastGoodEpoch = epoch + 1;
       // Without validation every epoch is "best", so the last one is chosen.
-      const score = settings.validation === undefined ? epoch : validationMacroF1;
+      const score = settings.validation === undefined ? epoch : validationScoreOfEpoch;
       if (score > bestScore) {
         bestScore = score;
         bestEpoch = epoch + 1;

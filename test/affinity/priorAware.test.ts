@@ -151,7 +151,7 @@ test('choosePriorCorrection: the best balanced accuracy on validation, the small
   // tau 0: recall 1 / 0 -> 0.5. tau 0.1: class 1 gets 0.4, 0.45 -> 0.75. tau 0.2: all of class 1,
   // class 0 keeps all (0.2 < 0.28) -> 1. tau 0.3 (x* 0.17): class 0 loses 0.2 -> 0.9. tau 1: 0.5 + ...
   assert.deepEqual(choice.scores.map((s) => s.tau), [0, 0.1, 0.2, 0.3, 1]);
-  assertClose(choice.scores.slice(0, 4).map((s) => s.balancedAccuracy), [0.5, 0.75, 1, 0.9], 1e-9, 'balanced accuracy');
+  assertClose(choice.scores.slice(0, 4).map((s) => s.score), [0.5, 0.75, 1, 0.9], 1e-9, 'balanced accuracy');
   assert.equal(choice.tau, 0.2);
   assert.equal(head.priorCorrection, 0.2);
   // A tie keeps the smaller tau.

@@ -6,6 +6,7 @@ import {
   ShapeError,
   accuracy,
   balancedAccuracy,
+  balancedMacroF1,
   confusionMatrix,
   gMean,
   macroF1,
@@ -123,4 +124,20 @@ test('validation: length mismatch, empty input, labels out of range or not integ
   assert.throws(() => balancedAccuracy([0, NaN], [0, 1]), LabelError);
   assert.throws(() => gMean([0, 1], [0, 1], { correction: -1 }), AffinityConfigError);
   assert.throws(() => confusionMatrix([0, 1], [0, 1], { classes: 0 }), AffinityConfigError);
+});
+
+test('balancedMacroF1: macro-F1 with every row weighted by 1 / its class count, by hand', () => {
+  // Class 0 has 4 rows (3 right), class 1 one (right). Weighted confusion [[0.75, 0.25], [0, 1]]:
+  // F1_0 = 1.5 / 1.75, F1_1 = 2 / 2.25. Plain macro-F1 is (6/7 + 2/3) / 2: the one class-0 row
+  // predicted as 1 halves class 1's precision there, a quarter of it here.
+  const yTrue = [0, 0, 0, 0, 1];
+  const yPred = [0, 0, 0, 1, 1];
+  assert.ok(Math.abs(balancedMacroF1(yTrue, yPred) - (1.5 / 1.75 + 2 / 2.25) / 2) < 1e-12);
+  assert.ok(Math.abs(macroF1(yTrue, yPred) - (6 / 7 + 2 / 3) / 2) < 1e-12);
+  // With equal class counts the weighting changes nothing.
+  const even = [0, 0, 1, 1, 2, 2];
+  const guess = [0, 1, 1, 1, 2, 0];
+  assert.ok(Math.abs(balancedMacroF1(even, guess) - macroF1(even, guess)) < 1e-12);
+  // A class absent from yTrue is left out (its weight would be 1/0).
+  assert.ok(Math.abs(balancedMacroF1([0, 0, 1], [0, 2, 1], { classes: 3 }) - (2 * 0.5 / 1.5 + 1) / 2) < 1e-12);
 });

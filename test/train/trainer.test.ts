@@ -84,6 +84,23 @@ test('best epoch is the one with the highest validation macro-F1, and its weight
   built.dispose();
 });
 
+test("selection 'balanced-macro-f1' chooses the epoch by the class-balanced score, and logs it", async () => {
+  // An imbalanced validation split (the training rows themselves: 60 / 20 / 6).
+  const built = classifier('softmax');
+  const result = await trainModel(built.model, data.train, {
+    classes: 3, featureShape: [2], loss: built.loss, epochs: 4, batchSize: 32, seed: 2, validation: data.train, selection: 'balanced-macro-f1',
+  });
+  const scores = result.history.map((h) => h.validationScore);
+  assert.equal(result.bestEpoch, scores.indexOf(Math.max(...scores)) + 1);
+  built.model.setWeights(result.bestWeights);
+  const predicted = predictClassIds(built.model, data.train, { featureShape: [2] });
+  const { balancedMacroF1 } = await import('../../src/index.js');
+  assert.ok(Math.abs(balancedMacroF1(data.train.labels, predicted, { classes: 3 }) - Math.max(...scores)) < 1e-12);
+  tf.dispose(result.bestWeights);
+  built.dispose();
+  await assert.rejects(trainModel(built.model, data.train, { classes: 3, featureShape: [2], loss: built.loss, epochs: 1, seed: 2, selection: 'accuracy' as 'macro-f1' }), /selection/);
+});
+
 test('early stopping ends when validation has not improved for `patience` epochs', async () => {
   // No BatchNorm (its moving statistics change even when weights do not): with a learning rate
   // of ~0 nothing changes, so epoch 1 stays the best.

@@ -64,7 +64,7 @@ export interface RunMetrics {
   /** 1-based epoch whose weights were kept. */
   bestEpoch: number;
   /** How `bestEpoch` was chosen. */
-  selection: 'validation macro-F1';
+  selection: string;
   /** Test metrics of the last-epoch model. */
   last: ClassificationReport;
   /** Test metrics of the kept (best-on-validation) model. */

@@ -94,7 +94,7 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
   await classifier.model.save(`file://${join(dir, MODEL_FOLDER)}`);
   const metrics: RunMetrics = {
     bestEpoch: outcome.bestEpoch,
-    selection: 'validation macro-F1',
+    selection: `validation ${outcome.config.selection}`,
     ...testScores(outcome),
     history: outcome.history,
     seconds,
@@ -141,7 +141,7 @@ function summary(outcome: ExperimentOutcome, dir: string, backend: string, secon
     `  ${''.padEnd(label)}${lastHead.padStart(column)}${bestHead.padStart(column)}`,
     ...rows.map(([name, a, b]) => `  ${name.padEnd(label)}${percent(a).padStart(column)}${percent(b).padStart(column)}`),
     config.validationFraction > 0
-      ? `Saved model: the best epoch by macro-F1 on the validation split (${Math.round(config.validationFraction * 1000) / 10} % of each training class).`
+      ? `Saved model: the best epoch by ${config.selection} on the validation split (${Math.round(config.validationFraction * 1000) / 10} % of each training class).`
       : 'Saved model: the last epoch (no validation split to choose another).',
     `Saved to ${dir} (${MODEL_FOLDER}/, ${METRICS_FILE}, ${CONFUSION_FILE}, ${CONFIG_FILE}).`,
   ];

@@ -24,6 +24,7 @@ import { predictClassIds, predictOutputs } from '../../train/predict.js';
 import { PriorCorrectionSelector } from '../../train/priorCorrection.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { SCHEDULE_NAMES } from '../../train/schedule.js';
+import { VALIDATION_SCORES, type ValidationScore } from '../../train/validationScore.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import { smallestBatch } from '../../train/dataParallel.js';
 import type { EpochLog, TrainingCallback } from '../../train/trainer.js';
@@ -75,6 +76,13 @@ export interface ExperimentConfig {
   schedule: 'constant' | 'cosine';
   /** How batches weigh classes. */
   sampling: SamplingMode;
+  /**
+   * The validation score that chooses the best epoch and the prior correction's tau. Default
+   * 'balanced-macro-f1' (every validation row weighted by 1 / its class count: the macro-F1 a
+   * balanced test split would give); 'macro-f1' when the test split keeps the training
+   * imbalance (the step sweep).
+   */
+  selection: ValidationScore;
   /** Affinity head: sigma, or 'auto' (from the first batch); default from the feature width, see `defaultSigma`. */
   sigma?: number | 'auto';
   /** Affinity head: margin lambda. */
@@ -87,7 +95,7 @@ export interface ExperimentConfig {
   classMargins?: boolean;
   /**
    * Affinity head: tau of the prior correction at prediction, or 'auto' (chosen on the validation
-   * split after every epoch, by balanced accuracy; each scored model keeps its epoch's tau).
+   * split after every epoch, by `selection`; each scored model keeps its epoch's tau).
    * Default: the method's (0, or 'auto' for affinity-lt and affinity-ce).
    */
   priorCorrection?: number | 'auto';
@@ -114,6 +122,7 @@ export const EXPERIMENT_FIELDS = [
   'weightDecay',
   'schedule',
   'sampling',
+  'selection',
   'sigma',
   'margin',
   'prototypesPerClass',
@@ -141,6 +150,7 @@ export const EXPERIMENT_DEFAULTS = Object.freeze({
   weightDecay: 0,
   schedule: 'constant' as const,
   sampling: 'instance' as SamplingMode,
+  selection: 'balanced-macro-f1' as ValidationScore,
 });
 
 /**
@@ -170,6 +180,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   requireNonNegative('weightDecay', config.weightDecay);
   requireOneOf('schedule', config.schedule, SCHEDULE_NAMES.filter((name) => name !== 'step'));
   requireOneOf('sampling', config.sampling, SAMPLING_MODES);
+  requireOneOf('selection', config.selection, VALIDATION_SCORES);
   if (config.sigma !== undefined && config.sigma !== 'auto') requirePositive('sigma', config.sigma);
   if (config.margin !== undefined && !(typeof config.margin === 'number' && config.margin > 0 && config.margin <= 1)) {
     throw new AffinityConfigError(`margin must be a number in (0, 1] (affinities lie in (0, 1]), got ${String(config.margin)}`);
@@ -343,7 +354,7 @@ export interface ExperimentOutcome {
   classifier: Classifier;
   /** Per-epoch log. */
   history: EpochLog[];
-  /** 1-based epoch with the best validation macro-F1 (the last epoch without validation). */
+  /** 1-based epoch with the best validation score (`selection`; the last epoch without validation). */
   bestEpoch: number;
   /** Threads that trained the run (see `ExperimentHooks.workers`). */
   workers: number;
@@ -425,7 +436,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
   const workers = Math.min(requireInteger('workers', hooks.workers ?? 1, 1), smallestBatch(dataset.train.labels.length, config.batchSize));
   // tau 'auto': chosen on the validation split after every epoch, before the epoch is scored.
   const selector =
-    classifier.headSettings.priorCorrection === 'auto' ? new PriorCorrectionSelector(classifier.model, dataset.validation!, { featureShape: inputShape }) : undefined;
+    classifier.headSettings.priorCorrection === 'auto' ? new PriorCorrectionSelector(classifier.model, dataset.validation!, { featureShape: inputShape, score: config.selection }) : undefined;
   const monitor =
     classifier.affinityHead &&
     new AffinityMonitor(classifier.featureModel, classifier.affinityHead, { probe: dataset.train, featureShape: inputShape, onWarning: hooks.onWarning });
@@ -444,6 +455,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       schedule: { type: config.schedule },
       sampling: config.sampling,
       validation: dataset.validation,
+      selection: config.selection,
       seed: deriveSeed(config.seed, SEED_STREAMS.training),
       callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(selector ? [selector] : []), ...(hooks.callbacks ?? [])],
     });
@@ -467,7 +479,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       const lastIsBest = result.bestEpoch === result.history.length;
       const bestTau = tauOf(result.bestEpoch);
       head?.setPriorCorrection(bestTau);
-      if (head !== undefined) priorCorrection = { selection: selector ? 'validation balanced accuracy' : 'fixed', last: lastTau, best: bestTau };
+      if (head !== undefined) priorCorrection = { selection: selector ? `validation ${config.selection}` : 'fixed', last: lastTau, best: bestTau };
       if (scoreTest) best = lastIsBest ? last : score();
     } finally {
       tf.dispose(result.bestWeights);

@@ -33,8 +33,8 @@ export interface FeatureSnapshot {
 
 /** The prior correction of a run's two models, as recorded in its result files. */
 export interface PriorCorrectionRecord {
-  /** 'validation balanced accuracy' when chosen after training ('auto'), 'fixed' when given. */
-  selection: 'validation balanced accuracy' | 'fixed';
+  /** `validation <score>` when chosen on validation ('auto', by the run's selection score), 'fixed' when given. */
+  selection: string;
   /** tau of the last-epoch model. */
   last: number;
   /** tau of the best-on-validation model (the one kept). */
@@ -62,7 +62,7 @@ export interface RunRecord {
   config: Record<string, unknown>;
   /** Test metrics of the model at the last epoch (absent for search trials). */
   last?: ClassificationReport;
-  /** Test metrics of the model from the epoch with the best validation macro-F1 (absent for search trials). */
+  /** Test metrics of the model from the epoch with the best validation score (the config's `selection`; absent for search trials). */
   best?: ClassificationReport;
   /** 1-based epoch chosen on validation. */
   bestEpoch: number;

@@ -132,16 +132,16 @@ test("priorCorrection 'auto': each epoch's tau is chosen on validation, and the 
   const outcome = await runExperiment(input);
   try {
     const { priorCorrection, classifier, data } = outcome;
-    assert.equal(priorCorrection?.selection, 'validation balanced accuracy');
+    assert.equal(priorCorrection?.selection, 'validation balanced-macro-f1');
     assert.ok(PRIOR_CORRECTION_GRID.includes(priorCorrection!.best) && PRIOR_CORRECTION_GRID.includes(priorCorrection!.last));
     // The kept weights chosen again on the same validation rows give the tau they were kept with.
     const head = classifier.affinityHead!;
     assert.equal(head.priorCorrection, priorCorrection!.best);
-    const again = choosePriorCorrection(classifier.model, data.dataset.validation!, { featureShape: data.inputShape });
+    const again = choosePriorCorrection(classifier.model, data.dataset.validation!, { featureShape: data.inputShape, score: 'balanced-macro-f1' });
     assert.equal(again.tau, priorCorrection!.best);
-    // The epoch kept has the best validation macro-F1 as scored with its tau.
-    const best = Math.max(...outcome.history.map((log) => log.validationMacroF1));
-    assert.equal(outcome.history[outcome.bestEpoch - 1].validationMacroF1, best);
+    // The epoch kept has the best validation score as scored with its tau.
+    const best = Math.max(...outcome.history.map((log) => log.validationScore));
+    assert.equal(outcome.history[outcome.bestEpoch - 1].validationScore, best);
   } finally {
     outcome.classifier.dispose();
   }
