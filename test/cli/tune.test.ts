@@ -27,18 +27,19 @@ test('tune searches on validation, writes the ranked trials and a best config th
   }
 
   const lines = readFileSync(join(out, 'trials.csv'), 'utf8').trim().split('\n');
-  assert.equal(lines[0], 'round,epochs,trial,sigma,margin,prototypesPerClass,diversityWeight,learningRate,validationMacroF1,bestEpoch');
+  assert.equal(lines[0], 'round,epochs,trial,sigma,margin,prototypesPerClass,diversityWeight,classMargins,priorCorrection,learningRate,validationMacroF1,bestEpoch');
   assert.equal(lines.length, 1 + 7);
   const rows = lines.slice(1).map((line) => line.split(','));
   assert.deepEqual(rows.map((row) => row[0]), ['2', '1', '1', '0', '0', '0', '0'], 'last round first');
-  const score = (row: string[]) => Number(row[8]);
+  const score = (row: string[]) => Number(row[10]);
   for (const [from, to] of [[1, 3], [3, 7]]) {
     const round = rows.slice(from, to).map(score);
     assert.deepEqual(round, [...round].sort((a, b) => b - a), 'best first within a round');
   }
   // Halving promotes the best of each round: round 1 holds round 0's top two trials.
   assert.deepEqual(new Set(rows.slice(1, 3).map((row) => row[2])), new Set(rows.slice(3, 5).map((row) => row[2])));
-  assert.ok(rows.every((row) => row[7] === ''), 'a typed --lr is fixed, not searched');
+  assert.ok(rows.every((row) => row[9] === ''), 'a typed --lr is fixed, not searched');
+  assert.ok(rows.every((row) => ['true', 'false'].includes(row[7]) && row[8] !== ''), 'the margin form and tau are searched');
 
   const best = JSON.parse(readFileSync(join(out, 'best-config.json'), 'utf8')) as { config: RunFolderConfig['config']; searched: Record<string, number>; validationMacroF1: number };
   assert.equal(best.config.epochs, 3);

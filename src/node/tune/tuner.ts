@@ -168,12 +168,26 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
   return { trials: scores, best, bestConfig, failed, files };
 }
 
-const COLUMNS = ['round', 'epochs', 'trial', 'sigma', 'margin', 'prototypesPerClass', 'diversityWeight', 'learningRate', 'validationMacroF1', 'bestEpoch'] as const;
+const COLUMNS = [
+  'round',
+  'epochs',
+  'trial',
+  'sigma',
+  'margin',
+  'prototypesPerClass',
+  'diversityWeight',
+  'classMargins',
+  'priorCorrection',
+  'learningRate',
+  'validationMacroF1',
+  'bestEpoch',
+] as const;
 
 function cell(entry: TrialScore, column: (typeof COLUMNS)[number]): string | number {
   if (column === 'round' || column === 'epochs' || column === 'trial' || column === 'bestEpoch') return entry[column];
   if (column === 'validationMacroF1') return Number((100 * entry.validationMacroF1).toFixed(2));
-  return entry.values[column] ?? '';
+  const value = entry.values[column];
+  return typeof value === 'boolean' ? String(value) : (value ?? '');
 }
 
 async function writeTuneFiles(options: RunTuneOptions, scores: TrialScore[], best: TrialScore, bestConfig: ExperimentConfig): Promise<string[]> {
