@@ -72,7 +72,8 @@ async function trace(loss: string, flags: Flags): Promise<StepLog[]> {
   const data = await loadExperimentData(config);
   const { dataset, inputShape, trainCounts } = data;
   const classes = dataset.classNames.length;
-  const classifier: Classifier = buildClassifier({ method: config.loss, backbone: config.backbone, inputShape, classes, classCounts: trainCounts, epochs: 1, seed: config.seed });
+  const sigma = config.loss.startsWith('affinity') ? flags.sigma : undefined;
+  const classifier: Classifier = buildClassifier({ method: config.loss, backbone: config.backbone, inputShape, classes, classCounts: trainCounts, epochs: 1, seed: config.seed, sigma });
   const { model } = classifier;
   const lossFunction = classifier.loss as (y: tf.Tensor, p: tf.Tensor) => tf.Scalar;
   const optimizer = tf.train.adam(1e-3);
@@ -151,6 +152,7 @@ interface Flags {
   validateEvery: number;
   batch: number;
   seed: number;
+  sigma?: number;
   json?: string;
   quick?: boolean;
   quiet?: boolean;
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
     .option('--validate-every <n>', 'validation macro-F1 every n steps', positiveInteger, 100)
     .option('--batch <n>', 'rows per step', positiveInteger, 128)
     .option('--seed <n>', 'seed of the data, the initialisation and the batches', positiveInteger, 1)
+    .option('--sigma <s>', 'affinity heads: sigma (default: feature width + 2)', Number)
     .option('--json <file>', 'write every logged step as JSON')
     .option('--quick', 'the MLP for 40 steps (a smoke run)')
     .option('--quiet', 'no per-step lines');
@@ -175,11 +178,11 @@ async function main(): Promise<void> {
   if (flags.quick) Object.assign(flags, { backbone: 'mlp', steps: 40, every: 10, validateEvery: 20 });
   if (!(BACKBONE_NAMES as readonly string[]).includes(flags.backbone)) throw new InvalidArgumentError(`unknown backbone ${flags.backbone}`);
   const losses = flags.losses.split(',').map((name) => requireMethodName(name.trim()));
-  const backend = await useNodeBackend();
+  await useNodeBackend();
   const traces: Record<string, StepLog[]> = {};
   for (const loss of losses) traces[loss] = await trace(loss, flags);
-  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs ${backend}`;
-  console.log(`\nConvergence trace: ${flags.backbone} on MNIST ${flags.recipe}, Adam 1e-3, batch ${flags.batch}, seed ${flags.seed}; ${machine}.`);
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs ${tf.getBackend()}`;
+  console.log(`\nConvergence trace: ${flags.backbone} on MNIST ${flags.recipe}, Adam 1e-3, batch ${flags.batch}, seed ${flags.seed}${flags.sigma ? `, sigma ${flags.sigma}` : ''}; ${machine}.`);
   console.log('grad ratio = backbone gradient norm / softmax\'s at the same step; vanished = share of affinities < 1e-4; d/sigma = nearest squared distance / sigma; R share = |grad R| / |grad loss| on the prototypes.\n');
   console.log('| loss | step | loss value | backbone grad | grad ratio | first-layer grad | BN mean abs gamma | vanished | d/sigma | R share | validation macro-F1 |');
   console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');

@@ -70,7 +70,7 @@ test('train writes the model, its metrics, the confusion matrix and the config, 
   assert.deepEqual(config.minorityClasses, [5, 6, 7, 8, 9]);
 
   const metrics = readJson<RunMetrics>(join(out, 'metrics.json'));
-  assert.equal(metrics.selection, 'validation macro-F1');
+  assert.equal(metrics.selection, 'validation balanced-macro-f1');
   assert.equal(metrics.history.length, 2);
   assert.ok(metrics.bestEpoch === 1 || metrics.bestEpoch === 2);
   for (const report of [metrics.last, metrics.best]) {
