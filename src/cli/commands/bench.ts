@@ -34,7 +34,7 @@ export function benchCommand(): Command {
   const command = new Command('bench')
     .description('Run a benchmark protocol (the paper\'s experiments) for several losses and seeds; resumes where a previous run stopped.')
     .addOption(new Option('-p, --protocol <name>', 'protocol').choices(PROTOCOL_NAMES).makeOptionMandatory())
-    .option('-l, --losses <list>', `comma-separated losses (default: the protocol's); valid: ${METHOD_NAMES.join(', ')}`, parseList)
+    .option('-l, --losses <list>', `comma-separated losses (default: the protocol's, a shorter list with --quick); valid: ${METHOD_NAMES.join(', ')}`, parseList)
     .option('-s, --seeds <n>', "number of seeds (default: the protocol's)", parsePositiveInteger)
     .option('--first-seed <n>', 'first seed', parseCount, 1)
     .option('--settings <list>', "comma-separated settings of the protocol to run, as the tables name them (k=10,k=50; 'rho=100 mnist') (default: all)", parseList)

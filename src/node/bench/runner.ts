@@ -19,7 +19,7 @@ import type { PlannedRun } from './run.js';
 export interface BenchOptions {
   /** Protocol name (see PROTOCOL_NAMES). */
   protocol: string;
-  /** Losses to compare. Default: the protocol's list. */
+  /** Losses to compare. Default: the protocol's list (its shorter quick list when `quick`). */
   losses?: readonly string[];
   /** Number of seeds (1, 2, ... from `firstSeed`). Default: the protocol's, or 1 when quick. */
   seeds?: number;
@@ -68,7 +68,7 @@ export interface BenchSummary {
  */
 export function planBench(options: BenchOptions): { protocol: Protocol; plans: PlannedRun[] } {
   const protocol = getProtocol(options.protocol);
-  const losses = (options.losses ?? protocol.defaultLosses).map(requireMethodName);
+  const losses = (options.losses ?? (options.quick ? protocol.quickLosses : undefined) ?? protocol.defaultLosses).map(requireMethodName);
   if (losses.length === 0) throw new AffinityConfigError('losses: give at least one loss');
   if (new Set(losses).size !== losses.length) throw new AffinityConfigError(`losses: a loss is listed twice in ${losses.join(',')}`);
   const seeds = requireInteger('seeds', options.seeds ?? (options.quick ? 1 : protocol.defaultSeeds), 1);

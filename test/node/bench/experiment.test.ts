@@ -178,4 +178,12 @@ test('a bench can run some settings of a protocol: protocol order kept, unknown 
   assert.deepEqual(quick.map((plan) => plan.id), ['rho-100-mnist__softmax__seed1']);
   assert.throws(() => planBench({ protocol: 'long-tail', losses: ['softmax'], quick: true, settings: ['rho=10 mnist'] }), /unknown setting "rho=10 mnist" for protocol long-tail \(quick\); valid: "rho=100 mnist", "rho=100 fashion-mnist"/);
   assert.throws(() => planBench({ protocol: 'noise', settings: [] }), /give at least one setting/);
+  // A quick run without --losses trains the protocol's shorter list, for 12 epochs.
+  const quickDefault = planBench({ protocol: 'step-sweep', quick: true, settings: ['k=10'] }).plans;
+  assert.deepEqual(
+    quickDefault.map((plan) => plan.config.loss),
+    ['softmax', 'balanced-softmax', 'logit-adjusted', 'ldam-drw', 'affinity', 'affinity-m5', 'affinity-lt', 'affinity-ce'],
+  );
+  assert.deepEqual([...new Set(quickDefault.map((plan) => plan.config.epochs))], [12]);
+  assert.equal(planBench({ protocol: 'step-sweep', settings: ['k=10'] }).plans.length, METHOD_NAMES.length * 3);
 });
