@@ -49,8 +49,8 @@ export interface Protocol {
 const FULL = { backbone: 'mlp', epochs: 10 } as const;
 // Quick runs: what `npm start` and the tests use; minutes, not hours. 12 epochs because the
 // affinity heads start slower than softmax: on a quarter of the step sweep's rows, affinity-lt
-// and affinity-ce level off on validation by epoch 10-13 and softmax by 6-8, while after 3 epochs
-// (the old quick run) every affinity head was still at 47-70 macro-F1 and last of all losses.
+// and affinity-ce level off on validation by epoch 6-10 and softmax by 5-8, while after 3 epochs
+// (the old quick run) every affinity head was 9-30 points behind softmax and below every baseline.
 const QUICK = { backbone: 'mlp', epochs: 12, trainFraction: 0.25 } as const;
 // A quick run of a protocol that compares every loss: the paper's heads, the recommended
 // prior-aware ones and the strongest baselines, so that `npm start` fits in about 5 minutes.
