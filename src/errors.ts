@@ -34,23 +34,28 @@ export class DatasetNotFoundError extends AffinityLossError {}
 export class ModelFileError extends AffinityLossError {}
 
 /**
- * The training loss became NaN or infinite. Names the epoch and step; the model has been put
- * back to the last good checkpoint (the end of `lastGoodEpoch`, or the initial weights when it
- * is 0), so it can still be saved and inspected.
+ * Training diverged: the loss became NaN or infinite, grew past its bound (the trainer's
+ * `DIVERGENCE_FACTOR` times the first step's loss), or a step's inputs or the weights became
+ * non-finite. Names the epoch and step; the model has been put back to the last good checkpoint
+ * (the end of `lastGoodEpoch`, or the initial weights when it is 0), whose weights are all
+ * finite, so it can still be saved and inspected.
  */
 export class TrainingDivergedError extends AffinityLossError {
-  /** 1-based epoch in which the loss stopped being finite. */
+  /** 1-based epoch in which training diverged. */
   readonly epoch: number;
   /** 1-based step within that epoch. */
   readonly step: number;
-  /** The loss value that was read (NaN or +-Infinity). */
+  /** The loss value that was read (NaN, +-Infinity, the value past the bound, or NaN when none was). */
   readonly loss: number;
-  /** The last epoch that ended with finite losses (0: none, the model holds its initial weights). */
+  /** The last epoch that ended with finite losses and weights (0: none, the model holds its initial weights). */
   readonly lastGoodEpoch: number;
 
-  constructor(epoch: number, step: number, loss: number, lastGoodEpoch: number) {
+  /**
+   * @param what what went wrong, in words (default: "training loss became <loss>").
+   */
+  constructor(epoch: number, step: number, loss: number, lastGoodEpoch: number, what = `training loss became ${loss}`) {
     super(
-      `training loss became ${loss} at epoch ${epoch}, step ${step}; the model was restored to ` +
+      `${what} at epoch ${epoch}, step ${step}; the model was restored to ` +
         (lastGoodEpoch === 0 ? 'its initial weights' : `its weights at the end of epoch ${lastGoodEpoch}`) +
         ' (try a lower learning rate, or check the inputs for NaN)',
     );

@@ -4,6 +4,14 @@
  */
 import { AffinityConfigError, LabelError } from './errors.js';
 
+/**
+ * Integer labels may leave some class ids unused (a class missing from a subset), but at most
+ * this many ids per distinct label where the class count is inferred from the largest id: more
+ * gaps than labels means the labels are not class ids, and one stray id (100000 among 0-9) would
+ * otherwise make a hundred thousand empty classes.
+ */
+export const MAX_CLASS_IDS_PER_DISTINCT_LABEL = 2;
+
 /** Throws unless `value` is a finite number strictly greater than 0. */
 export function requirePositive(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

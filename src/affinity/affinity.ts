@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
+import { requireFiniteTensor } from '../finite.js';
 import { requirePositive } from '../validate.js';
 import { columnSum } from './columns.js';
 import { centreOn, centredSquaredDistances } from './distance.js';
@@ -20,8 +21,7 @@ import { centreOn, centredSquaredDistances } from './distance.js';
  *   exp runs on N*C values instead of N*C*m).
  */
 export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D, sigma: number): tf.Tensor2D {
-  checkAffinityInputs(features, prototypes, sigma);
-  return tf.tidy(() => affinityWithGradient(sigma, 'affinity')(features, prototypes));
+  return affinityScores(features, prototypes, sigma, 'affinity');
 }
 
 /**
@@ -33,12 +33,31 @@ export function gaussianAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D,
  * @returns s with s_ij = -min_t ||f_i - w_{j,t}||^2 / sigma.
  */
 export function gaussianLogAffinity(features: tf.Tensor2D, prototypes: tf.Tensor3D, sigma: number): tf.Tensor2D {
-  checkAffinityInputs(features, prototypes, sigma);
-  return tf.tidy(() => affinityWithGradient(sigma, 'logAffinity')(features, prototypes));
+  return affinityScores(features, prototypes, sigma, 'logAffinity');
 }
 
 /** What the head outputs: affinities in (0, 1], or their logarithms. */
 export type AffinityOutput = 'affinity' | 'logAffinity';
+
+/**
+ * `gaussianAffinity` or `gaussianLogAffinity`, by `output`.
+ *
+ * @param checkFinite whether to read back a flag and throw NonFiniteError for NaN or infinite
+ *   features (default true). The layer skips it on training steps, whose loss the trainer reads
+ *   and checks anyway, so that a step costs no extra synchronous read.
+ * @throws ShapeError for an empty batch or mismatched shapes; NonFiniteError for non-finite features.
+ */
+export function affinityScores(
+  features: tf.Tensor2D,
+  prototypes: tf.Tensor3D,
+  sigma: number,
+  output: AffinityOutput,
+  checkFinite = true,
+): tf.Tensor2D {
+  checkAffinityInputs(features, prototypes, sigma);
+  if (checkFinite) requireFiniteTensor('Gaussian affinity: features', features);
+  return tf.tidy(() => affinityWithGradient(sigma, output)(features, prototypes));
+}
 
 function checkAffinityInputs(features: tf.Tensor, prototypes: tf.Tensor, sigma: number): void {
   requirePositive('sigma', sigma);
@@ -50,6 +69,9 @@ function checkAffinityInputs(features: tf.Tensor, prototypes: tf.Tensor, sigma: 
   }
   if (features.shape[1] !== prototypes.shape[2]) {
     throw new ShapeError(`features have width ${features.shape[1]} but prototypes have featureDim ${prototypes.shape[2]}`);
+  }
+  if (features.shape[0] === 0) {
+    throw new ShapeError('features are an empty batch (0 rows); the affinity needs at least one sample');
   }
 }
 

@@ -8,7 +8,7 @@ import { AffinityConfigError } from '../errors.js';
 import { featuresOf, featureWidth, firstShape, type LayerArgs, type LayerVariable, type Shape } from '../layers.js';
 import { requireInteger, requireNonNegative, requirePositive, requireSeed } from '../validate.js';
 import { validateCounts } from '../losses/shared.js';
-import { gaussianAffinity, gaussianLogAffinity, type AffinityOutput } from './affinity.js';
+import { affinityScores, type AffinityOutput } from './affinity.js';
 import { meanSquaredDistance } from './diagnostics.js';
 import { priorCorrectedScores, type PriorCorrection } from './predict.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
@@ -215,7 +215,9 @@ export class GaussianAffinity extends tf.layers.Layer {
           this.calibratedSigma = sigma;
         }
       }
-      return (this.outputForm === 'affinity' ? gaussianAffinity : gaussianLogAffinity)(features, prototypes, sigma);
+      // A training step's NaN shows up in its loss, which the trainer reads anyway; a prediction
+      // has no such check, so inference calls read one flag for it.
+      return affinityScores(features, prototypes, sigma, this.outputForm, kwargs.training !== true);
     });
   }
 

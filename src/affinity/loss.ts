@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
+import { requireFiniteTensor } from '../finite.js';
 import { toOneHot } from '../labels.js';
 import { ldamMargins } from '../losses/ldam.js';
 import { validateCounts } from '../losses/shared.js';
@@ -51,6 +52,7 @@ export function validateMargin(margin: unknown, allowMarginAboveOne = false): nu
  * @param yTrue labels: one-hot (N, C), or integer ids of shape (N) or (N, 1).
  * @param affinities A, shape (N, C), e.g. the output of `gaussianAffinity`.
  * @param margin lambda in (0, 1], or the options of `affinityLoss`.
+ * @throws ShapeError for an empty batch; NonFiniteError when an affinity is NaN or infinite.
  */
 export function maxMarginLoss(yTrue: tf.Tensor, affinities: tf.Tensor, margin: number | MaxMarginOptions): tf.Scalar {
   const options = typeof margin === 'number' ? { margin } : margin;
@@ -59,6 +61,9 @@ export function maxMarginLoss(yTrue: tf.Tensor, affinities: tf.Tensor, margin: n
     throw new ShapeError(`affinities must have shape (N, classes), got (${affinities.shape})`);
   }
   const [rows, classes] = affinities.shape;
+  if (rows === 0) throw new ShapeError('affinities are an empty batch (0 rows); the loss needs at least one sample');
+  // One flag read: NaN features would otherwise come out as a NaN loss with no hint of the cause.
+  requireFiniteTensor('maxMarginLoss: affinities', affinities);
   const margins = classMargins(options, classes);
   return tf.tidy(() => {
     const target = toOneHot(yTrue, classes, rows);

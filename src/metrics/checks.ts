@@ -2,8 +2,35 @@
  * Argument checks of the metrics: plain arrays of labels and scores, typed errors that name the
  * bad position. Private to the metrics module.
  */
-import { LabelError, NonFiniteError, ShapeError } from '../errors.js';
-import { checkClassIds } from '../validate.js';
+import { AffinityConfigError, LabelError, NonFiniteError, ShapeError } from '../errors.js';
+import { checkClassIds, MAX_CLASS_IDS_PER_DISTINCT_LABEL } from '../validate.js';
+
+/**
+ * Throws AffinityConfigError unless `options` is undefined or an object: `macroF1(y, p, 3)`
+ * would otherwise ignore the 3 and infer the classes.
+ */
+export function checkOptionsObject(what: string, options: unknown, example: string): void {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new AffinityConfigError(`${what}: options must be an object such as ${example}, got ${JSON.stringify(options) ?? String(options)}`);
+  }
+}
+
+/**
+ * The class count inferred from labels, the largest id plus one, or a LabelError when the ids
+ * have more gaps than `MAX_CLASS_IDS_PER_DISTINCT_LABEL` allows (a stray id would size every
+ * per-class array, and the confusion matrix as its square).
+ */
+export function inferredClassCount(what: string, largest: number, labelArrays: ArrayLike<number>[]): number {
+  const distinct = new Set<number>();
+  for (const labels of labelArrays) for (let i = 0; i < labels.length; i++) distinct.add(labels[i]);
+  if (largest + 1 > MAX_CLASS_IDS_PER_DISTINCT_LABEL * distinct.size) {
+    throw new LabelError(
+      `${what}: label ${largest} would make ${largest + 1} classes (the largest id plus one) from only ${distinct.size} distinct ` +
+        'labels; pass { classes } when ids are missing on purpose, or map the labels to ids 0..K-1',
+    );
+  }
+  return largest + 1;
+}
 
 /** Throws ShapeError unless both arrays have the same, non-zero length. */
 export function checkLengths(what: string, a: ArrayLike<unknown>, b: ArrayLike<unknown>, aName: string, bName: string): void {

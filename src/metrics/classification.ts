@@ -10,7 +10,7 @@
  */
 import { AffinityConfigError } from '../errors.js';
 import { requireInteger, requireNonNegative } from '../validate.js';
-import { checkLengths, largestClassId } from './checks.js';
+import { checkLengths, checkOptionsObject, inferredClassCount, largestClassId } from './checks.js';
 
 /** Class ids, one per sample: integers in [0, C). */
 export type ClassLabels = ArrayLike<number>;
@@ -35,9 +35,10 @@ interface ClassSet {
 /** Checks a metric's two label arrays and finds the classes it works over. */
 function classSetOf(what: string, yTrue: ClassLabels, yPred: ClassLabels, options: ClassOptions = {}): ClassSet {
   checkLengths(what, yTrue, yPred, 'yTrue', 'yPred');
+  checkOptionsObject(what, options, '{ classes: 10 }');
   const classes = options.classes === undefined ? undefined : requireInteger('classes', options.classes, 1);
   const largest = Math.max(largestClassId(what, 'yTrue', yTrue, classes), largestClassId(what, 'yPred', yPred, classes));
-  const count = classes ?? largest + 1;
+  const count = classes ?? inferredClassCount(what, largest, [yTrue, yPred]);
   const present = new Array<boolean>(count).fill(false);
   for (let i = 0; i < yTrue.length; i++) {
     present[yTrue[i]] = true;
@@ -212,6 +213,7 @@ export function shotGroupAccuracy(
     throw new AffinityConfigError(`shotGroupAccuracy: trainCounts must be a non-empty array of per-class counts`);
   }
   const counts = Array.from(trainCounts, (count, j) => requireNonNegative(`trainCounts[${j}]`, count));
+  checkOptionsObject('shotGroupAccuracy', options, '{ manyAbove: 100, fewBelow: 20 }');
   const manyAbove = requireNonNegative('manyAbove', options.manyAbove ?? 100);
   const fewBelow = requireNonNegative('fewBelow', options.fewBelow ?? 20);
   if (fewBelow > manyAbove) {

@@ -5,7 +5,7 @@
  */
 import { AffinityConfigError, NonFiniteError, ShapeError } from '../errors.js';
 import { requireInteger, requireOneOf, requirePositive, requireSeed } from '../validate.js';
-import { checkIndices, largestClassId } from './checks.js';
+import { checkIndices, checkOptionsObject, largestClassId } from './checks.js';
 import { Rng } from '../data/rng.js';
 
 /** Options of `makeVerificationPairs`. */
@@ -43,6 +43,7 @@ export function makeVerificationPairs(labels: ArrayLike<number>, options: Verifi
   if (labels === null || typeof labels !== 'object' || labels.length < 2) {
     throw new ShapeError('makeVerificationPairs: needs at least two labelled samples');
   }
+  checkOptionsObject('makeVerificationPairs', options, '{ pairsPerKind: 1000, seed: 1 }');
   largestClassId('makeVerificationPairs', 'labels', labels);
   const seed = requireSeed(options.seed ?? 0);
   const groups = new ClassGroups(labels);
@@ -220,6 +221,7 @@ export function scorePairs(
   pairs: { first: ArrayLike<number>; second: ArrayLike<number> },
   options: ScorePairsOptions = {},
 ): number[] {
+  checkOptionsObject('scorePairs', options, "{ score: 'negativeDistance' }");
   const score = requireOneOf('score', options.score ?? 'negativeDistance', [
     'negativeDistance',
     'negativeSquaredDistance',

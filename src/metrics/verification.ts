@@ -9,7 +9,7 @@
  */
 import { LabelError } from '../errors.js';
 import { requireInRange, requireOneOf } from '../validate.js';
-import { checkFinite, checkLengths } from './checks.js';
+import { checkFinite, checkLengths, checkOptionsObject } from './checks.js';
 
 /** Whether each pair is positive (same class): 1 / true, or 0 / false. */
 export type BinaryLabels = ArrayLike<number | boolean>;
@@ -130,6 +130,7 @@ export function tprAtFpr(
   options: TprAtFprOptions = {},
 ): number {
   requireInRange('targetFpr', targetFpr, 0, 1);
+  checkOptionsObject('tprAtFpr', options, "{ interpolation: 'linear' }");
   const interpolation = requireOneOf('interpolation', options.interpolation ?? 'step', ['step', 'linear'] as const);
   const { fpr, tpr } = curve('tprAtFpr', labels, scores);
   // Points are ordered by FPR and TPR together, so the last point with FPR <= target has the best TPR.

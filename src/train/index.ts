@@ -1,5 +1,5 @@
 // The training loop and what it needs: optimizers, learning-rate schedules, batched prediction, evaluation.
-export { trainModel, type TrainerOptions, type TrainResult, type EpochLog, type StepReport, type TrainingCallback } from './trainer.js';
+export { trainModel, DIVERGENCE_FACTOR, type TrainerOptions, type TrainResult, type EpochLog, type StepReport, type TrainingCallback } from './trainer.js';
 export { shardOf, type DataParallelGroup } from './dataParallel.js';
 export { OPTIMIZER_NAMES, makeOptimizer, setLearningRate, type OptimizerName, type OptimizerOptions } from './optimizer.js';
 export {

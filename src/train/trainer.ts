@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSplit, featureSize, type Split } from '../data/dataset.js';
 import { ClassAwareSampler, SAMPLING_MODES, type SamplingMode } from '../data/sampler.js';
-import { AffinityConfigError, ShapeError, TrainingDivergedError } from '../errors.js';
+import { AffinityConfigError, NonFiniteError, ShapeError, TrainingDivergedError } from '../errors.js';
+import { allFinite } from '../finite.js';
 import type { LossFunction } from '../losses/shared.js';
 import { macroF1, accuracy } from '../metrics/index.js';
 import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
@@ -23,6 +24,13 @@ import { learningRateAt, validateSchedule, type LearningRateSchedule } from './s
 
 /** Rows per step when `batchSize` is not given. */
 export const DEFAULT_BATCH_SIZE = 128;
+
+/**
+ * A step loss above this many times the first step's (or above this number, for a first loss
+ * below 1) counts as divergence. A loss can blow up and stay finite: Adam at a learning rate of
+ * 1e6 reaches 1e25 and ends at chance level. A healthy run's loss falls from its first step.
+ */
+export const DIVERGENCE_FACTOR = 1e3;
 
 /** What the trainer reports after each step. */
 export interface StepReport {
@@ -227,8 +235,9 @@ function cloneWeights(model: tf.LayersModel): tf.Tensor[] {
  * Trains `model` on `train`. The model keeps the last epoch's weights; the best epoch's weights
  * come back in the result.
  *
- * @throws TrainingDivergedError when a step's loss is NaN or infinite; the model then holds the
- *   weights of the last epoch that ended with finite losses.
+ * @throws TrainingDivergedError when a step's loss is NaN or infinite or past its bound
+ *   (`DIVERGENCE_FACTOR`), a loss finds NaN scores, or an epoch ends with non-finite weights; the
+ *   model then holds the weights of the last epoch that ended with finite losses and weights.
  */
 export async function trainModel(model: tf.LayersModel, train: Split, options: TrainerOptions): Promise<TrainResult> {
   const settings = resolveOptions(options, train);
@@ -259,6 +268,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
   let lastGood = cloneWeights(model);
   let lastGoodEpoch = 0;
   let stoppedEarly = false;
+  let firstLoss: number | undefined;
   try {
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       const started = performance.now();
@@ -275,11 +285,31 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
           { schedule: settings.schedule, warmupEpochs: settings.warmupEpochs },
         );
         setLearningRate(optimizer, rate);
-        const { loss, correct: batchCorrect } = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
-        step++;
-        if (!Number.isFinite(loss)) {
+        let stepResult: { loss: number; correct: number };
+        try {
+          stepResult = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
+        } catch (error) {
+          // A loss that checks its inputs (the affinity loss) throws for NaN scores: the same
+          // divergence as a NaN loss, restored the same way.
+          if (!(error instanceof NonFiniteError)) throw error;
           model.setWeights(lastGood);
-          throw new TrainingDivergedError(epoch + 1, step, loss, lastGoodEpoch);
+          throw new TrainingDivergedError(epoch + 1, step + 1, NaN, lastGoodEpoch, `a training step failed (${error.message})`);
+        }
+        const { loss, correct: batchCorrect } = stepResult;
+        step++;
+        firstLoss ??= Number.isFinite(loss) ? loss : undefined;
+        const bound = DIVERGENCE_FACTOR * Math.max(Math.abs(firstLoss ?? 1), 1);
+        if (!Number.isFinite(loss) || Math.abs(loss) > bound) {
+          model.setWeights(lastGood);
+          throw new TrainingDivergedError(
+            epoch + 1,
+            step,
+            loss,
+            lastGoodEpoch,
+            Number.isFinite(loss)
+              ? `training loss reached ${loss.toPrecision(3)}, past its bound of ${bound.toPrecision(3)} (${DIVERGENCE_FACTOR} times the first step's loss, at least ${DIVERGENCE_FACTOR})`
+              : undefined,
+          );
         }
         lossSum += loss;
         correct += batchCorrect;
@@ -294,6 +324,12 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
           learningRate: rate,
         };
         for (const callback of settings.callbacks) await callback.stepEnd?.(report);
+      }
+      // A step can leave NaN weights behind a finite loss (the update after the loss was read):
+      // such weights are never kept as a snapshot, and validation would only score NaN.
+      if (!allFinite(model.getWeights())) {
+        model.setWeights(lastGood);
+        throw new TrainingDivergedError(epoch + 1, step, lossSum / step, lastGoodEpoch, `the weights became non-finite in epoch ${epoch + 1}`);
       }
       let validationMacroF1 = NaN;
       let validationScoreOfEpoch = NaN;

@@ -7,10 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import {
   AffinityConfigError,
   GaussianAffinity,
+  NonFiniteError,
   ShapeError,
   affinityLoss,
   diversity,
   gaussianAffinity,
+  gaussianLogAffinity,
   maxMarginLoss,
 } from '../../src/index.js';
 import { ModelFileError } from '../../src/index.js';
@@ -66,6 +68,26 @@ test('input must be rank 2 features', () => {
   const layer = new GaussianAffinity({ classes: 3, sigma: 1 });
   assert.throws(() => layer.apply(tf.zeros([2, 4, 4])), (e: Error) => e instanceof ShapeError && /flatten/.test(e.message));
   assert.throws(() => layer.prototypes, AffinityConfigError, 'no prototypes before build');
+});
+
+test('NaN features and empty batches are refused by the head, its functions and its loss', () => {
+  const layer = new GaussianAffinity({ classes: 2, prototypesPerClass: 2, sigma: 4 });
+  const clean = tf.tensor2d([[0, 0], [3, 0]]);
+  const withNaN = tf.tensor2d([[0, 0], [3, NaN]]);
+  const withInfinity = tf.tensor2d([[Infinity, 0], [3, 0]]);
+  layer.apply(clean); // builds
+  // Inference calls (model.predict) read one flag; training steps leave it to the loss.
+  assert.throws(() => layer.apply(withNaN), (e: Error) => e instanceof NonFiniteError && /NaN at row 1, column 1/.test(e.message));
+  const w = tf.tensor3d([[[2, 0], [0, 3]], [[1, 1], [3, 3]]]);
+  assert.throws(() => gaussianAffinity(withInfinity as tf.Tensor2D, w, 4), (e: Error) => e instanceof NonFiniteError && /Infinity at row 0, column 0/.test(e.message));
+  assert.throws(() => gaussianLogAffinity(withNaN as tf.Tensor2D, w, 4), NonFiniteError);
+  assert.throws(() => gaussianAffinity(tf.zeros([0, 2]) as tf.Tensor2D, w, 4), (e: Error) => e instanceof ShapeError && /empty batch/.test(e.message));
+  const y = tf.tensor1d([0, 1], 'int32');
+  assert.throws(() => affinityLoss({ margin: 0.3 })(y, tf.tensor2d([[0.5, NaN], [0.1, 0.9]])), (e: Error) => e instanceof NonFiniteError && /row 0, column 1/.test(e.message));
+  assert.throws(() => maxMarginLoss(tf.zeros([0], 'int32'), tf.zeros([0, 2]), 0.3), (e: Error) => e instanceof ShapeError && /empty batch/.test(e.message));
+  // The same calls on finite input still work (the guard is not a blanket refusal).
+  assert.equal((layer.apply(clean) as tf.Tensor).shape.join(), '2,2');
+  assert.ok(Number.isFinite(maxMarginLoss(y, gaussianAffinity(clean as tf.Tensor2D, w, 4), 0.3).dataSync()[0]));
 });
 
 test('prototypes: shape (C, m, d), He-normal scale sqrt(2/d), seeded', () => {

@@ -76,6 +76,14 @@ test('gradients against float64 finite differences, every option', () => {
   }
 });
 
+test('rank-2 prototypes (K, d) are K classes of one prototype each, not a zero; other ranks are refused', () => {
+  const w = [[0, 0], [1, 0], [0, 2]];
+  const flat = diversity(tf.tensor2d(w)).dataSync()[0];
+  assertClose([flat], [26 / 9], 1e-6, 'rank 2');
+  assertClose(diversity(tf.tensor2d(w), { scope: 'acrossClasses' }).dataSync(), [26 / 9], 1e-6, 'rank 2, across classes');
+  assert.throws(() => diversity(tf.zeros([1, 2, 3, 2])), (e: Error) => e instanceof ShapeError && /\(C, m, d\) or \(K, d\)/.test(e.message));
+});
+
 test('options are validated with typed errors', () => {
   assert.throws(() => diversity(three(), { reduction: 'max' as 'sum' }), (e: Error) => e instanceof AffinityConfigError && /'mean', 'sum'.*"max"/.test(e.message));
   assert.throws(() => diversity(three(), { scope: 'within' as 'all' }), AffinityConfigError);

@@ -126,6 +126,23 @@ test('validation: length mismatch, empty input, labels out of range or not integ
   assert.throws(() => confusionMatrix([0, 1], [0, 1], { classes: 0 }), AffinityConfigError);
 });
 
+test('a stray label cannot size the class set, and options must be an object', () => {
+  // 10 classes and one label of 100000: 100001 inferred classes (a 1e10-entry confusion matrix).
+  const yTrue = [...Array.from({ length: 20 }, (_, i) => i % 10), 100000];
+  const yPred = [...Array.from({ length: 20 }, (_, i) => i % 10), 3];
+  for (const metric of [macroF1, balancedAccuracy, confusionMatrix, perClassRecall]) {
+    assert.throws(() => metric(yTrue, yPred), (e: Error) => e instanceof LabelError && /label 100000 would make 100001 classes .* 11 distinct/.test(e.message));
+  }
+  // Given the class count, the stray label is out of range instead.
+  assert.throws(() => macroF1(yTrue, yPred, { classes: 10 }), LabelError);
+  // A few unused ids stay allowed: 0, 1 and 3 make 4 classes from 3 labels.
+  assertClose([macroF1([0, 1, 3], [0, 1, 3])], [1], 1e-12, 'gapped ids');
+  // A bare number is not { classes }: refused rather than silently ignored.
+  assert.throws(() => macroF1([0, 1], [0, 1], 3 as never), (e: Error) => e instanceof AffinityConfigError && /options must be an object such as \{ classes: 10 \}, got 3/.test(e.message));
+  assert.throws(() => gMean([0, 1], [0, 1], 'x' as never), AffinityConfigError);
+  assert.throws(() => shotGroupAccuracy([0, 1], [0, 1], [5, 5], 20 as never), AffinityConfigError);
+});
+
 test('balancedMacroF1: macro-F1 with every row weighted by 1 / its class count, by hand', () => {
   // Class 0 has 4 rows (3 right), class 1 one (right). Weighted confusion [[0.75, 0.25], [0, 1]]:
   // F1_0 = 1.5 / 1.75, F1_1 = 2 / 2.25. Plain macro-F1 is (6/7 + 2/3) / 2: the one class-0 row

@@ -3,6 +3,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import {
   AffinityConfigError,
+  DIVERGENCE_FACTOR,
   TrainingDivergedError,
   buildClassifier,
   crossEntropyLoss,
@@ -148,6 +149,78 @@ test('a NaN loss stops training with the epoch and step, and restores the last g
     },
   );
   assert.deepEqual(built.model.getWeights().flatMap((w) => Array.from(w.dataSync())), afterEpoch1);
+  built.dispose();
+});
+
+test('a loss that grows past DIVERGENCE_FACTOR times its first step stops training, finite or not', async () => {
+  const built = classifier('softmax');
+  let calls = 0;
+  // Finite throughout, but 1e4 times the true loss from the third step of epoch 2 on: Adam at a
+  // huge learning rate keeps the loss finite at 1e25 while the model falls to chance.
+  const blownUp: LossFunction = (y, p) => tf.tidy(() => tf.mul(crossEntropyLoss()(y, p), ++calls >= 9 ? 1e4 : 1) as tf.Scalar);
+  await assert.rejects(
+    trainModel(built.model, data.train, { classes: 3, featureShape: [2], loss: blownUp, epochs: 3, batchSize: 16, seed: 2 }),
+    (error: unknown) => {
+      assert.ok(error instanceof TrainingDivergedError);
+      assert.equal(error.epoch, 2);
+      assert.equal(error.step, 3);
+      assert.equal(error.lastGoodEpoch, 1);
+      assert.ok(Number.isFinite(error.loss) && error.loss > DIVERGENCE_FACTOR, `loss ${error.loss}`);
+      assert.match(error.message, /past its bound/);
+      return true;
+    },
+  );
+  built.dispose();
+});
+
+test('weights that turn NaN behind a finite loss are never kept: the previous epoch is restored', async () => {
+  const built = classifier('softmax');
+  let afterEpoch1: number[] = [];
+  // The loss of a step is read before its update; this callback then poisons a weight at the end
+  // of epoch 2's last step, as an update to NaN would, so every loss that epoch was finite.
+  const layer = built.model.layers.find((l) => l.getWeights().length > 0)!;
+  await assert.rejects(
+    trainModel(built.model, data.train, {
+      classes: 3, featureShape: [2], loss: built.loss, epochs: 3, batchSize: 16, seed: 2,
+      callbacks: [
+        { epochEnd: (log) => void (log.epoch === 1 && (afterEpoch1 = built.model.getWeights().flatMap((w) => Array.from(w.dataSync())))) },
+        {
+          stepEnd: (report) => {
+            if (report.epoch !== 2 || report.step !== report.steps) return;
+            const [kernel, ...rest] = layer.getWeights();
+            const poisoned = tf.tidy(() => tf.mul(kernel, NaN));
+            layer.setWeights([poisoned, ...rest]);
+            poisoned.dispose();
+          },
+        },
+      ],
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof TrainingDivergedError);
+      assert.equal(error.epoch, 2);
+      assert.equal(error.lastGoodEpoch, 1);
+      assert.match(error.message, /weights became non-finite in epoch 2/);
+      return true;
+    },
+  );
+  const restored = built.model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+  assert.ok(restored.every(Number.isFinite), 'restored weights are finite');
+  assert.deepEqual(restored, afterEpoch1);
+  built.dispose();
+});
+
+test('NaN features into an affinity head stop training as a divergence, naming the cause', async () => {
+  const built = classifier('affinity');
+  const poisoned = { ...data.train, features: Float32Array.from(data.train.features, (v, i) => (i === 5 ? NaN : v)) };
+  await assert.rejects(
+    trainModel(built.model, poisoned, { classes: 3, featureShape: [2], loss: built.loss, epochs: 1, batchSize: 128, seed: 2 }),
+    (error: unknown) => {
+      assert.ok(error instanceof TrainingDivergedError);
+      assert.equal(error.lastGoodEpoch, 0);
+      assert.match(error.message, /affinities holds NaN at row \d+, column \d+/);
+      return true;
+    },
+  );
   built.dispose();
 });
 

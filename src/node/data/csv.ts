@@ -6,7 +6,7 @@
  */
 import { parse, type CsvError } from 'csv-parse/sync';
 import { AffinityConfigError, DatasetFormatError } from '../../errors.js';
-import { requireInteger } from '../../validate.js';
+import { MAX_CLASS_IDS_PER_DISTINCT_LABEL, requireInteger } from '../../validate.js';
 import { readDataFile } from './files.js';
 
 /** Options of `parseCsv` and `readCsv`. */
@@ -56,9 +56,6 @@ export interface CsvTable {
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const PLAIN_INTEGER = /^(0|[1-9]\d*)$/;
-// Integer labels may leave some ids unused (a class missing from a subset), but at most this
-// many ids per distinct label: more gaps than labels means the labels are not class ids.
-const MAX_CLASSES_PER_DISTINCT_LABEL = 2;
 
 function resolveLabelColumn(file: string, label: string | number, names: string[] | undefined, width: number, line: number): number {
   if (typeof label === 'string') {
@@ -111,7 +108,7 @@ function mapLabels(file: string, cells: string[], lines: number[], classNames: s
     });
     // Integer labels are taken as class ids 0..max; one stray id (1000000 among 0-9) would
     // otherwise make a million empty classes and a model head to match.
-    if (largest + 1 > MAX_CLASSES_PER_DISTINCT_LABEL * seen.size) {
+    if (largest + 1 > MAX_CLASS_IDS_PER_DISTINCT_LABEL * seen.size) {
       throw new DatasetFormatError(
         `${file} line ${lines[largestRow]}: label ${cells[largestRow]} would make ${largest + 1} classes (integer labels are ` +
           `class ids 0..max) from only ${seen.size} distinct labels; integer labels must be class ids 0..K-1 with few gaps, ` +
