@@ -3,6 +3,8 @@
  * so a user can fix the call without reading the source. Catch `AffinityLossError` to catch
  * them all.
  */
+// A type only (erased): the trainer's log record, which TrainingDivergedError carries.
+import type { EpochLog } from './train/trainer.js';
 
 /** Base class of every error this library throws on purpose. */
 export class AffinityLossError extends Error {
@@ -34,11 +36,17 @@ export class DatasetNotFoundError extends AffinityLossError {}
 export class ModelFileError extends AffinityLossError {}
 
 /**
+ * A file or folder cannot be read, made or written (read-only, full disk, a file where a folder
+ * should be, no permission); names the path and the reason.
+ */
+export class FileSystemError extends AffinityLossError {}
+
+/**
  * Training diverged: the loss became NaN or infinite, grew past its bound (the trainer's
  * `DIVERGENCE_FACTOR` times the first step's loss), or a step's inputs or the weights became
- * non-finite. Names the epoch and step; the model has been put back to the last good checkpoint
- * (the end of `lastGoodEpoch`, or the initial weights when it is 0), whose weights are all
- * finite, so it can still be saved and inspected.
+ * non-finite. Names the epoch and step; the model has been put back to the best finite
+ * checkpoint (the end of `keptEpoch`, or the initial weights when it is 0), so it can still be
+ * saved and inspected; `history` holds the epochs before the divergence.
  */
 export class TrainingDivergedError extends AffinityLossError {
   /** 1-based epoch in which training diverged. */
@@ -49,19 +57,36 @@ export class TrainingDivergedError extends AffinityLossError {
   readonly loss: number;
   /** The last epoch that ended with finite losses and weights (0: none, the model holds its initial weights). */
   readonly lastGoodEpoch: number;
+  /**
+   * The epoch whose weights the model was restored to: the best on validation among the
+   * finite epochs, else `lastGoodEpoch` (0: the initial weights).
+   */
+  readonly keptEpoch: number;
+  /** The per-epoch log of the epochs that ended before the divergence. */
+  readonly history: readonly EpochLog[];
 
   /**
    * @param what what went wrong, in words (default: "training loss became <loss>").
+   * @param kept the epoch the model was restored to and the history so far (default: `lastGoodEpoch`, none).
    */
-  constructor(epoch: number, step: number, loss: number, lastGoodEpoch: number, what = `training loss became ${loss}`) {
-    super(
-      `${what} at epoch ${epoch}, step ${step}; the model was restored to ` +
-        (lastGoodEpoch === 0 ? 'its initial weights' : `its weights at the end of epoch ${lastGoodEpoch}`) +
-        ' (try a lower learning rate, or check the inputs for NaN)',
-    );
+  constructor(
+    epoch: number,
+    step: number,
+    loss: number,
+    lastGoodEpoch: number,
+    what = `training loss became ${loss}`,
+    kept: { keptEpoch: number; history: readonly EpochLog[] } = { keptEpoch: lastGoodEpoch, history: [] },
+  ) {
+    const restored =
+      kept.keptEpoch === 0
+        ? 'its initial weights'
+        : `its weights at the end of epoch ${kept.keptEpoch}` + (kept.keptEpoch === lastGoodEpoch ? '' : ` (the best on validation; epoch ${lastGoodEpoch} was the last finite one)`);
+    super(`${what} at epoch ${epoch}, step ${step}; the model was restored to ${restored} (try a lower learning rate, or check the inputs for NaN)`);
     this.epoch = epoch;
     this.step = step;
     this.loss = loss;
     this.lastGoodEpoch = lastGoodEpoch;
+    this.keptEpoch = kept.keptEpoch;
+    this.history = kept.history;
   }
 }

@@ -4,6 +4,8 @@
  * command line as results record it, and the examples appended to --help.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { AffinityConfigError } from '../errors.js';
+import { requireWorkerCount } from '../node/parallel/workerCount.js';
 
 /** A finite number. */
 export function parseNumber(value: string): number {
@@ -44,6 +46,16 @@ export function parsePositiveInteger(value: string): number {
   const number = parseNumber(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`must be an integer >= 1, got ${value}`);
   return number;
+}
+
+/** A worker count: an integer from 1 to the machine's cores (more would only share them). */
+export function parseWorkerCount(value: string): number {
+  try {
+    return requireWorkerCount(parsePositiveInteger(value));
+  } catch (error) {
+    if (error instanceof AffinityConfigError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
 }
 
 /** A comma-separated list of non-empty names (`softmax,affinity`). */

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { AffinityLossError } from '../errors.js';
+import { asFileSystemError } from '../node/io/folders.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
@@ -31,7 +32,7 @@ export function program(): Command {
   ]);
 }
 
-/** Runs the command line; bad input exits with 2 and a one-line message, crashes with 1. */
+/** Runs the command line; bad input and unusable paths exit with 2 and a one-line message, crashes with 1. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   try {
     await program().parseAsync(argv);
@@ -41,8 +42,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       // Commander has printed its message (or the help / version) already.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof AffinityLossError) {
-      console.error(`affinity: ${error.message}`);
+    // A file the command could not read or write (read-only, full disk, a file where a folder
+    // should be) is a problem with the input, named as one, not a crash.
+    const named = asFileSystemError(error);
+    if (named instanceof AffinityLossError) {
+      console.error(`affinity: ${named.message}`);
       return 2;
     }
     console.error(error);

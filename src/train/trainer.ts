@@ -15,6 +15,7 @@ import { allFinite } from '../finite.js';
 import type { LossFunction } from '../losses/shared.js';
 import { macroF1, accuracy } from '../metrics/index.js';
 import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
+import { releaseAbandonedTape } from './abandonedTape.js';
 import { inputBatch, oneHotBatch } from './batches.js';
 import { anyReplica, checkShardable, reduceStep, shardOf, type DataParallelGroup } from './dataParallel.js';
 import { makeOptimizer, setLearningRate, OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
@@ -237,7 +238,9 @@ function cloneWeights(model: tf.LayersModel): tf.Tensor[] {
  *
  * @throws TrainingDivergedError when a step's loss is NaN or infinite or past its bound
  *   (`DIVERGENCE_FACTOR`), a loss finds NaN scores, or an epoch ends with non-finite weights; the
- *   model then holds the weights of the last epoch that ended with finite losses and weights.
+ *   model then holds the best weights so far (the best epoch on validation among those that
+ *   ended finite; without validation the last of them), and the error carries their epoch
+ *   (`keptEpoch`) and the history up to the divergence, so a caller can still save them.
  */
 export async function trainModel(model: tf.LayersModel, train: Split, options: TrainerOptions): Promise<TrainResult> {
   const settings = resolveOptions(options, train);
@@ -267,6 +270,12 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
   let bestWeights: tf.Tensor[] = [];
   let lastGood = cloneWeights(model);
   let lastGoodEpoch = 0;
+  // Every divergence ends the same way: the best finite weights so far back in the model.
+  const diverged = (epoch: number, step: number, loss: number, what?: string) => {
+    const keptEpoch = bestEpoch > 0 ? bestEpoch : lastGoodEpoch;
+    model.setWeights(bestEpoch > 0 ? bestWeights : lastGood);
+    return new TrainingDivergedError(epoch + 1, step, loss, lastGoodEpoch, what, { keptEpoch, history: [...history] });
+  };
   let stoppedEarly = false;
   let firstLoss: number | undefined;
   try {
@@ -289,23 +298,21 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
         try {
           stepResult = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
         } catch (error) {
+          releaseAbandonedTape();
           // A loss that checks its inputs (the affinity loss) throws for NaN scores: the same
           // divergence as a NaN loss, restored the same way.
           if (!(error instanceof NonFiniteError)) throw error;
-          model.setWeights(lastGood);
-          throw new TrainingDivergedError(epoch + 1, step + 1, NaN, lastGoodEpoch, `a training step failed (${error.message})`);
+          throw diverged(epoch, step + 1, NaN, `a training step failed (${error.message})`);
         }
         const { loss, correct: batchCorrect } = stepResult;
         step++;
         firstLoss ??= Number.isFinite(loss) ? loss : undefined;
         const bound = DIVERGENCE_FACTOR * Math.max(Math.abs(firstLoss ?? 1), 1);
         if (!Number.isFinite(loss) || Math.abs(loss) > bound) {
-          model.setWeights(lastGood);
-          throw new TrainingDivergedError(
-            epoch + 1,
+          throw diverged(
+            epoch,
             step,
             loss,
-            lastGoodEpoch,
             Number.isFinite(loss)
               ? `training loss reached ${loss.toPrecision(3)}, past its bound of ${bound.toPrecision(3)} (${DIVERGENCE_FACTOR} times the first step's loss, at least ${DIVERGENCE_FACTOR})`
               : undefined,
@@ -327,10 +334,7 @@ export async function trainModel(model: tf.LayersModel, train: Split, options: T
       }
       // A step can leave NaN weights behind a finite loss (the update after the loss was read):
       // such weights are never kept as a snapshot, and validation would only score NaN.
-      if (!allFinite(model.getWeights())) {
-        model.setWeights(lastGood);
-        throw new TrainingDivergedError(epoch + 1, step, lossSum / step, lastGoodEpoch, `the weights became non-finite in epoch ${epoch + 1}`);
-      }
+      if (!allFinite(model.getWeights())) throw diverged(epoch, step, lossSum / step, `the weights became non-finite in epoch ${epoch + 1}`);
       let validationMacroF1 = NaN;
       let validationScoreOfEpoch = NaN;
       let validationAccuracy = NaN;

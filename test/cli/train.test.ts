@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunFolderConfig, RunMetrics } from '../../src/cli/commands/modelFolder.js';
@@ -73,7 +73,8 @@ test('train writes the model, its metrics, the confusion matrix and the config, 
   assert.equal(metrics.selection, 'validation balanced-macro-f1');
   assert.equal(metrics.history.length, 2);
   assert.ok(metrics.bestEpoch === 1 || metrics.bestEpoch === 2);
-  for (const report of [metrics.last, metrics.best]) {
+  assert.equal(metrics.diverged, undefined);
+  for (const report of [metrics.last!, metrics.best]) {
     assert.equal(report.samples, 1000);
     for (const value of [report.accuracy, report.macroF1, report.balancedAccuracy, report.gMean, ...report.perClassRecall]) {
       assert.ok(value >= 0 && value <= 1, `metric ${value} in [0, 1]`);
@@ -146,6 +147,7 @@ test('bad options exit with 2 and a message naming the problem, before anything 
     [['--imbalance', 'step:oops'], /affinity: bad imbalance spec "step:oops"/],
     [['--loss', 'nosuch'], /affinity: unknown loss "nosuch"; valid losses: softmax, .*affinity, affinity-m5/],
     [['--dataset', 'nosuch'], /affinity: dataset must be one of 'mnist', .*'gaussians', got "nosuch"/],
+    [['--workers', String(availableParallelism() + 1)], new RegExp(`--workers <n>' argument '${availableParallelism() + 1}' is invalid\\. workers ${availableParallelism() + 1} is more than this machine's ${availableParallelism()} cores`)],
   ];
   const folder = (args: string[]) => join(root, `bad${args.join('')}`);
   const results = await Promise.all(cases.map(([args]) => runAsync('train', '--dataset', 'gaussians', ...args, '--out', folder(args))));
@@ -154,6 +156,82 @@ test('bad options exit with 2 and a message naming the problem, before anything 
     assert.match(results[i].stderr, message, args.join(' '));
     assert.ok(!existsSync(folder(args)), `${args.join(' ')}: no output folder`);
   });
+});
+
+/** A tmpfs of `size` mounted at a new folder (as root), or undefined where mounting is not allowed. */
+function tinyFileSystem(size: string, options = ''): { path: string; unmount(): void } | undefined {
+  const path = mkdtempSync(join(root, 'mount-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}${options}`, 'tmpfs', path]);
+  if (mounted.status !== 0) return undefined;
+  return { path, unmount: () => void spawnSync('umount', [path]) };
+}
+const canMount = tinyFileSystem('64k');
+canMount?.unmount();
+const NEEDS_MOUNT = canMount === undefined ? 'mounting a tmpfs needs root' : false;
+
+test('an --out that cannot be made or written fails at once with exit 2, naming the path and why, before training', async () => {
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const cases: [string, RegExp][] = [
+    // Node's recursive mkdir never returns for this path.
+    ['/proc/affinity-no-such/run', /--out \/proc\/affinity-no-such\/run: cannot create \/proc\/affinity-no-such: no such file or folder \(ENOENT\)/],
+    [join(file, 'run'), /a part of the path is a file, not a folder \(ENOTDIR\)/],
+  ];
+  const results = await Promise.all(cases.map(([out]) => runAsync('train', ...QUICK, '--out', out)));
+  cases.forEach(([out, message], i) => {
+    assert.equal(results[i].status, 2, `${out}: ${results[i].stderr}`);
+    assert.match(results[i].stderr, message);
+    assert.doesNotMatch(results[i].stderr, /epoch|\n\s+at /, 'no training, no stack trace');
+  });
+});
+
+test('a read-only --out fails before training with exit 2', { skip: NEEDS_MOUNT }, () => {
+  const readOnly = tinyFileSystem('64k', ',ro')!;
+  try {
+    const refused = run('train', ...QUICK, '--out', join(readOnly.path, 'run'));
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /cannot create .*run: read-only file system \(EROFS\)/);
+    assert.doesNotMatch(refused.stderr, /epoch/);
+  } finally {
+    readOnly.unmount();
+  }
+});
+
+test('a retrain that fills the disk while saving leaves the finished run as it was', { skip: NEEDS_MOUNT }, () => {
+  const disk = tinyFileSystem('512k')!;
+  try {
+    const out = join(disk.path, 'run');
+    assert.equal(run('train', ...QUICK, '--quiet', '--out', out).status, 0);
+    const before = snapshot(out);
+    // Leave room for the write check (one 4 KiB page), not for a model and its metrics.
+    const { bavail, bsize } = statfsSync(disk.path);
+    writeFileSync(join(disk.path, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 8192)));
+    const retrained = run('train', ...QUICK, '--quiet', '--out', out);
+    assert.equal(retrained.status, 2, retrained.stderr);
+    assert.match(retrained.stderr, /cannot write the new files into .*run, whose old ones are kept as they were: no space left on the device \(ENOSPC\)/);
+    assert.deepEqual(snapshot(out), before, 'the old run is untouched');
+    assert.deepEqual(readdirSync(out).sort(), ['config.json', 'confusion.csv', 'metrics.json', 'model']);
+    assert.equal(run('eval', '--model', out).status, 0, 'the old model still evaluates');
+  } finally {
+    disk.unmount();
+  }
+});
+
+test('a run that diverges after a good epoch saves the best epoch before it, notes it in metrics.json, and exits 2', () => {
+  const out = join(root, 'diverged');
+  // SGD at lr 1.1 on the blobs: finite for an epoch or two, then past the loss bound.
+  const diverged = run('train', '--dataset', 'gaussians', '--epochs', '8', '--batch-size', '64', '--feature-width', '16', '--optimizer', 'sgd', '--lr', '1.1', '--loss', 'softmax', '--workers', '1', '--quiet', '--out', out);
+  assert.equal(diverged.status, 2, diverged.stderr);
+  assert.match(diverged.stderr, /affinity: training diverged: training loss reached .* past its bound .* Saved the model of epoch \d to /);
+  assert.match(diverged.stdout, /for \d of 8 epochs before it diverged/);
+  const metrics = readJson<RunMetrics>(join(out, 'metrics.json'));
+  assert.ok(metrics.diverged !== undefined && metrics.diverged.epoch >= 2, JSON.stringify(metrics.diverged));
+  assert.ok(metrics.bestEpoch >= 1 && metrics.bestEpoch <= metrics.diverged.lastGoodEpoch);
+  assert.equal(metrics.history.length, metrics.diverged.lastGoodEpoch);
+  assert.equal(metrics.last, undefined);
+  const evaluated = run('eval', '--model', out);
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, new RegExp(`accuracy\\s+${(metrics.best.accuracy * 100).toFixed(2)} %`));
 });
 
 test('train --help lists every option with its default, the datasets, the losses and examples', () => {

@@ -209,6 +209,42 @@ test('weights that turn NaN behind a finite loss are never kept: the previous ep
   built.dispose();
 });
 
+test('a divergence with a validation split restores the best epoch on validation and carries the history', async () => {
+  const built = classifier('softmax');
+  const weightsAt: number[][] = [];
+  const layer = built.model.layers.find((l) => l.getWeights().length > 0)!;
+  await assert.rejects(
+    trainModel(built.model, data.train, {
+      classes: 3, featureShape: [2], loss: built.loss, epochs: 4, batchSize: 16, seed: 2, learningRate: 0.02, validation: data.test,
+      callbacks: [
+        { epochEnd: () => void weightsAt.push(built.model.getWeights().flatMap((w) => Array.from(w.dataSync()))) },
+        {
+          // Epoch 2 ends with a zeroed kernel (finite, and worse on validation than epoch 1), and
+          // epoch 3 with NaN weights: the best finite epoch is 1, the last finite one 2.
+          stepEnd: (report) => {
+            if (report.epoch < 2 || report.step !== report.steps) return;
+            const [kernel, ...rest] = layer.getWeights();
+            const poisoned = tf.tidy(() => tf.mul(kernel, report.epoch === 2 ? 0 : NaN));
+            layer.setWeights([poisoned, ...rest]);
+            poisoned.dispose();
+          },
+        },
+      ],
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof TrainingDivergedError);
+      assert.equal(error.lastGoodEpoch, 2);
+      assert.equal(error.history.length, 2);
+      assert.ok(error.history[0].validationScore > error.history[1].validationScore);
+      assert.equal(error.keptEpoch, 1);
+      assert.match(error.message, /restored to its weights at the end of epoch 1 \(the best on validation; epoch 2 was the last finite one\)/);
+      assert.deepEqual(built.model.getWeights().flatMap((w) => Array.from(w.dataSync())), weightsAt[0]);
+      return true;
+    },
+  );
+  built.dispose();
+});
+
 test('NaN features into an affinity head stop training as a divergence, naming the cause', async () => {
   const built = classifier('affinity');
   const poisoned = { ...data.train, features: Float32Array.from(data.train.features, (v, i) => (i === 5 ? NaN : v)) };

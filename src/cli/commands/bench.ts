@@ -1,14 +1,14 @@
 /** `affinity bench`: run a protocol of the paper against the baselines, resumably, on every core. */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { METHOD_NAMES } from '../../models/methods.js';
 import { BACKBONE_NAMES } from '../../models/backbones.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
 import { runBench } from '../../node/bench/runner.js';
+import { defaultWorkers } from '../../node/parallel/workerCount.js';
 import { addAffinityHeadOptions, configFieldsOf } from '../experimentOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, withExamples } from '../options.js';
+import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
 interface BenchFlags {
@@ -40,7 +40,7 @@ export function benchCommand(): Command {
     .option('--settings <list>', "comma-separated settings of the protocol to run, as the tables name them (k=10,k=50; 'rho=100 mnist') (default: all)", parseList)
     .option('-q, --quick', 'fewer settings and epochs on a quarter of the training rows: minutes, for a first look')
     .option('-o, --out <dir>', 'output folder (default runs/bench/<protocol>[-quick])')
-    .option('-w, --workers <n>', 'worker threads, one run each', parsePositiveInteger, availableParallelism())
+    .option('-w, --workers <n>', 'worker threads, one run each', parseWorkerCount, defaultWorkers())
     .option('--force', 'rerun runs whose result file was made with a different config')
     .option('--quiet', 'no progress output')
     .option('--epochs <n>', 'override the protocol\'s epochs', parsePositiveInteger)

@@ -2,7 +2,6 @@
  * `affinity eval`: scores a model saved by `affinity train` on the test split of a named dataset
  * (optionally after a recipe) or on every row of a CSV file.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
@@ -19,7 +18,7 @@ import { isFile } from '../../node/data/files.js';
 import { readCsv } from '../../node/data/csv.js';
 import { DATASET_NAMES, loadDataset } from '../../node/data/registry.js';
 import { selectClasses } from '../../node/bench/experiment.js';
-import { useNodeBackend, writeFileAtomic } from '../../node/index.js';
+import { createFolder, useNodeBackend, writeFileAtomic } from '../../node/index.js';
 import { predictClassIds } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { withExamples } from '../options.js';
@@ -228,7 +227,7 @@ export function evalCommand(): Command {
             report,
             ...(tau === undefined ? {} : { priorCorrection: tau }),
           };
-          await mkdir(dirname(resolve(flags.out)), { recursive: true });
+          await createFolder(dirname(resolve(flags.out)), '--out');
           await writeFileAtomic(flags.out, `${JSON.stringify(record, null, 2)}\n`);
           console.log(`Metrics written to ${flags.out}.`);
         }

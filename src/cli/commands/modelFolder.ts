@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, ModelFileError } from '../../errors.js';
-import { configDifferences, type ExperimentConfig } from '../../node/bench/experiment.js';
+import { configDifferences, type DivergenceNote, type ExperimentConfig } from '../../node/bench/experiment.js';
 import type { PriorCorrectionRecord } from '../../node/bench/results.js';
 import { csvField } from '../../node/report/csv.js';
 import { percent as percentOf } from '../../node/report/tables.js';
@@ -65,8 +65,8 @@ export interface RunMetrics {
   bestEpoch: number;
   /** How `bestEpoch` was chosen. */
   selection: string;
-  /** Test metrics of the last-epoch model. */
-  last: ClassificationReport;
+  /** Test metrics of the last-epoch model (absent when training diverged: see `diverged`). */
+  last?: ClassificationReport;
   /** Test metrics of the kept (best-on-validation) model. */
   best: ClassificationReport;
   /** Per-epoch training log. */
@@ -81,6 +81,11 @@ export interface RunMetrics {
   affinityDiagnostics?: EpochAffinityDiagnostics[];
   /** Affinity heads: the prior correction tau of the last and the kept model (the saved model holds the kept one's). */
   priorCorrection?: PriorCorrectionRecord;
+  /**
+   * Present when training diverged: what happened and where. The saved model is then the best
+   * epoch on validation among those before the divergence (`bestEpoch`).
+   */
+  diverged?: DivergenceNote;
 }
 
 async function entriesOf(dir: string): Promise<string[] | undefined> {

@@ -2,15 +2,16 @@
  * `affinity train`: one model on one dataset and recipe, saved with its metrics in a run folder
  * (see modelFolder.ts) that `affinity eval` reads back.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { resolveExperimentConfig, runExperiment, testScores, type ExperimentOutcome } from '../../node/bench/experiment.js';
-import { defaultWorkers, useNodeBackend, writeFileAtomic } from '../../node/index.js';
+import { AffinityLossError } from '../../errors.js';
+import { checkWritableFolder, defaultWorkers, replaceEntries, useNodeBackend } from '../../node/index.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
-import { parsePositiveInteger, withExamples } from '../options.js';
+import { parseWorkerCount, withExamples } from '../options.js';
 import {
   CONFIG_FILE,
   CONFUSION_FILE,
@@ -83,15 +84,14 @@ function epochLine(log: EpochLog, epochs: number, width: number): string {
   return `epoch ${String(log.epoch).padStart(width)}/${epochs}: loss ${log.loss.toFixed(4)}, accuracy ${percent(log.accuracy)}${validation}, ${log.seconds.toFixed(1)} s`;
 }
 
-/** Writes the model and its records; config.json last, so only a finished run has one. */
+/**
+ * Writes the model and its records. They are written whole beside the folder's old ones and
+ * only then replace them, config.json last, so only a finished run has one and a rerun that
+ * fails to write (a full disk) leaves the previous run intact.
+ */
 async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string, seconds: number): Promise<void> {
   const { config, data, classifier } = outcome;
   const { dataset, recipe, loss, ...settings } = config;
-  await mkdir(dir, { recursive: true });
-  // A rerun into a finished run's folder: without its config.json the folder reads as
-  // unfinished until the new one is complete, never as the old config with the new model.
-  await rm(join(dir, CONFIG_FILE), { force: true });
-  await classifier.model.save(`file://${join(dir, MODEL_FOLDER)}`);
   const metrics: RunMetrics = {
     bestEpoch: outcome.bestEpoch,
     selection: `validation ${outcome.config.selection}`,
@@ -102,9 +102,8 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     workers: outcome.workers,
     ...(outcome.affinityDiagnostics ? { affinityDiagnostics: outcome.affinityDiagnostics } : {}),
     ...(outcome.priorCorrection ? { priorCorrection: outcome.priorCorrection } : {}),
+    ...(outcome.diverged ? { diverged: outcome.diverged } : {}),
   };
-  await writeFileAtomic(join(dir, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
-  await writeFileAtomic(join(dir, CONFUSION_FILE), confusionCsv(data.dataset.classNames, testScores(outcome).best.confusion));
   const record: RunFolderConfig = {
     version: LIBRARY_VERSION,
     backend,
@@ -117,30 +116,37 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     minorityClasses: data.minorityClasses,
     headSettings: classifier.headSettings,
   };
-  await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  await replaceEntries(dir, [MODEL_FOLDER, METRICS_FILE, CONFUSION_FILE, CONFIG_FILE], async (staging) => {
+    await classifier.model.save(`file://${join(staging, MODEL_FOLDER)}`);
+    await writeFile(join(staging, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
+    await writeFile(join(staging, CONFUSION_FILE), confusionCsv(data.dataset.classNames, metrics.best.confusion));
+    await writeFile(join(staging, CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  });
 }
 
 /** The summary printed after training: the main metrics of the last and the kept model. */
 function summary(outcome: ExperimentOutcome, dir: string, backend: string, seconds: number): string {
-  const { config, data, bestEpoch, history } = outcome;
+  const { config, data, bestEpoch, history, diverged } = outcome;
   const { last, best } = testScores(outcome);
   const minority = data.minorityClasses;
   const rows: [string, number | undefined, number | undefined][] = [
-    ['accuracy', last.accuracy, best.accuracy],
-    ['macro-F1', last.macroF1, best.macroF1],
-    ['balanced accuracy', last.balancedAccuracy, best.balancedAccuracy],
+    ['accuracy', last?.accuracy, best.accuracy],
+    ['macro-F1', last?.macroF1, best.macroF1],
+    ['balanced accuracy', last?.balancedAccuracy, best.balancedAccuracy],
   ];
-  if (minority.length > 0) rows.push([`minority recall (${minority.length} classes)`, meanRecall(last, minority), meanRecall(best, minority)]);
+  if (minority.length > 0) rows.push([`minority recall (${minority.length} classes)`, last && meanRecall(last, minority), meanRecall(best, minority)]);
   const label = Math.max(...rows.map(([name]) => name.length));
-  const lastHead = `last (epoch ${history.length})`;
+  const lastHead = diverged ? `last (diverged in epoch ${diverged.epoch})` : `last (epoch ${history.length})`;
   const bestHead = `best (epoch ${bestEpoch})`;
   const column = Math.max(lastHead.length, bestHead.length) + 2;
   const lines = [
-    `Trained ${config.loss} (${config.backbone}) on ${config.dataset}, recipe ${config.recipe}, for ${config.epochs} epoch${config.epochs === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${backend} (${outcome.workers} thread${outcome.workers === 1 ? '' : 's'}).`,
-    `Test metrics (%), ${last.samples} samples:`,
+    `Trained ${config.loss} (${config.backbone}) on ${config.dataset}, recipe ${config.recipe}, for ${diverged ? `${history.length} of ${config.epochs} epochs before it diverged` : `${config.epochs} epoch${config.epochs === 1 ? '' : 's'}`} in ${seconds.toFixed(1)} s on ${backend} (${outcome.workers} thread${outcome.workers === 1 ? '' : 's'}).`,
+    `Test metrics (%), ${best.samples} samples:`,
     `  ${''.padEnd(label)}${lastHead.padStart(column)}${bestHead.padStart(column)}`,
     ...rows.map(([name, a, b]) => `  ${name.padEnd(label)}${percent(a).padStart(column)}${percent(b).padStart(column)}`),
-    config.validationFraction > 0
+    diverged
+      ? `Saved model: the best epoch by ${config.selection} on the validation split before training diverged (metrics.json says how).`
+      : config.validationFraction > 0
       ? `Saved model: the best epoch by ${config.selection} on the validation split (${Math.round(config.validationFraction * 1000) / 10} % of each training class).`
       : 'Saved model: the last epoch (no validation split to choose another).',
     `Saved to ${dir} (${MODEL_FOLDER}/, ${METRICS_FILE}, ${CONFUSION_FILE}, ${CONFIG_FILE}).`,
@@ -157,12 +163,14 @@ export function trainCommand(): Command {
     .requiredOption('-o, --out <dir>', 'output folder (model/, metrics.json, confusion.csv, config.json)')
     .option('--force', 'overwrite a run of a different config in --out, or write beside other files')
     .option('-q, --quiet', 'no progress output (the summary is still printed)')
-    .option('-w, --workers <n>', 'threads that train the model together (data-parallel; same result up to float rounding)', parsePositiveInteger, defaultWorkers())
+    .option('-w, --workers <n>', 'threads that train the model together (data-parallel; same result up to float rounding)', parseWorkerCount, defaultWorkers())
     .action(async (flags: TrainFlags) => {
       // Every name and number is checked before any data is read or a folder is made.
       const config = resolveExperimentConfig(await experimentInput(command, flags));
       const dir = resolve(flags.out);
       await checkRunFolder(dir, config, flags.force === true);
+      // Before any data is read: a run that cannot be saved is not worth training.
+      await checkWritableFolder(dir, '--out');
       const { backend } = await useNodeBackend({ prefer: 'wasm', quiet: flags.quiet === true });
       const progress = trainingProgress(flags.quiet === true, config.epochs);
       const started = performance.now();
@@ -173,6 +181,7 @@ export function trainCommand(): Command {
           // On its own line: a progress bar may be drawn on the current one.
           onWarning: (message) => console.error(`\nwarning: ${message}`),
           workers: flags.workers,
+          keepDiverged: true,
         });
       } finally {
         progress.stop();
@@ -181,6 +190,10 @@ export function trainCommand(): Command {
         const seconds = (performance.now() - started) / 1000;
         await writeRun(dir, outcome, backend, seconds);
         console.log(summary(outcome, flags.out, backend, seconds));
+        // Saved, yet not a success: the exit code says so (2, with the message).
+        if (outcome.diverged) {
+          throw new AffinityLossError(`training diverged: ${outcome.diverged.message}. Saved the model of epoch ${outcome.bestEpoch} to ${flags.out}; its metrics.json records the divergence`);
+        }
       } finally {
         outcome.classifier.dispose();
       }

@@ -1,13 +1,13 @@
 /** `affinity tune`: search sigma, margin, prototypes and learning rate on the validation split. */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RunRecord } from '../../node/bench/results.js';
 import { percent } from '../../node/report/tables.js';
+import { defaultWorkers } from '../../node/parallel/workerCount.js';
 import { DEFAULT_SEARCH_SPACE } from '../../node/tune/space.js';
 import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy } from '../../node/tune/tuner.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
-import { commandLine, parseCount, parsePositiveInteger, withExamples } from '../options.js';
+import { commandLine, parseCount, parsePositiveInteger, parseWorkerCount, withExamples } from '../options.js';
 import { reportFailures, runsProgress } from '../progress.js';
 
 interface TuneFlags extends ExperimentFlags {
@@ -42,7 +42,7 @@ export function tuneCommand(): Command {
     .option('--eta <n>', 'halving: keep the best 1/eta each round, with eta times the epochs', parsePositiveInteger, 3)
     .option('--search-seed <n>', 'seed of the draw of configurations', parseCount, 1)
     .option('-o, --out <dir>', 'output folder (runs/, trials.csv, tune.md, best-config.json)', join('runs', 'tune'))
-    .option('-w, --workers <n>', 'worker threads, one trial each', parsePositiveInteger, availableParallelism())
+    .option('-w, --workers <n>', 'worker threads, one trial each', parseWorkerCount, defaultWorkers())
     .option('--force', 'rerun trials whose result file was made with a different config')
     .option('--quiet', 'no progress output')
     .addHelpText(

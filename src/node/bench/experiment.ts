@@ -13,7 +13,7 @@ import { SEED_STREAMS } from '../../data/seedStreams.js';
 import { SAMPLING_MODES, type SamplingMode } from '../../data/sampler.js';
 import { parseRecipe, describeRecipe } from '../../data/spec.js';
 import { stratifiedSplit } from '../../data/split.js';
-import { AffinityConfigError } from '../../errors.js';
+import { AffinityConfigError, TrainingDivergedError } from '../../errors.js';
 import { equalErrorRate, rocAuc } from '../../metrics/verification.js';
 import { countPairs, makeVerificationPairs, scorePairs } from '../../metrics/pairs.js';
 import { BACKBONE_NAMES, needsImages, type BackboneName } from '../../models/backbones.js';
@@ -27,7 +27,7 @@ import { SCHEDULE_NAMES } from '../../train/schedule.js';
 import { VALIDATION_SCORES, type ValidationScore } from '../../train/validationScore.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affinityMonitor.js';
 import { smallestBatch } from '../../train/dataParallel.js';
-import type { EpochLog, TrainingCallback } from '../../train/trainer.js';
+import type { EpochLog, TrainingCallback, TrainResult } from '../../train/trainer.js';
 import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from '../../validate.js';
 import { DATASET_NAMES, loadDataset } from '../data/registry.js';
 import { classifierRecipe } from '../parallel/replica.js';
@@ -358,7 +358,7 @@ export interface ExperimentOutcome {
   bestEpoch: number;
   /** Threads that trained the run (see `ExperimentHooks.workers`). */
   workers: number;
-  /** Test metrics of the last-epoch model (absent with `scoreTest: false`). */
+  /** Test metrics of the last-epoch model (absent with `scoreTest: false`, or after a kept divergence). */
   last?: ClassificationReport;
   /** Test metrics of the best-on-validation model (absent with `scoreTest: false`). */
   best?: ClassificationReport;
@@ -370,6 +370,19 @@ export interface ExperimentOutcome {
   affinityDiagnostics?: EpochAffinityDiagnostics[];
   /** Affinity heads: the prior correction tau each scored model predicted with. */
   priorCorrection?: PriorCorrectionRecord;
+  /** Set when training diverged and `keepDiverged` kept the best finite epoch (`bestEpoch`). */
+  diverged?: DivergenceNote;
+}
+
+/** What a kept divergence records (see `ExperimentHooks.keepDiverged`). */
+export interface DivergenceNote {
+  /** The trainer's message: what diverged, where, and which weights were kept. */
+  message: string;
+  /** 1-based epoch and step at which training diverged. */
+  epoch: number;
+  step: number;
+  /** The last epoch that ended finite (the kept one is `bestEpoch`, the best on validation among them). */
+  lastGoodEpoch: number;
 }
 
 /** Options of `runExperiment` that are not part of the experiment. */
@@ -383,11 +396,21 @@ export interface ExperimentHooks {
    * to float rounding. Default 1: the bench's pool already gives each core a run of its own.
    */
   workers?: number;
+  /**
+   * When training diverges after at least one finite epoch, return an outcome holding the best
+   * of those epochs with `diverged` set (and no last-epoch metrics) instead of throwing the
+   * `TrainingDivergedError`. Default false. `affinity train` sets it, so a divergence at epoch
+   * 9 still saves epoch 8's model.
+   */
+  keepDiverged?: boolean;
 }
 
-/** The test metrics of an outcome scored on the test split (the default). */
-export function testScores(outcome: ExperimentOutcome): { last: ClassificationReport; best: ClassificationReport } {
-  if (outcome.last === undefined || outcome.best === undefined) {
+/**
+ * The test metrics of an outcome scored on the test split (the default); `last` is absent after
+ * a kept divergence (there is no finite last epoch to score).
+ */
+export function testScores(outcome: ExperimentOutcome): { last?: ClassificationReport; best: ClassificationReport } {
+  if (outcome.best === undefined || (outcome.last === undefined && outcome.diverged === undefined)) {
     throw new AffinityConfigError('this experiment ran with scoreTest: false, so it has no test metrics');
   }
   return { last: outcome.last, best: outcome.best };
@@ -441,7 +464,8 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
     classifier.affinityHead &&
     new AffinityMonitor(classifier.featureModel, classifier.affinityHead, { probe: dataset.train, featureShape: inputShape, onWarning: hooks.onWarning });
   try {
-    const result = await trainDataParallel(classifier.model, dataset.train, {
+    let diverged: DivergenceNote | undefined;
+    const result: TrainResult = await trainDataParallel(classifier.model, dataset.train, {
       workers,
       recipe: classifierRecipe(settings),
       classes,
@@ -458,6 +482,13 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       selection: config.selection,
       seed: deriveSeed(config.seed, SEED_STREAMS.training),
       callbacks: [...classifier.callbacks, ...(monitor ? [monitor] : []), ...(selector ? [selector] : []), ...(hooks.callbacks ?? [])],
+    }).catch((error: unknown) => {
+      if (!(hooks.keepDiverged === true && error instanceof TrainingDivergedError && error.keptEpoch > 0)) throw error;
+      // The model holds the kept epoch's weights; from here on they are both "best" and the
+      // only model there is.
+      diverged = { message: error.message, epoch: error.epoch, step: error.step, lastGoodEpoch: error.lastGoodEpoch };
+      const bestWeights = classifier.model.getWeights().map((weight) => weight.clone());
+      return { history: [...error.history], bestEpoch: error.keptEpoch, bestWeights, stoppedEarly: false };
     });
     let last: ClassificationReport | undefined;
     let best: ClassificationReport | undefined;
@@ -472,7 +503,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       const tauOf = (epoch: number) => (selector ? selector.tauOf(epoch) : (head?.priorCorrection ?? 0));
       const lastTau = tauOf(result.history.length);
       head?.setPriorCorrection(lastTau);
-      if (scoreTest) last = score();
+      if (scoreTest && diverged === undefined) last = score();
       if (extras.features) features = featureSnapshot(classifier, dataset.test, inputShape, data.minorityClasses, config.seed);
       if (extras.verification) verification = verificationScores(classifier, dataset.test, data.unseenTest!, inputShape, config.seed);
       classifier.model.setWeights(result.bestWeights);
@@ -480,7 +511,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       const bestTau = tauOf(result.bestEpoch);
       head?.setPriorCorrection(bestTau);
       if (head !== undefined) priorCorrection = { selection: selector ? `validation ${config.selection}` : 'fixed', last: lastTau, best: bestTau };
-      if (scoreTest) best = lastIsBest ? last : score();
+      if (scoreTest) best = lastIsBest && last !== undefined ? last : score();
     } finally {
       tf.dispose(result.bestWeights);
     }
@@ -497,6 +528,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
       features,
       ...(monitor ? { affinityDiagnostics: monitor.history } : {}),
       ...(priorCorrection ? { priorCorrection } : {}),
+      ...(diverged ? { diverged } : {}),
     };
   } catch (error) {
     classifier.dispose();

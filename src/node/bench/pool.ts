@@ -5,15 +5,15 @@
  * never leaves half a file. Runs whose file is already there with the same config are skipped,
  * so the same command again resumes. `affinity bench` and `affinity tune` both run through it.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Piscina } from 'piscina';
 import { AffinityConfigError } from '../../errors.js';
-import { requireInteger } from '../../validate.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { createFolder } from '../io/folders.js';
 import { siblingModule } from '../io/siblingModule.js';
+import { defaultWorkers, requireWorkerCount } from '../parallel/workerCount.js';
 import { parseRunRecord } from '../report/read.js';
 import { configDifferences } from './experiment.js';
 import type { RunRecord } from './results.js';
@@ -73,7 +73,7 @@ const WORKER_FILE = siblingModule('./worker', import.meta.url);
 export async function runPlans(plans: readonly PlannedRun[], options: RunPlansOptions): Promise<RunPlansResult> {
   const ids = new Set(plans.map((plan) => plan.id));
   if (ids.size !== plans.length) throw new AffinityConfigError('runPlans: two plans share an id, so they would share a result file');
-  await mkdir(options.runsDir, { recursive: true });
+  await createFolder(options.runsDir, 'runs folder');
   const fileOf = (plan: PlannedRun) => join(options.runsDir, `${plan.id}.json`);
 
   const done: RunRecord[] = [];
@@ -98,7 +98,7 @@ export async function runPlans(plans: readonly PlannedRun[], options: RunPlansOp
   // A forced rerun that then fails must not leave the other config's result to be reported.
   for (const file of stale) await rm(file);
   const skipped = done.length;
-  const workers = Math.max(1, Math.min(pending.length, requireInteger('workers', options.workers ?? availableParallelism(), 1)));
+  const workers = Math.max(1, Math.min(pending.length, requireWorkerCount(options.workers ?? defaultWorkers())));
   options.onEvent?.({ type: 'planned', total: plans.length, skipped, toRun: pending.length, workers });
 
   const failed: { plan: PlannedRun; error: Error }[] = [];

@@ -5,10 +5,11 @@
  * work once `affinity-loss/node` is imported.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ModelFileError } from '../../errors.js';
 import { writeFileAtomic } from './atomicWrite.js';
+import { createFolder } from './folders.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -36,7 +37,7 @@ export function fileSystemHandler(url: string): tf.io.IOHandler {
       if (topology == null || topology instanceof ArrayBuffer) {
         throw new ModelFileError('file:// saves layers models (a JSON topology); this model has none');
       }
-      await mkdir(folder, { recursive: true });
+      await createFolder(folder, 'model folder');
       const weights = artifacts.weightData === undefined
         ? new ArrayBuffer(0)
         : tf.io.CompositeArrayBuffer.join(artifacts.weightData);

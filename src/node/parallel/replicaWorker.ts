@@ -27,7 +27,10 @@ export interface ReplicaWorkerData {
 }
 
 /** What a worker posts: 'ready' once built (then it trains), and how it ended. */
-export type ReplicaWorkerMessage = { type: 'ready' } | { type: 'done' } | { type: 'failed'; name: string; message: string; stack?: string };
+export type ReplicaWorkerMessage =
+  | { type: 'ready' }
+  | { type: 'done' }
+  | { type: 'failed'; name: string; message: string; stack?: string; /** Set when the thread ended (see replicaSupervisor.ts). */ exitCode?: number };
 
 async function run(data: ReplicaWorkerData, post: (message: ReplicaWorkerMessage) => void): Promise<ReplicaWorkerMessage> {
   const group = new SharedMemoryGroup(data.memory, data.replica);

@@ -8,7 +8,6 @@
  * Known difference: a loss that divides by a batch-dependent total (LDAM-DRW's weighted mean)
  * is averaged shard by shard, which is close to, but not exactly, the whole batch's value.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../data/dataset.js';
@@ -19,14 +18,17 @@ import { requireInteger } from '../../validate.js';
 import type { NodeBackendName } from '../backend/index.js';
 import { siblingModule } from '../io/siblingModule.js';
 import { joinGroup, type ReplicaRecipe } from './replica.js';
+import { workerBootstrap } from './bootstrap.js';
+import type { ReplicaSupervisorData, ReplicaSupervisorMessage } from './replicaSupervisor.js';
 import type { ReplicaWorkerData, ReplicaWorkerMessage } from './replicaWorker.js';
 import { allocateGroupMemory, ReplicaAbortedError, SharedMemoryGroup } from './sharedMemoryGroup.js';
+import { defaultWorkers, requireWorkerCount } from './workerCount.js';
 
 /** Options of `trainDataParallel`: the trainer's, plus how many threads and how they build the model. */
 export interface DataParallelOptions extends Omit<TrainerOptions, 'dataParallel'> {
   /**
-   * Threads that train together, this one included (>= 1). Default: the machine's cores
-   * (`os.availableParallelism()`). With 1 this is `trainModel`.
+   * Threads that train together, this one included: 1 to the machine's cores. Default: the
+   * machine's cores (`os.availableParallelism()`). With 1 this is `trainModel`.
    */
   workers?: number;
   /**
@@ -36,35 +38,23 @@ export interface DataParallelOptions extends Omit<TrainerOptions, 'dataParallel'
   recipe?: ReplicaRecipe;
 }
 
-/** Thrown when a worker thread of a data-parallel run fails; names the replica and its error. */
+/**
+ * Thrown when a worker thread of a data-parallel run fails: names the replica, its error, and
+ * its exit code when the thread ended (an uncaught error, `process.exit`, out of memory).
+ */
 export class ReplicaFailedError extends AffinityLossError {
   constructor(
     readonly replica: number,
     readonly causeName: string,
     causeMessage: string,
+    readonly exitCode?: number,
   ) {
-    super(`data-parallel worker ${replica} failed: ${causeName}: ${causeMessage}`);
+    super(`data-parallel worker ${replica} failed: ${causeName}: ${causeMessage}${exitCode === undefined ? '' : ` (exit code ${exitCode})`}`);
   }
 }
 
-/** The worker file next to this one. */
-const WORKER_FILE = siblingModule('./replicaWorker', import.meta.url);
-
-/**
- * The worker's start-up code. Run from the TypeScript sources (tests, `npm run affinity`), a
- * worker thread does not inherit tsx's module hooks in Node 20, so it registers them itself
- * before importing the worker file; the built package imports it directly.
- */
-function workerBootstrap(): string {
-  if (!WORKER_FILE.endsWith('.ts')) return `import(${JSON.stringify(WORKER_FILE)});`;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_FILE)}); });`;
-}
-
-/** The number of workers to use when none is given: one per core. */
-export function defaultWorkers(): number {
-  return availableParallelism();
-}
+/** The supervisor's file next to this one. */
+const SUPERVISOR_FILE = siblingModule('./replicaSupervisor', import.meta.url);
 
 /** A copy of `values` in shared memory, or the same memory if it is shared already. */
 function shared(values: Float32Array | Int32Array): SharedArrayBuffer {
@@ -76,39 +66,48 @@ function shared(values: Float32Array | Int32Array): SharedArrayBuffer {
   return buffer;
 }
 
-/** A started worker thread: when it is ready to train, and the message it ends with. */
-interface StartedWorker {
-  worker: Worker;
+/** A worker replica as the main thread sees it: when it is ready to train, and how it ended. */
+interface StartedReplica {
   /** Resolves with 'ready', or with the failure if it ends before. */
   ready: Promise<ReplicaWorkerMessage>;
   outcome: Promise<ReplicaWorkerMessage>;
 }
 
-function startWorker(data: ReplicaWorkerData): StartedWorker {
-  const worker = new Worker(workerBootstrap(), { eval: true, workerData: data });
-  let markReady: (message: ReplicaWorkerMessage) => void = () => undefined;
-  const ready = new Promise<ReplicaWorkerMessage>((resolve) => (markReady = resolve));
-  const outcome = new Promise<ReplicaWorkerMessage>((resolve) => {
-    let last: ReplicaWorkerMessage | undefined;
-    worker.on('message', (message: ReplicaWorkerMessage) => {
-      if (message.type === 'ready') markReady(message);
-      else last = message;
-    });
-    worker.on('error', (error) => (last = { type: 'failed', name: error.name, message: error.message, stack: error.stack }));
-    worker.on('exit', (code) => {
-      last ??= { type: 'failed', name: 'Error', message: `the worker thread exited with code ${code}` };
-      markReady(last);
-      resolve(last);
-    });
+/** A promise with its resolve function beside it. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+/**
+ * Starts the worker replicas under a supervisor thread (replicaSupervisor.ts says why);
+ * terminating the supervisor ends its workers too.
+ */
+function startReplicas(replicas: ReplicaWorkerData[]): { started: StartedReplica[]; supervisor: Worker } {
+  const data: ReplicaSupervisorData = { replicas };
+  const supervisor = new Worker(workerBootstrap(SUPERVISOR_FILE), { eval: true, workerData: data });
+  const ready = replicas.map(() => deferred<ReplicaWorkerMessage>());
+  const outcome = replicas.map(() => deferred<ReplicaWorkerMessage>());
+  supervisor.on('message', ({ replica, message }: ReplicaSupervisorMessage) => {
+    ready[replica - 1].resolve(message);
+    if (message.type !== 'ready') outcome[replica - 1].resolve(message);
   });
-  return { worker, ready, outcome };
+  // If the supervisor itself ends (it should not before it is terminated), so does every replica.
+  let failure: ReplicaWorkerMessage | undefined;
+  supervisor.on('error', (error) => (failure = { type: 'failed', name: error.name, message: `the supervisor thread failed: ${error.message}` }));
+  supervisor.on('exit', (exitCode) => {
+    const ended = failure ?? { type: 'failed', name: 'Error', message: `the supervisor thread exited with code ${exitCode}`, exitCode };
+    for (const { resolve } of [...ready, ...outcome]) resolve(ended);
+  });
+  return { started: replicas.map((_, i) => ({ ready: ready[i].promise, outcome: outcome[i].promise })), supervisor };
 }
 
 /** The first real failure among the workers' outcomes (not a worker stopped by another's failure). */
 function firstFailure(outcomes: readonly ReplicaWorkerMessage[]): ReplicaFailedError | undefined {
   const index = outcomes.findIndex((outcome) => outcome.type === 'failed' && outcome.name !== ReplicaAbortedError.name);
   const failure = outcomes[index];
-  return failure?.type === 'failed' ? new ReplicaFailedError(index + 1, failure.name, failure.message) : undefined;
+  return failure?.type === 'failed' ? new ReplicaFailedError(index + 1, failure.name, failure.message, failure.exitCode) : undefined;
 }
 
 /**
@@ -116,8 +115,10 @@ function firstFailure(outcomes: readonly ReplicaWorkerMessage[]): ReplicaFailedE
  * `trainModel`; the model holds the last epoch's weights, and validation, early stopping and the
  * callbacks run in this thread only (the recipe's own callbacks run in every worker).
  *
- * @throws ReplicaFailedError when a worker thread fails (its recipe, its backend, its step).
- * @throws AffinityConfigError for workers > 1 without a recipe, or a batch too small to share.
+ * @throws ReplicaFailedError when a worker thread fails (its recipe, its backend, its step) or
+ *   ends (`process.exit`, out of memory), within a fraction of a second of it.
+ * @throws AffinityConfigError for workers > 1 without a recipe, more workers than cores, or a
+ *   batch too small to share.
  *
  * @example
  * const classifier = buildClassifier(settings);
@@ -128,7 +129,7 @@ function firstFailure(outcomes: readonly ReplicaWorkerMessage[]): ReplicaFailedE
  */
 export async function trainDataParallel(model: tf.LayersModel, train: Split, options: DataParallelOptions): Promise<TrainResult> {
   const { workers: asked, recipe, ...trainerOptions } = options;
-  const workers = requireInteger('workers', asked ?? defaultWorkers(), 1);
+  const workers = requireWorkerCount(asked ?? defaultWorkers());
   if (workers === 1) return trainModel(model, train, trainerOptions);
   if (recipe === undefined) {
     throw new AffinityConfigError('trainDataParallel with workers > 1 needs a recipe: how each worker thread builds the model and loss');
@@ -141,8 +142,8 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split, opt
   const weights = model.getWeights().map((weight) => ({ values: weight.dataSync() as Float32Array, shape: weight.shape }));
   const features = shared(train.features);
   const labels = shared(train.labels);
-  const started = Array.from({ length: workers - 1 }, (_, i) =>
-    startWorker({
+  const { started, supervisor } = startReplicas(
+    Array.from({ length: workers - 1 }, (_, i) => ({
       replica: i + 1,
       memory,
       backend: tf.getBackend() as NodeBackendName,
@@ -151,7 +152,7 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split, opt
       features,
       labels,
       options: workerOptions,
-    }),
+    })),
   );
   const group = new SharedMemoryGroup(memory, 0);
   let leaveGroup = () => undefined as void;
@@ -175,6 +176,6 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split, opt
     throw failure ?? error;
   } finally {
     leaveGroup();
-    await Promise.all(started.map(({ worker }) => worker.terminate()));
+    await supervisor.terminate();
   }
 }

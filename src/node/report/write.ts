@@ -3,12 +3,12 @@
  * results.md, report.html and plots/*.svg + *.png. Every file goes through a temporary
  * file and a rename, so an interrupted report never leaves a half-written file behind.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AffinityConfigError } from '../../errors.js';
 import type { RunResult } from '../bench/results.js';
 import { aggregateRuns } from './aggregate.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { createFolder } from '../io/folders.js';
 import { renderCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -70,7 +70,7 @@ export async function writeReport(outDir: string, runs: readonly RunResult[], op
   const commands = runCommands(runs, options.command);
   const text = { title: options.title, commands, reference: options.reference, referenceProtocol };
 
-  await mkdir(join(outDir, PLOTS_FOLDER), { recursive: true });
+  await createFolder(join(outDir, PLOTS_FOLDER), 'plots folder');
   const written: string[] = [];
   const write = async (name: string, data: string | Uint8Array): Promise<void> => {
     written.push(await writeFileAtomic(join(outDir, name), data));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, buildClassifier, TrainingDivergedError, type ClassifierOptions, type Split } from '../../../src/index.js';
@@ -145,6 +146,49 @@ test('a worker that cannot build the model is reported by name, and nothing hang
     await assert.rejects(trainDataParallel(classifier.model, data, { ...base, recipe: missing }), (error: Error) => error instanceof ReplicaFailedError && /noSuchBuilder/.test(error.message));
     const wider = classifierRecipe({ ...small, featureWidth: 9 });
     await assert.rejects(trainDataParallel(classifier.model, data, { ...base, recipe: wider }), (error: Error) => error instanceof ReplicaFailedError && /differ/.test(error.message));
+  } finally {
+    classifier.dispose();
+  }
+});
+
+const FAILING_REPLICA = new URL('./fixtures/failingReplica.ts', import.meta.url).href;
+
+for (const how of ['exit', 'uncaught', 'throw'] as const) {
+  test(`a worker whose thread fails (${how}) mid-training is reported by name within seconds, and no tensor leaks`, { timeout: 60_000 }, async () => {
+    const data = makeSplit(200, 20, 3);
+    const classifier = buildClassifier(small);
+    const tensors = tf.memory().numTensors;
+    const recipe = { module: FAILING_REPLICA, exportName: 'buildFailingReplica', args: { settings: small, failAtStep: 3, how } };
+    try {
+      await assert.rejects(
+        trainDataParallel(classifier.model, data, { classes: CLASSES, featureShape: [20], loss: classifier.loss, epochs: 3, batchSize: 64, seed: 1, workers: 2, recipe }),
+        (error: Error) => {
+          assert.ok(error instanceof ReplicaFailedError, String(error));
+          assert.equal(error.replica, 1);
+          if (how === 'exit') {
+            assert.equal(error.exitCode, 7);
+            assert.match(error.message, /exited with code 7 before it finished/);
+          } else {
+            assert.match(error.message, how === 'uncaught' ? /an uncaught fault in the worker/ : /a fault inside the step/);
+          }
+          return true;
+        },
+      );
+      assert.equal(tf.memory().numTensors, tensors, 'tensors left behind by the failed run');
+    } finally {
+      classifier.dispose();
+    }
+  });
+}
+
+test('more workers than cores are refused, naming both', async () => {
+  const classifier = buildClassifier(small);
+  try {
+    const cores = availableParallelism();
+    await assert.rejects(
+      trainDataParallel(classifier.model, makeSplit(200, 20, 3), { classes: CLASSES, featureShape: [20], loss: classifier.loss, epochs: 1, seed: 1, workers: cores + 1, recipe: classifierRecipe(small) }),
+      (error: Error) => error instanceof AffinityConfigError && error.message.includes(`workers ${cores + 1} is more than this machine's ${cores} cores`),
+    );
   } finally {
     classifier.dispose();
   }
