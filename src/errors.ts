@@ -35,6 +35,9 @@ export class DatasetNotFoundError extends AffinityLossError {}
 /** A saved model folder is missing, truncated or inconsistent. */
 export class ModelFileError extends AffinityLossError {}
 
+/** Another running process writes to the same output folder (a bench or tune lock). */
+export class FolderLockedError extends AffinityLossError {}
+
 /**
  * A file or folder cannot be read, made or written (read-only, full disk, a file where a folder
  * should be, no permission); names the path and the reason.

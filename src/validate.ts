@@ -12,10 +12,16 @@ import { AffinityConfigError, LabelError } from './errors.js';
  */
 export const MAX_CLASS_IDS_PER_DISTINCT_LABEL = 2;
 
-/** Throws unless `value` is a finite number strictly greater than 0. */
+/** Throws unless `value` is a finite number > 0, and still one in float32 (where tensors hold it). */
 export function requirePositive(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new AffinityConfigError(`${name} must be a finite number > 0, got ${String(value)}`);
+  }
+  // Settings end up in float32 tensors: 1e-46 is 0 there and 1e39 Infinity, and either would
+  // turn the loss to NaN steps later with nothing pointing back here.
+  const float32 = Math.fround(value);
+  if (float32 === 0 || !Number.isFinite(float32)) {
+    throw new AffinityConfigError(`${name} must be a number > 0 that float32 can hold (about 1.4e-45 to 3.4e38), got ${value}, which is ${float32} in float32`);
   }
   return value;
 }

@@ -21,7 +21,8 @@ export function runLine(run: RunRecord, done: number, toRun: number): string {
  * @param line the line of a finished run (tune prints validation scores only, never test ones).
  */
 export function runsProgress(quiet: boolean, line: (run: RunRecord, done: number, toRun: number) => string = runLine): { onEvent: (event: PoolEvent) => void; stop: () => void } {
-  if (quiet) return { onEvent: () => {}, stop: () => {} };
+  // Quiet hides progress, not warnings.
+  if (quiet) return { onEvent: (event) => void (event.type === 'warning' && console.error(`warning: ${event.message}`)), stop: () => {} };
   const tty = process.stderr.isTTY === true;
   const bars = tty ? new MultiBar({ format: 'runs {bar} {value}/{total} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
   let bar: ReturnType<MultiBar['create']> | undefined;
@@ -35,6 +36,8 @@ export function runsProgress(quiet: boolean, line: (run: RunRecord, done: number
         log(line(event.run, event.done, event.toRun));
         for (const warning of event.run.warnings ?? []) log(`  warning: ${warning}`);
         bar?.increment();
+      } else if (event.type === 'warning') {
+        log(`warning: ${event.message}`);
       } else {
         log(`[${event.done}/${event.toRun}] ${event.plan.id} FAILED: ${event.error.message}`);
         bar?.increment();

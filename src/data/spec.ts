@@ -54,6 +54,7 @@ function parseInteger(kind: string, text: string, value: string, what: string): 
 }
 
 function parseDecimal(kind: string, text: string, value: string, what: string): number {
+  if (value.startsWith('-') && DECIMAL.test(value.slice(1))) fail(kind, text, `${what} must not be negative, got ${value}`);
   if (!DECIMAL.test(value)) fail(kind, text, `${what} must be a number, got ${JSON.stringify(value)}`);
   return Number(value);
 }

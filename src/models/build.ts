@@ -111,9 +111,25 @@ export interface Classifier {
   dispose(): void;
 }
 
-/** Builds backbone, BatchNorm and the method's head, with its loss and callbacks. */
+/**
+ * Builds backbone, BatchNorm and the method's head, with its loss and callbacks.
+ *
+ * @throws AffinityConfigError for bad options, and for sizes whose weights cannot be allocated
+ *   (`featureWidth: 1e9`), naming the sizes rather than failing deep inside tfjs.
+ */
 export function buildClassifier(options: ClassifierOptions): Classifier {
   requireOptions('buildClassifier', options, '{ method, inputShape, classes, classCounts, epochs, seed, ... }');
+  try {
+    return buildChecked(options);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const sizes = `input [${options.inputShape.join(', ')}], featureWidth ${options.featureWidth ?? 128}, ${options.classes} classes` +
+      (options.prototypesPerClass === undefined ? '' : `, ${options.prototypesPerClass} prototypes per class`);
+    throw new AffinityConfigError(`the model's weights are too large to allocate (${sizes}): ${error.message}`);
+  }
+}
+
+function buildChecked(options: ClassifierOptions): Classifier {
   const method = requireMethodName(options.method);
   const backbone = requireOneOf('backbone', options.backbone ?? 'mlp', BACKBONE_NAMES);
   const classes = requireInteger('classes', options.classes, 2);

@@ -71,6 +71,7 @@ export const METHODS: Readonly<Record<MethodName, { head: HeadKind; description:
 
 /** Throws an error listing the valid names unless `name` is a method. */
 export function requireMethodName(name: unknown): MethodName {
+  if (name === undefined) throw new AffinityConfigError(`no loss given; valid losses: ${METHOD_NAMES.join(', ')}`);
   if (typeof name !== 'string' || !(METHOD_NAMES as readonly string[]).includes(name)) {
     throw new AffinityConfigError(`unknown loss ${JSON.stringify(name)}; valid losses: ${METHOD_NAMES.join(', ')}`);
   }

@@ -97,14 +97,31 @@ test('a bench killed mid-way leaves only whole result files, and the rerun train
     });
   });
   await new Promise((resolve) => child.on('exit', resolve));
-  const finished = readdirSync(runs).filter((name) => !name.includes('.tmp'));
+  const finished = readdirSync(runs).filter((name) => name.endsWith('.json') && !name.includes('.tmp'));
   assert.ok(finished.length >= 1 && finished.length < 3, `finished: ${finished.join(', ')}`);
   for (const file of finished) readRun(out, file); // each one parses completely
 
   const resumed = run('bench', ...TINY.slice(0, -2), '--workers', '1', '--losses', 'softmax,center-loss,affinity', '--out', out);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`3 runs planned: ${finished.length} already done, ${3 - finished.length} to train`));
+  // The killed bench's lock was left behind; its process is gone, so the rerun takes it over.
+  assert.match(resumed.stderr, new RegExp(`warning: took over .*runs/\\.lock: its owner, pid ${child.pid} \\(since .*\\), no longer runs`));
+  assert.equal(existsSync(join(runs, '.lock')), false, 'released when the bench ends');
   assert.equal(runFiles(out).filter((name) => !name.includes('.tmp')).length, 3);
+});
+
+test('a second bench into a folder a running bench writes to is refused, naming the owner', async () => {
+  const out = join(root, 'concurrent');
+  const args = ['bench', ...TINY.slice(0, -2), '--workers', '1', '--losses', 'softmax,center-loss', '--out', out];
+  const first = spawn(process.execPath, [...CLI, ...args], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
+  const lock = join(out, 'runs', '.lock');
+  while (!existsSync(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
+  const second = run(...args);
+  assert.equal(second.status, 2, second.stderr);
+  assert.match(second.stderr, new RegExp(`affinity: .*runs is in use by another run \\(pid ${first.pid} on .*\\); wait for it to finish or use another output folder`));
+  assert.equal(await exited, 0, 'the first bench finishes undisturbed');
+  assert.deepEqual(runFiles(out).filter((name) => name.endsWith('.json')).length, 2);
 });
 
 test('bad names and numbers fail before anything trains, naming what is valid', () => {

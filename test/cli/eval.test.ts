@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,7 +11,7 @@ import { GaussianAffinity, confusionMatrix, predictClassIds } from '../../src/in
 import { prepareDataset } from '../../src/data/prepare.js';
 import { loadDataset } from '../../src/node/data/registry.js';
 import { useNodeBackend } from '../../src/node/index.js'; // also registers the file:// handler
-import type { RunMetrics } from '../../src/cli/commands/modelFolder.js';
+import type { RunFolderConfig, RunMetrics } from '../../src/cli/commands/modelFolder.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const run = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8' });
@@ -136,6 +137,37 @@ test('eval refuses data that does not fit the model, and a missing model folder,
   assert.match(noModel.stderr, /affinity: no model folder .*nosuch: give --model the --out folder of an `affinity train` run/);
   assert.equal(notARun.status, 2);
   assert.match(notARun.stderr, /has no config\.json: not a finished `affinity train` run/);
+});
+
+test('eval refuses weights that are not the ones training wrote, or not finite, with exit code 2', async () => {
+  const copy = (name: string) => {
+    const dir = join(root, name);
+    cpSync(model, dir, { recursive: true });
+    return dir;
+  };
+  const weightsOf = (dir: string) => join(dir, 'model', 'weights.bin');
+  const config = readJson<RunFolderConfig>(join(model, 'config.json'));
+  assert.match(config.weightsSha256 ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(config.weightsSha256, createHash('sha256').update(readFileSync(weightsOf(model))).digest('hex'));
+
+  const original = readFileSync(weightsOf(model));
+  const swapped = copy('byte-swapped');
+  writeFileSync(weightsOf(swapped), Buffer.from(original).swap32());
+  const zeros = copy('zeros');
+  writeFileSync(weightsOf(zeros), Buffer.alloc(original.length));
+  // A folder from before the checksum was recorded: only the finiteness check can tell.
+  const nan = copy('nan-without-checksum');
+  writeFileSync(weightsOf(nan), Buffer.from(new Float32Array(original.length / 4).fill(NaN).buffer));
+  const { weightsSha256: _dropped, ...withoutChecksum } = config;
+  writeFileSync(join(nan, 'config.json'), JSON.stringify(withoutChecksum));
+
+  const results = await Promise.all([swapped, zeros, nan].map((dir) => runAsync('eval', '--model', dir)));
+  for (const result of results.slice(0, 2)) {
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /weights\.bin is not the file training wrote \(its SHA-256 differs from the one in config\.json\)/);
+  }
+  assert.equal(results[2].status, 2, results[2].stderr);
+  assert.match(results[2].stderr, /weights\.bin holds NaN or infinite values \(in .*\): not a model training saved/);
 });
 
 test('eval --help lists every option and examples', () => {

@@ -305,3 +305,15 @@ test('diversityWeight sets the regularizer weight of the affinity head; 0 turns 
   assert.throws(() => build(-1), /diversityWeight must be a finite number >= 0, got -1/);
   for (const model of [paper, light, off]) model.dispose();
 });
+
+test('sizes whose weights cannot be allocated are refused naming the sizes, not with a raw RangeError', () => {
+  const base = { inputShape: [2], classes: 3, classCounts: [5, 5, 5], epochs: 1, seed: 1 };
+  assert.throws(
+    () => buildClassifier({ ...base, method: 'softmax', featureWidth: 1e9 }),
+    (error: unknown) => error instanceof AffinityConfigError && /weights are too large to allocate \(input \[2\], featureWidth 1000000000, 3 classes\)/.test(error.message),
+  );
+  assert.throws(
+    () => buildClassifier({ ...base, method: 'affinity', featureWidth: 8, prototypesPerClass: 1e9 }),
+    (error: unknown) => error instanceof AffinityConfigError && /featureWidth 8, 3 classes, 1000000000 prototypes per class/.test(error.message),
+  );
+});

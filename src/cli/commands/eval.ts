@@ -13,16 +13,18 @@ import { featureSize, type Split } from '../../data/dataset.js';
 import { prepareDataset } from '../../data/prepare.js';
 import { parseRecipe } from '../../data/spec.js';
 import { AffinityConfigError, AffinityLossError, LabelError, ModelFileError, ShapeError } from '../../errors.js';
+import { allFinite } from '../../finite.js';
 import { needsImages } from '../../models/backbones.js';
 import { isFile } from '../../node/data/files.js';
 import { readCsv } from '../../node/data/csv.js';
 import { DATASET_NAMES, loadDataset } from '../../node/data/registry.js';
 import { selectClasses } from '../../node/bench/experiment.js';
 import { createFolder, useNodeBackend, writeFileAtomic } from '../../node/index.js';
+import { WEIGHTS_BIN } from '../../node/io/fileHandler.js';
 import { predictClassIds } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
 import { withExamples } from '../options.js';
-import { MODEL_FOLDER, meanRecall, percent, requireRunFolder, type RunFolderConfig } from './modelFolder.js';
+import { MODEL_FOLDER, meanRecall, percent, requireRunFolder, sha256OfFile, type RunFolderConfig } from './modelFolder.js';
 
 /** The flags as commander hands them over. */
 interface EvalFlags {
@@ -123,14 +125,34 @@ async function csvData(path: string, flags: EvalFlags, run: RunFolderConfig): Pr
   };
 }
 
-/** Loads the saved model; any failure to read or rebuild it is a ModelFileError. */
-async function loadModel(dir: string): Promise<tf.LayersModel> {
+/**
+ * Loads the saved model; any failure to read or rebuild it is a ModelFileError, and so are
+ * weights that are not the ones training wrote (their SHA-256 in config.json) or not finite:
+ * such a model would score garbage with exit 0.
+ */
+async function loadModel(dir: string, run: RunFolderConfig): Promise<tf.LayersModel> {
+  const weights = join(dir, MODEL_FOLDER, WEIGHTS_BIN);
+  if (run.weightsSha256 !== undefined) {
+    const actual = await sha256OfFile(weights).catch((error: Error) => {
+      throw new ModelFileError(`cannot read ${weights}: ${error.message}`);
+    });
+    if (actual !== run.weightsSha256) {
+      throw new ModelFileError(`${weights} is not the file training wrote (its SHA-256 differs from the one in config.json): damaged, truncated or replaced; retrain the run`);
+    }
+  }
+  let model: tf.LayersModel;
   try {
-    return await tf.loadLayersModel(`file://${join(dir, MODEL_FOLDER)}`);
+    model = await tf.loadLayersModel(`file://${join(dir, MODEL_FOLDER)}`);
   } catch (error) {
     if (error instanceof AffinityLossError) throw error;
     throw new ModelFileError(`cannot load the model in ${join(dir, MODEL_FOLDER)}: ${(error as Error).message}`);
   }
+  const bad = model.weights.find((weight) => !allFinite([weight.read()]));
+  if (bad !== undefined) {
+    model.dispose();
+    throw new ModelFileError(`${weights} holds NaN or infinite values (in ${bad.name}): not a model training saved`);
+  }
+  return model;
 }
 
 /** The metrics and the per-class recall, as printed. */
@@ -191,7 +213,7 @@ export function evalCommand(): Command {
       if (flags.imbalance !== undefined) parseRecipe(flags.imbalance);
 
       await useNodeBackend({ prefer: 'wasm', quiet: flags.quiet === true });
-      const model = await loadModel(dir);
+      const model = await loadModel(dir, run);
       try {
         const data = csv ? await csvData(source, flags, run) : await registryData(source, flags, run);
         const inputShape = model.inputs[0].shape.slice(1) as number[];

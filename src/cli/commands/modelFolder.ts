@@ -9,6 +9,7 @@
  * config.json is written last and removed first when a run is redone, so a folder holding one
  * is a finished run whose model and metrics belong to that config.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -33,6 +34,10 @@ export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.json';
 /** The best model's confusion matrix. */
 export const CONFUSION_FILE = 'confusion.csv';
+/** The SHA-256 (hex) of a file's bytes: what config.json records of the weights. */
+export async function sha256OfFile(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
 
 // What a run folder may hold; anything else means DIR is not (only) a run folder.
 const RUN_ENTRIES = new Set([MODEL_FOLDER, CONFIG_FILE, METRICS_FILE, CONFUSION_FILE]);
@@ -57,6 +62,11 @@ export interface RunFolderConfig {
   minorityClasses: number[];
   /** The head's settings as built (sigma, margin, prototypes, ...). */
   headSettings: Record<string, number | boolean | string>;
+  /**
+   * SHA-256 of model/weights.bin as written: eval refuses weights that differ (damaged,
+   * truncated, replaced). Absent in folders written before it was recorded.
+   */
+  weightsSha256?: string;
 }
 
 /** What metrics.json holds. */

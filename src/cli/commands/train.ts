@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { resolveExperimentConfig, runExperiment, testScores, type ExperimentOutcome } from '../../node/bench/experiment.js';
 import { AffinityLossError } from '../../errors.js';
 import { checkWritableFolder, defaultWorkers, replaceEntries, useNodeBackend } from '../../node/index.js';
+import { WEIGHTS_BIN } from '../../node/io/fileHandler.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
 import { parseWorkerCount, withExamples } from '../options.js';
@@ -22,6 +23,7 @@ import {
   confusionCsv,
   meanRecall,
   percent,
+  sha256OfFile,
   type RunFolderConfig,
   type RunMetrics,
 } from './modelFolder.js';
@@ -120,7 +122,8 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     await classifier.model.save(`file://${join(staging, MODEL_FOLDER)}`);
     await writeFile(join(staging, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
     await writeFile(join(staging, CONFUSION_FILE), confusionCsv(data.dataset.classNames, metrics.best.confusion));
-    await writeFile(join(staging, CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    const weightsSha256 = await sha256OfFile(join(staging, MODEL_FOLDER, WEIGHTS_BIN));
+    await writeFile(join(staging, CONFIG_FILE), `${JSON.stringify({ ...record, weightsSha256 }, null, 2)}\n`);
   });
 }
 

@@ -169,7 +169,9 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   }
   config.recipe = describeRecipe(recipe);
   requireInRange('validationFraction', config.validationFraction, 0, 1, true);
-  requireInRange('trainFraction', config.trainFraction, Number.MIN_VALUE, 1);
+  if (typeof config.trainFraction !== 'number' || !(config.trainFraction > 0 && config.trainFraction <= 1)) {
+    throw new AffinityConfigError(`trainFraction must be a number in (0, 1], got ${String(config.trainFraction)}`);
+  }
   requireSeed(config.seed);
   requireOneOf('backbone', config.backbone, BACKBONE_NAMES);
   requireInteger('featureWidth', config.featureWidth, 1);
@@ -312,10 +314,32 @@ export async function loadExperimentData(config: ExperimentConfig): Promise<Expe
     dataset = { ...dataset, train: stratifiedSplit(dataset.train, size, classes, 1 - config.trainFraction, deriveSeed(config.seed, SEED_STREAMS.trainFraction)).kept };
   }
   const trainCounts = countPerClass(dataset.train.labels, classes);
+  checkNotDegenerate(dataset, trainCounts, config);
   const largest = Math.max(...trainCounts);
   const minorityClasses = trainCounts.flatMap((count, id) => (count < largest / 2 ? [id] : []));
   const inputShape = needsImages(config.backbone) ? [...dataset.featureShape] : [size];
   return { dataset, unseenTest, inputShape, trainCounts, minorityClasses };
+}
+
+/**
+ * Refuses data no model can be trained or judged on: an empty split, or a class with no
+ * training rows (it would be a class the model can never learn, silently scored as zero).
+ *
+ * @throws AffinityConfigError naming the split or the classes, and the recipe that emptied them.
+ */
+function checkNotDegenerate(dataset: Dataset, trainCounts: readonly number[], config: ExperimentConfig): void {
+  const where = `${config.dataset} with recipe ${config.recipe}${config.trainFraction < 1 ? ` and train fraction ${config.trainFraction}` : ''}`;
+  const splits: [string, Split | undefined][] = [['training', dataset.train], ['validation', dataset.validation], ['test', dataset.test]];
+  for (const [name, split] of splits) {
+    if (split !== undefined && split.count === 0) throw new AffinityConfigError(`the ${name} split of ${where} is empty: there is nothing to ${name === 'test' ? 'score' : 'train on'}`);
+  }
+  const empty = trainCounts.flatMap((count, id) => (count === 0 ? [dataset.classNames[id]] : []));
+  if (empty.length > 0) {
+    throw new AffinityConfigError(
+      `${where} leaves class${empty.length === 1 ? '' : 'es'} ${empty.join(', ')} with no training rows, which no model can learn; ` +
+        'keep at least one row per class, or leave such classes out with trainClasses (in a --config file)',
+    );
+  }
 }
 
 /** The rows of the given classes; `renumber` maps class ids[i] to i. */

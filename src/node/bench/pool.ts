@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Piscina } from 'piscina';
 import { AffinityConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { lockFolder } from '../io/folderLock.js';
 import { createFolder } from '../io/folders.js';
 import { siblingModule } from '../io/siblingModule.js';
 import { defaultWorkers, requireWorkerCount } from '../parallel/workerCount.js';
@@ -23,7 +24,8 @@ import { recordedConfig, type PlannedRun } from './run.js';
 export type PoolEvent =
   | { type: 'planned'; total: number; skipped: number; toRun: number; workers: number }
   | { type: 'finished'; run: RunRecord; file: string; done: number; toRun: number }
-  | { type: 'failed'; plan: PlannedRun; error: Error; done: number; toRun: number };
+  | { type: 'failed'; plan: PlannedRun; error: Error; done: number; toRun: number }
+  | { type: 'warning'; message: string };
 
 /** Options of `runPlans`. */
 export interface RunPlansOptions {
@@ -69,11 +71,22 @@ const WORKER_FILE = siblingModule('./worker', import.meta.url);
  *
  * @throws AffinityConfigError, before anything trains, when a result file holds a different
  *   config and `force` is not set, or when two plans share an id.
+ * @throws FolderLockedError when another running process is writing to the same runs folder.
  */
 export async function runPlans(plans: readonly PlannedRun[], options: RunPlansOptions): Promise<RunPlansResult> {
   const ids = new Set(plans.map((plan) => plan.id));
   if (ids.size !== plans.length) throw new AffinityConfigError('runPlans: two plans share an id, so they would share a result file');
   await createFolder(options.runsDir, 'runs folder');
+  // One writer per folder; a stale lock (its process gone) is taken over, with a warning.
+  const unlock = await lockFolder(options.runsDir, (message) => options.onEvent?.({ type: 'warning', message }));
+  try {
+    return await runUnlocked(plans, options);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runUnlocked(plans: readonly PlannedRun[], options: RunPlansOptions): Promise<RunPlansResult> {
   const fileOf = (plan: PlannedRun) => join(options.runsDir, `${plan.id}.json`);
 
   const done: RunRecord[] = [];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AffinityConfigError } from '../../errors.js';
 import { requireMethodName } from '../../models/methods.js';
 import { requireInteger, requireSeed } from '../../validate.js';
+import { checkWritableFolder } from '../io/folders.js';
 import { RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
@@ -122,6 +123,8 @@ function chosenSettings(protocolName: string, quick: boolean, settings: readonly
  */
 export async function runBench(options: RunBenchOptions): Promise<BenchSummary> {
   const { protocol, plans } = planBench(options);
+  // Before any run trains: results that cannot be written are not worth computing.
+  await checkWritableFolder(options.outDir, 'output folder');
   const { done: records, failed, skipped } = await runPlans(plans, {
     runsDir: join(options.outDir, RUNS_FOLDER),
     workers: options.workers,

@@ -179,11 +179,15 @@ export function parseCsv(text: string | Uint8Array, options: CsvOptions = {}, fi
       const cell = record[column];
       if (column === labelColumn) continue;
       const value = Number(cell);
+      const name = () => (names === undefined ? `column ${column + 1}` : `column ${column + 1} (${JSON.stringify(names[column])})`);
       if (!NUMBER.test(cell) || !Number.isFinite(value)) {
-        const name = names === undefined ? `column ${column + 1}` : `column ${column + 1} (${JSON.stringify(names[column])})`;
-        throw new DatasetFormatError(`${file} line ${info.lines}, ${name}: ${JSON.stringify(cell)} is not a number`);
+        throw new DatasetFormatError(`${file} line ${info.lines}, ${name()}: ${JSON.stringify(cell)} is not a number`);
       }
-      features[j++] = value;
+      features[j] = value;
+      // Features are float32: 1e39 would become Infinity there, and every loss NaN.
+      if (!Number.isFinite(features[j++])) {
+        throw new DatasetFormatError(`${file} line ${info.lines}, ${name()}: ${cell} is beyond the float32 range (about ±3.4e38) the features are stored in`);
+      }
     }
     if (record[labelColumn] === '') throw new DatasetFormatError(`${file} line ${info.lines}: the label cell is empty`);
     labelCells.push(record[labelColumn]);

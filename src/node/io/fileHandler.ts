@@ -12,7 +12,8 @@ import { writeFileAtomic } from './atomicWrite.js';
 import { createFolder } from './folders.js';
 
 const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
+/** The weights file beside model.json. */
+export const WEIGHTS_BIN = 'weights.bin';
 
 /** Bytes per element of the dtypes a layers model stores unquantized. */
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1 };

@@ -2,3 +2,4 @@
 export { fileSystemHandler, registerFileSystemRouter } from './fileHandler.js';
 export { writeFileAtomic } from './atomicWrite.js';
 export { asFileSystemError, checkWritableFolder, createFolder, replaceEntries } from './folders.js';
+export { lockFolder, LOCK_FILE, type LockOwner } from './folderLock.js';

@@ -16,6 +16,7 @@ import { runPlans, type RunPlansOptions } from '../bench/pool.js';
 import type { RunRecord } from '../bench/results.js';
 import type { PlannedRun } from '../bench/run.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { checkWritableFolder } from '../io/folders.js';
 import { csvLine } from '../report/csv.js';
 import { RUNS_FOLDER } from '../report/read.js';
 import { sampleTrial, searchedSpace, type SearchSpace, type TrialValues } from './space.js';
@@ -129,6 +130,8 @@ export function validationScore(run: Pick<RunRecord, 'history'>): { validationMa
  */
 export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
   const { base, configurations, rounds, eta } = planTune(options);
+  // Before any trial trains: results that cannot be written are not worth computing.
+  await checkWritableFolder(options.outDir, 'output folder');
   const scores: TrialScore[] = [];
   const failed: { plan: PlannedRun; error: Error }[] = [];
   let alive = configurations.map((_, trial) => trial);

@@ -27,12 +27,15 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ dataset: 'nosuch' }, /dataset must be one of 'mnist'/],
     [{ epochs: -1 }, /epochs must be an integer >= 1, got -1/],
     [{ sigma: 0 }, /sigma must be a finite number > 0, got 0/],
+    [{ sigma: 1e-46 }, /sigma must be a number > 0 that float32 can hold \(about 1.4e-45 to 3.4e38\), got 1e-46, which is 0 in float32/],
+    [{ learningRate: 1e39 }, /learningRate must be a number > 0 that float32 can hold .*, got 1e\+39, which is Infinity in float32/],
     [{ margin: 2 }, /margin must be a number in \(0, 1\] \(affinities lie in \(0, 1\]\), got 2/],
     [{ margin: 0 }, /margin must be a number in \(0, 1\]/],
     [{ recipe: 'step:oops' }, /bad .*spec "step:oops"/],
     [{ recipe: 'exp:10+val:0.2' }, /has a val: part/],
     [{ validationFraction: 1 }, /validationFraction must be a number in \[0, 1\)/],
-    [{ trainFraction: 0 }, /trainFraction must be a number in/],
+    [{ trainFraction: 0 }, /trainFraction must be a number in \(0, 1\], got 0/],
+    [{ loss: undefined }, /no loss given; valid losses: softmax/],
     [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
     [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
     [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads \(margin and classMargins to the hinge heads only\)/],
@@ -65,6 +68,16 @@ test('trainClasses keeps and renumbers the seen classes and sets the unseen test
 test('trainFraction keeps a stratified share of the training rows', async () => {
   const data = await loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', validationFraction: 0, trainFraction: 0.1 }));
   assert.deepEqual(data.trainCounts, [50, 50, 50, 50, 50, 5, 5, 5, 5, 5]);
+});
+
+test('recipes that empty a class or a split are refused, naming what is empty', async () => {
+  const load = (fields: Record<string, unknown>) => loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', ...fields }));
+  await assert.rejects(load({ recipe: 'step:0:0' }), /gaussians with recipe step:0:0 leaves class blob 0 with no training rows, which no model can learn/);
+  await assert.rejects(load({ recipe: 'counts:5,0,0,0,0,0,0,0,0,0' }), /leaves classes blob 1, blob 2, .*blob 9 with no training rows/);
+  await assert.rejects(load({ recipe: 'counts:0,0,0,0,0,0,0,0,0,0', validationFraction: 0 }), /the training split of gaussians with recipe counts:0,0,0,0,0,0,0,0,0,0 is empty: there is nothing to train on/);
+  // One row per class is not degenerate.
+  const kept = await load({ recipe: 'counts:1,1,1,1,1,1,1,1,1,1', validationFraction: 0 });
+  assert.deepEqual(kept.trainCounts, new Array(10).fill(1));
 });
 
 test('runExperiment trains, scores last and best epochs, and snapshots 2-D features with the prototypes', async () => {

@@ -62,6 +62,8 @@ test('non-numeric feature cells report line, column and cell', () => {
   assert.throws(() => parseCsv('a,b,y\n1,2,0\n3,x4,1\n', { header: true }, 'n.csv'), throwsFormat(/^n.csv line 3, column 2 \("b"\): "x4" is not a number$/));
   assert.throws(() => parseCsv('1,,0\n', {}, 'n.csv'), throwsFormat(/line 1, column 2: "" is not a number/));
   assert.throws(() => parseCsv('1,0x10,0\n', {}, 'n.csv'), throwsFormat(/"0x10" is not a number/));
+  assert.throws(() => parseCsv('1,2,0\n1e39,2,1\n', {}, 'big.csv'), throwsFormat(/^big.csv line 2, column 1: 1e39 is beyond the float32 range \(about ±3.4e38\)/));
+  assert.equal(parseCsv('3e38,2,0\n-3e38,2,1\n', {}, 'edge.csv').features[0], Math.fround(3e38));
   assert.throws(() => parseCsv('1,1e999,0\n', {}, 'n.csv'), throwsFormat(/"1e999" is not a number/));
   assert.throws(() => parseCsv('1,NaN,0\n', {}, 'n.csv'), throwsFormat(/"NaN" is not a number/));
   assert.throws(() => parseCsv('1,2,\n', {}, 'n.csv'), throwsFormat(/n.csv line 1: the label cell is empty/));
