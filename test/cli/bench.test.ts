@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -144,6 +144,18 @@ test('bad names and numbers fail before anything trains, naming what is valid', 
   const missing = run('report', join(root, 'nothing-here'));
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no run results in .*run `affinity bench`/);
+});
+
+test('a file where the output folder should be fails with exit 2 naming it, for bench and report alike', () => {
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const bench = run('bench', ...TINY, '--losses', 'softmax', '--out', file);
+  assert.equal(bench.status, 2, bench.stderr);
+  assert.match(bench.stderr, new RegExp(`affinity: output folder ${file}: ${file} is a file, not a folder`));
+  const report = run('report', file);
+  assert.equal(report.status, 2, report.stderr);
+  assert.match(report.stderr, /affinity: cannot scandir .*a-file\/runs: a part of the path is a file, not a folder \(ENOTDIR\)/);
+  for (const { stderr } of [bench, report]) assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('a protocol override that cannot work is refused before workers start', () => {
