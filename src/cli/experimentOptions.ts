@@ -14,7 +14,7 @@ import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '..
 import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
 import { VALIDATION_SCORES } from '../train/validationScore.js';
-import { parseCount, parseNumber, parsePositive, parsePositiveInteger, parsePriorCorrection, parseSigma } from './options.js';
+import { parseChannels, parseCount, parseNumber, parsePositive, parsePositiveInteger, parsePriorCorrection, parseSigma } from './options.js';
 
 /**
  * The experiment flags as commander hands them over (defaults filled), one field per option of
@@ -24,6 +24,8 @@ export interface ExperimentFlags {
   config?: string;
   dataset: string;
   dataPath?: string;
+  imageSize?: number;
+  channels?: 1 | 3;
   imbalance: string;
   noise?: string;
   loss: string;
@@ -53,6 +55,8 @@ export interface ExperimentFlags {
 const FIELD_OF_FLAG: Readonly<Record<string, keyof ExperimentInput>> = {
   dataset: 'dataset',
   dataPath: 'datasetPath',
+  imageSize: 'imageSize',
+  channels: 'imageChannels',
   loss: 'loss',
   backbone: 'backbone',
   featureWidth: 'featureWidth',
@@ -112,7 +116,9 @@ export function addExperimentOptions(command: Command, defaultLoss: string): Com
   command
     .option('-c, --config <file>', "start from a saved config (a run's config.json, tune's best-config.json); flags given override it")
     .option('-d, --dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, 'mnist')
-    .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 needs it)")
+    .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 and image-folder need it)")
+    .option('--image-size <n>', 'image-folder: side of the square images, in pixels (default: 28)', parsePositiveInteger)
+    .option('--channels <n>', 'image-folder: 1 for grayscale, 3 for RGB (default: 1)', parseChannels)
     .option('-i, --imbalance <recipe>', 'imbalance recipe: step:0-4:0.1, exp:100, evencap:10, counts:500,50,...; may add +noise:sym:0.2', 'none')
     .option('--noise <spec>', 'label noise on the training split, e.g. sym:0.2 or asym:mnist:0.4 (adds +noise:<spec> to the recipe)')
     .option('-l, --loss <name>', 'loss (method), see the list below', defaultLoss)

@@ -48,6 +48,12 @@ export function parsePositiveInteger(value: string): number {
   return number;
 }
 
+/** Image channels: 1 (grayscale) or 3 (RGB). */
+export function parseChannels(value: string): 1 | 3 {
+  if (value !== '1' && value !== '3') throw new InvalidArgumentError(`must be 1 (grayscale) or 3 (RGB), got ${value}`);
+  return value === '1' ? 1 : 3;
+}
+
 /** A worker count: an integer from 1 to the machine's cores (more would only share them). */
 export function parseWorkerCount(value: string): number {
   try {

@@ -146,7 +146,7 @@ test('bad options exit with 2 and a message naming the problem, before anything 
     [['--sigma', '0'], /--sigma <s>' argument '0' is invalid\. must be > 0/],
     [['--imbalance', 'step:oops'], /affinity: bad imbalance spec "step:oops"/],
     [['--loss', 'nosuch'], /affinity: unknown loss "nosuch"; valid losses: softmax, .*affinity, affinity-m5/],
-    [['--dataset', 'nosuch'], /affinity: dataset must be one of 'mnist', .*'gaussians', got "nosuch"/],
+    [['--dataset', 'nosuch'], /affinity: dataset must be one of 'mnist', .*'gaussians', 'image-folder', got "nosuch"/],
     [['--workers', String(availableParallelism() + 1)], new RegExp(`--workers <n>' argument '${availableParallelism() + 1}' is invalid\\. workers ${availableParallelism() + 1} is more than this machine's ${availableParallelism()} cores`)],
   ];
   const folder = (args: string[]) => join(root, `bad${args.join('')}`);

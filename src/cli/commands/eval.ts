@@ -85,8 +85,11 @@ async function registryData(name: string, flags: EvalFlags, run: RunFolderConfig
   // The training run's data path serves when evaluating on the dataset it trained on.
   const path = flags.dataPath ?? (name === run.config.dataset ? run.config.datasetPath : undefined);
   const recipe = flags.imbalance ?? 'none';
-  const dataset = prepareDataset(await loadDataset(name, { path }), recipe, run.config.seed);
+  // An image folder is read at the size and channels the model was trained on.
+  const image = name === 'image-folder' ? { imageSize: run.config.imageSize, channels: run.config.imageChannels } : {};
+  const dataset = prepareDataset(await loadDataset(name, { path, ...image }), recipe, run.config.seed);
   const size = featureSize(dataset.featureShape);
+  if (name === 'image-folder') matchClassNames(dataset.test, dataset.classNames, run, path ?? name);
   // A model trained on some classes only (verification) scores their rows, numbered as it was trained.
   const trainClasses = run.config.trainClasses;
   return {
@@ -96,6 +99,21 @@ async function registryData(name: string, flags: EvalFlags, run: RunFolderConfig
     description: `the ${name} test split${dataset.recipe === 'none' ? '' : ` after ${dataset.recipe}`}${trainClasses ? `, classes ${trainClasses.join(', ')}` : ''}`,
     recipe: dataset.recipe,
   };
+}
+
+/**
+ * Another image folder names its classes by its subfolders: its labels are renumbered to the
+ * model's ids by name, and a class the model does not know is refused.
+ *
+ * @throws LabelError naming the unknown classes.
+ */
+function matchClassNames(split: Split, classNames: readonly string[], run: RunFolderConfig, where: string): void {
+  const unknown = classNames.filter((name) => !run.classNames.includes(name));
+  if (unknown.length > 0) {
+    throw new LabelError(`${where}: class folders ${unknown.join(', ')} are not among the model's classes (${run.classNames.join(', ')})`);
+  }
+  const ids = classNames.map((name) => run.classNames.indexOf(name));
+  split.labels = split.labels.map((id) => ids[id]);
 }
 
 /**

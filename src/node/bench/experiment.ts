@@ -38,8 +38,12 @@ import type { FeatureSnapshot, PriorCorrectionRecord, VerificationScores } from 
 export interface ExperimentConfig {
   /** Registry name (`mnist`, `fashion-mnist`, ...). */
   dataset: string;
-  /** Folder or file of the dataset when not at its standard location. */
+  /** Folder or file of the dataset when not at its standard location (image-folder: required). */
   datasetPath?: string;
+  /** image-folder: side of the square images in pixels (default 28); other datasets: absent. */
+  imageSize?: number;
+  /** image-folder: 1 for grayscale, 3 for RGB (default 1); other datasets: absent. */
+  imageChannels?: 1 | 3;
   /**
    * Imbalance and noise recipe (`step:0-4:0.1`, `exp:100+noise:sym:0.2`, `none`) without the
    * validation part, which `validationFraction` adds.
@@ -107,6 +111,8 @@ export interface ExperimentConfig {
 export const EXPERIMENT_FIELDS = [
   'dataset',
   'datasetPath',
+  'imageSize',
+  'imageChannels',
   'recipe',
   'validationFraction',
   'trainClasses',
@@ -153,6 +159,18 @@ export const EXPERIMENT_DEFAULTS = Object.freeze({
   selection: 'balanced-macro-f1' as ValidationScore,
 });
 
+/** Image size and channels belong to image-folder, which needs its folder; filled with their defaults there. */
+function checkImageOptions(config: ExperimentConfig): void {
+  if (config.dataset !== 'image-folder') {
+    const given = (['imageSize', 'imageChannels'] as const).filter((field) => config[field] !== undefined);
+    if (given.length > 0) throw new AffinityConfigError(`${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} to the image-folder dataset only, not ${config.dataset}`);
+    return;
+  }
+  if (config.datasetPath === undefined) throw new AffinityConfigError('image-folder needs datasetPath (--data-path): the folder holding one subfolder per class');
+  config.imageSize = requireInteger('imageSize', config.imageSize ?? 28, 1);
+  config.imageChannels = requireOneOf('imageChannels', String(config.imageChannels ?? 1), ['1', '3']) === '1' ? 1 : 3;
+}
+
 /**
  * Fills the defaults and checks every field, so a bad value fails before data is read or a
  * weight is made. The recipe is parsed and written back in canonical form.
@@ -162,6 +180,7 @@ export const EXPERIMENT_DEFAULTS = Object.freeze({
 export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfig {
   const config = { ...EXPERIMENT_DEFAULTS, ...definedFields(input) } as ExperimentConfig;
   requireOneOf('dataset', config.dataset, DATASET_NAMES);
+  checkImageOptions(config);
   config.loss = requireMethodName(config.loss);
   const recipe = parseRecipe(config.recipe);
   if (recipe.validationFraction !== undefined) {
@@ -278,11 +297,12 @@ export interface ExperimentData {
 // One process often runs many experiments on the same files: read each dataset once.
 const datasetCache = new Map<string, Promise<Dataset>>();
 
-function cachedDataset(name: string, path: string | undefined): Promise<Dataset> {
-  const key = `${name}\u0000${path ?? ''}`;
+function cachedDataset(config: ExperimentConfig): Promise<Dataset> {
+  const { dataset: name, datasetPath: path, imageSize, imageChannels: channels } = config;
+  const key = [name, path ?? '', imageSize ?? '', channels ?? ''].join('\u0000');
   let pending = datasetCache.get(key);
   if (pending === undefined) {
-    pending = loadDataset(name, { path });
+    pending = loadDataset(name, { path, imageSize, channels });
     datasetCache.set(key, pending);
     pending.catch(() => datasetCache.delete(key));
   }
@@ -292,7 +312,7 @@ function cachedDataset(name: string, path: string | undefined): Promise<Dataset>
 /** Loads the dataset and applies the recipe, the class restriction and the training fraction. */
 export async function loadExperimentData(config: ExperimentConfig): Promise<ExperimentData> {
   const recipe = config.validationFraction > 0 ? `${config.recipe === 'none' ? '' : `${config.recipe}+`}val:${config.validationFraction}` : config.recipe;
-  let dataset: Dataset = prepareDataset(await cachedDataset(config.dataset, config.datasetPath), recipe, config.seed);
+  let dataset: Dataset = prepareDataset(await cachedDataset(config), recipe, config.seed);
   const size = featureSize(dataset.featureShape);
   let unseenTest: Split | undefined;
   if (config.trainClasses !== undefined) {

@@ -9,11 +9,12 @@ import { makeGaussianBlobs, type GaussianBlobsOptions } from '../../data/gaussia
 import { prepareDataset, type PreparedDataset } from '../../data/prepare.js';
 import type { DataRecipe } from '../../data/spec.js';
 import { readCifar10 } from './cifar.js';
+import { readImageFolder } from './imageFolder.js';
 import { loadFashionMnist, loadMnist } from './mnist.js';
 import { loadBreastCancer, loadDigits, rejectRenamedSeed } from './sklearn.js';
 
 /** Names `loadDataset` knows. */
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'breast-cancer', 'digits', 'cifar10', 'gaussians'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'breast-cancer', 'digits', 'cifar10', 'gaussians', 'image-folder'] as const;
 
 /** A name `loadDataset` knows. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -21,12 +22,20 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 /** Options of `loadDataset`; each dataset reads the ones that apply to it. */
 export interface LoadDatasetOptions {
   /**
-   * Where the files are: a folder (mnist, fashion-mnist, cifar10) or a file or folder
-   * (breast-cancer, digits). Default: the dataset's standard location (required for cifar10).
+   * Where the files are: a folder (mnist, fashion-mnist, cifar10, image-folder) or a file or
+   * folder (breast-cancer, digits). Default: the dataset's standard location (required for
+   * cifar10 and image-folder).
    */
   path?: string;
-  /** breast-cancer, digits: share of each class in the test split, in (0, 1). Default 0.25. */
+  /**
+   * breast-cancer, digits, image-folder without a test/ subfolder: share of each class in the
+   * test split, in (0, 1). Default 0.25 (image-folder: 0.2).
+   */
   testFraction?: number;
+  /** image-folder: side of the square images, in pixels. Default 28. */
+  imageSize?: number;
+  /** image-folder: 1 (grayscale) or 3 (RGB). Default 1. */
+  channels?: 1 | 3;
   /**
    * Seed of how the dataset itself is made, before any recipe: the train/test split of
    * breast-cancer and digits, the default blobs of gaussians. Default 0. (Named apart from the
@@ -58,6 +67,7 @@ export const DATASETS: readonly DatasetInfo[] = Object.freeze([
   { name: 'digits', summary: "8x8 digits, 1797 images, from scikit-learn's data; seeded stratified split", needsPath: false },
   { name: 'cifar10', summary: 'CIFAR-10 binary batches, 50k/10k, from a folder you give', needsPath: true },
   { name: 'gaussians', summary: 'synthetic Gaussian blobs with chosen per-class counts (2-D by default)', needsPath: false },
+  { name: 'image-folder', summary: 'your own images (PNG, JPEG, WebP): one subfolder per class, optionally under train/ and test/', needsPath: true },
 ] satisfies DatasetInfo[]);
 
 /** The default blobs: five majority and five minority classes, 2-D. */
@@ -87,6 +97,9 @@ export async function loadDataset(name: DatasetName | string, options: LoadDatas
       return readCifar10(options.path);
     case 'gaussians':
       return makeGaussianBlobs(options.gaussians ?? { ...DEFAULT_GAUSSIANS, seed: options.splitSeed ?? 0 });
+    case 'image-folder':
+      if (options.path === undefined) throw new AffinityConfigError('image-folder needs { path }: the folder holding one subfolder per class');
+      return readImageFolder(options.path, options);
     default:
       throw new AffinityConfigError(`unknown dataset ${JSON.stringify(name)}; known: ${DATASET_NAMES.join(', ')}`);
   }

@@ -111,7 +111,7 @@ test('gaussians through the registry; unknown names; the listing', async () => {
   assert.deepEqual(custom.featureShape, [3]);
   await assert.rejects(loadDataset('imagenet'), (e: Error) => e instanceof AffinityConfigError && /unknown dataset "imagenet"; known: mnist, fashion-mnist, breast-cancer, digits, cifar10, gaussians/.test(e.message));
   assert.deepEqual(DATASETS.map((d) => d.name), [...DATASET_NAMES]);
-  assert.deepEqual(DATASETS.filter((d) => d.needsPath).map((d) => d.name), ['cifar10']);
+  assert.deepEqual(DATASETS.filter((d) => d.needsPath).map((d) => d.name), ['cifar10', 'image-folder']);
 });
 
 test('loadPreparedDataset: a name and a recipe give train, validation and test', async () => {

@@ -1,0 +1,194 @@
+/**
+ * A folder of images as a dataset, for users whose data is pictures rather than IDX files or a
+ * CSV of pixels. Two layouts:
+ *
+ *     root/<class>/<image>                      one subfolder per class; a seeded stratified
+ *                                               share of each class becomes the test split
+ *     root/train/<class>/..., root/test/<class>/...   the splits as given
+ *
+ * PNG, JPEG and WebP are decoded with sharp (an optional peer dependency: `npm install sharp`),
+ * resized to size x size by scaling the shorter side and cropping the centre (the aspect ratio
+ * is kept), turned to grayscale or RGB whatever the file's channels, and scaled to [0, 1].
+ * Class names are the folder names, in sorted order (the class ids). Other files (a README, a
+ * thumbnail database) are skipped and counted in the description; hidden files are ignored.
+ */
+import { readdir } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { takeRows, type Dataset, type Split } from '../../data/dataset.js';
+import { stratifiedIndices } from '../../data/split.js';
+import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
+import { requireInRange, requireInteger, requireSeed } from '../../validate.js';
+
+/** Image file extensions read (lower case). */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'] as const;
+
+/** Options of `readImageFolder`. */
+export interface ImageFolderOptions {
+  /** Side of the square images the model sees, in pixels. Default 28. */
+  imageSize?: number;
+  /** 1: grayscale, 3: RGB (alpha dropped). Default 1. */
+  channels?: 1 | 3;
+  /** Share of each class in the test split when the folder has no test/ subfolder, in (0, 1). Default 0.2. */
+  testFraction?: number;
+  /** Seed of that split. Default 0. */
+  splitSeed?: number;
+}
+
+/** The image files of one split: paths and class ids, and how many other files were skipped. */
+interface Listing {
+  files: string[];
+  labels: number[];
+  skipped: number;
+}
+
+function isImage(name: string): boolean {
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
+}
+
+async function entries(folder: string) {
+  try {
+    return (await readdir(folder, { withFileTypes: true })).filter((entry) => !entry.name.startsWith('.'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DatasetNotFoundError(`no image folder ${folder}`);
+    if (code === 'ENOTDIR') throw new DatasetNotFoundError(`${folder} is a file; give the folder that holds one subfolder per class`);
+    throw error;
+  }
+}
+
+/** Class subfolders, sorted: the class names. */
+async function classFolders(root: string): Promise<string[]> {
+  const names = (await entries(root)).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/** Every image under `root/<class>/` for the given classes (files in nested folders included). */
+async function listSplit(root: string, classNames: readonly string[]): Promise<Listing> {
+  const listing: Listing = { files: [], labels: [], skipped: 0 };
+  for (const [id, name] of classNames.entries()) {
+    const folder = join(root, name);
+    const found = (await readdir(folder, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
+    const images = found.filter((path) => isImage(path));
+    listing.skipped += found.length - images.length;
+    if (images.length === 0) {
+      throw new DatasetFormatError(`class folder ${folder} holds no images (${IMAGE_EXTENSIONS.join(', ')}); remove it or add images`);
+    }
+    for (const path of images) {
+      listing.files.push(path);
+      listing.labels.push(id);
+    }
+  }
+  return listing;
+}
+
+type Sharp = typeof import('sharp').default;
+
+async function loadSharp(): Promise<Sharp> {
+  try {
+    return (await import('sharp')).default;
+  } catch {
+    throw new DatasetNotFoundError('reading image folders needs the sharp package, which decodes the images: npm install sharp');
+  }
+}
+
+// Images decoded at once: sharp decodes on libuv's thread pool (4 threads by default).
+const DECODE_CONCURRENCY = 8;
+
+/** Decodes, resizes and scales every file into one Float32Array of rows. */
+async function decode(sharp: Sharp, root: string, files: readonly string[], size: number, channels: 1 | 3): Promise<Float32Array> {
+  const rowSize = size * size * channels;
+  const features = new Float32Array(files.length * rowSize);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const index = next++;
+      const file = files[index];
+      let pixels: Buffer;
+      try {
+        let image = sharp(file, { failOn: 'warning' }).resize(size, size, { fit: 'cover' });
+        image = channels === 1 ? image.grayscale() : image.removeAlpha().toColourspace('srgb');
+        const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+        if (info.channels !== channels || data.length !== rowSize) {
+          throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x${channels}`);
+        }
+        pixels = data;
+      } catch (error) {
+        throw new DatasetFormatError(`${relative(root, file) || file}: not a readable image (corrupt, truncated or not what its name says): ${(error as Error).message}`);
+      }
+      const offset = index * rowSize;
+      for (let i = 0; i < rowSize; i++) features[offset + i] = pixels[i] / 255;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, files.length) }, worker));
+  return features;
+}
+
+/**
+ * Reads a folder of images (see the file comment for the layouts) as a dataset.
+ *
+ * @throws DatasetNotFoundError when the folder is missing or sharp is not installed;
+ *   DatasetFormatError for a class folder without images, a test class unknown to training,
+ *   fewer than 2 classes, or an image that cannot be decoded (naming the file);
+ *   AffinityConfigError for bad options.
+ */
+export async function readImageFolder(root: string, options: ImageFolderOptions = {}): Promise<Dataset> {
+  const size = requireInteger('imageSize', options.imageSize ?? 28, 1);
+  if (size > 1024) throw new AffinityConfigError(`imageSize must be at most 1024, got ${size}`);
+  const channels = options.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new AffinityConfigError(`channels must be 1 (grayscale) or 3 (RGB), got ${String(channels)}`);
+  const testFraction = requireInRange('testFraction', options.testFraction ?? 0.2, 0, 1, true);
+  const splitSeed = requireSeed(options.splitSeed ?? 0, 'splitSeed');
+  const sharp = await loadSharp();
+
+  const top = await classFolders(root);
+  const given = top.includes('train') && top.includes('test');
+  const classNames = given ? await classFolders(join(root, 'train')) : top;
+  if (classNames.length < 2) {
+    throw new DatasetFormatError(`${given ? join(root, 'train') : root} has ${classNames.length} class folder${classNames.length === 1 ? '' : 's'}; a classifier needs at least 2 (one subfolder per class)`);
+  }
+  const featureShape = [size, size, channels];
+  const rowSize = size * size * channels;
+  const toSplit = async (listing: Listing): Promise<Split> => ({
+    features: await decode(sharp, root, listing.files, size, channels),
+    labels: Int32Array.from(listing.labels),
+    count: listing.files.length,
+  });
+  const shape = `${size}x${size} ${channels === 1 ? 'grayscale' : 'RGB'}, scaled to [0, 1]`;
+  let train: Split;
+  let test: Split;
+  let skipped: number;
+  let how: string;
+  if (given) {
+    const testClasses = await classFolders(join(root, 'test'));
+    const unknown = testClasses.filter((name) => !classNames.includes(name));
+    if (unknown.length > 0) throw new DatasetFormatError(`${join(root, 'test')} has class folders that train/ lacks: ${unknown.join(', ')}`);
+    const trainListing = await listSplit(join(root, 'train'), classNames);
+    // A class may be absent from test/ (it scores nothing there), not from train/.
+    const testListing = await listSplit(join(root, 'test'), testClasses);
+    testListing.labels = testListing.labels.map((id) => classNames.indexOf(testClasses[id]));
+    [train, test] = [await toSplit(trainListing), await toSplit(testListing)];
+    skipped = trainListing.skipped + testListing.skipped;
+    how = 'its train/ and test/ folders';
+  } else {
+    if (testFraction === 0) throw new AffinityConfigError('testFraction must be > 0 when the folder has no test/ subfolder (the test split would be empty)');
+    const listing = await listSplit(root, classNames);
+    const all = await toSplit(listing);
+    const indices = stratifiedIndices(all.labels, classNames.length, testFraction, splitSeed);
+    [train, test] = [takeRows(all, indices.kept, rowSize), takeRows(all, indices.heldOut, rowSize)];
+    skipped = listing.skipped;
+    how = `a stratified ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} train/test split, seed ${splitSeed}`;
+  }
+  return {
+    name: 'image-folder',
+    description:
+      `Images from ${root}, ${classNames.length} classes (its subfolders), ${shape}; ${train.count} training and ${test.count} test images from ${how}.` +
+      (skipped > 0 ? ` ${skipped} file${skipped === 1 ? '' : 's'} that are not ${IMAGE_EXTENSIONS.join('/')} images skipped.` : ''),
+    classNames,
+    featureShape,
+    train,
+    test,
+  };
+}
