@@ -1,10 +1,13 @@
 /**
  * A folder of images as a dataset, for users whose data is pictures rather than IDX files or a
- * CSV of pixels. Two layouts:
+ * CSV of pixels. Three layouts:
  *
  *     root/<class>/<image>                      one subfolder per class; a seeded stratified
  *                                               share of each class becomes the test split
  *     root/train/<class>/..., root/test/<class>/...   the splits as given
+ *     manifest.csv                              a CSV with a header naming `path` and `label`
+ *                                               columns (paths relative to the CSV's folder) and
+ *                                               optionally `split` (train or test)
  *
  * PNG, JPEG and WebP are decoded with sharp (an optional peer dependency: `npm install sharp`),
  * resized to size x size by scaling the shorter side and cropping the centre (the aspect ratio
@@ -12,8 +15,9 @@
  * Class names are the folder names, in sorted order (the class ids). Other files (a README, a
  * thumbnail database) are skipped and counted in the description; hidden files are ignored.
  */
-import { readdir } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { takeRows, type Dataset, type Split } from '../../data/dataset.js';
 import { stratifiedIndices } from '../../data/split.js';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
@@ -84,6 +88,50 @@ async function listSplit(root: string, classNames: readonly string[]): Promise<L
   return listing;
 }
 
+/** The manifest's rows as listings: train and test (test empty when it has no split column). */
+interface ManifestListing {
+  classNames: string[];
+  train: Listing;
+  test?: Listing;
+}
+
+/**
+ * Reads a manifest CSV: a header with `path` and `label` columns, optionally `split`.
+ *
+ * @throws DatasetFormatError naming the line of a missing file, an empty label or an unknown split.
+ */
+async function readManifest(file: string): Promise<ManifestListing> {
+  let rows: { record: string[]; info: { lines: number } }[];
+  try {
+    rows = parse(await readFile(file, 'utf8'), { info: true, skip_empty_lines: true, trim: true }) as unknown as typeof rows;
+  } catch (error) {
+    throw new DatasetFormatError(`${file}: not a readable CSV: ${(error as Error).message}`);
+  }
+  const header = rows.shift()?.record.map((name) => name.toLowerCase()) ?? [];
+  const column = (name: string) => header.indexOf(name);
+  if (column('path') < 0 || column('label') < 0) {
+    throw new DatasetFormatError(`${file}: a manifest needs a header row naming a path and a label column (and optionally split), got ${JSON.stringify(header.join(','))}`);
+  }
+  const folder = dirname(resolve(file));
+  const entries: { path: string; label: string; split: 'train' | 'test' }[] = [];
+  for (const { record, info } of rows) {
+    const [path, label, split] = [record[column('path')], record[column('label')], column('split') < 0 ? 'train' : record[column('split')]?.toLowerCase()];
+    if (!path || !label) throw new DatasetFormatError(`${file} line ${info.lines}: empty path or label`);
+    if (split !== 'train' && split !== 'test') throw new DatasetFormatError(`${file} line ${info.lines}: split must be train or test, got ${JSON.stringify(split ?? '')}`);
+    const full = isAbsolute(path) ? path : join(folder, path);
+    if (!(await stat(full).then((info) => info.isFile(), () => false))) throw new DatasetFormatError(`${file} line ${info.lines}: no image file ${full}`);
+    entries.push({ path: full, label, split });
+  }
+  const classNames = [...new Set(entries.filter((entry) => entry.split === 'train').map((entry) => entry.label))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const unknown = [...new Set(entries.filter((entry) => entry.split === 'test' && !classNames.includes(entry.label)).map((entry) => entry.label))];
+  if (unknown.length > 0) throw new DatasetFormatError(`${file}: test rows have labels no training row has: ${unknown.join(', ')}`);
+  const listing = (split: 'train' | 'test'): Listing => {
+    const chosen = entries.filter((entry) => entry.split === split);
+    return { files: chosen.map((entry) => entry.path), labels: chosen.map((entry) => classNames.indexOf(entry.label)), skipped: 0 };
+  };
+  return { classNames, train: listing('train'), ...(column('split') < 0 ? {} : { test: listing('test') }) };
+}
+
 type Sharp = typeof import('sharp').default;
 
 async function loadSharp(): Promise<Sharp> {
@@ -143,48 +191,63 @@ export async function readImageFolder(root: string, options: ImageFolderOptions 
   const splitSeed = requireSeed(options.splitSeed ?? 0, 'splitSeed');
   const sharp = await loadSharp();
 
-  const top = await classFolders(root);
-  const given = top.includes('train') && top.includes('test');
-  const classNames = given ? await classFolders(join(root, 'train')) : top;
+  const isManifest = await stat(root).then((info) => info.isFile(), () => false);
+  let classNames: string[];
+  let trainListing: Listing;
+  let testListing: Listing | undefined;
+  let source: string;
+  if (isManifest) {
+    ({ classNames, train: trainListing, test: testListing } = await readManifest(root));
+    source = `the manifest ${root}`;
+  } else {
+    const top = await classFolders(root);
+    const given = top.includes('train') && top.includes('test');
+    classNames = given ? await classFolders(join(root, 'train')) : top;
+    if (given) {
+      const testClasses = await classFolders(join(root, 'test'));
+      const unknown = testClasses.filter((name) => !classNames.includes(name));
+      if (unknown.length > 0) throw new DatasetFormatError(`${join(root, 'test')} has class folders that train/ lacks: ${unknown.join(', ')}`);
+      if (classNames.length >= 2) {
+        trainListing = await listSplit(join(root, 'train'), classNames);
+        // A class may be absent from test/ (it scores nothing there), not from train/.
+        testListing = await listSplit(join(root, 'test'), testClasses);
+        testListing.labels = testListing.labels.map((id) => classNames.indexOf(testClasses[id]));
+      }
+    } else if (classNames.length >= 2) {
+      trainListing = await listSplit(root, classNames);
+    }
+    source = `${root}, its subfolders`;
+  }
   if (classNames.length < 2) {
-    throw new DatasetFormatError(`${given ? join(root, 'train') : root} has ${classNames.length} class folder${classNames.length === 1 ? '' : 's'}; a classifier needs at least 2 (one subfolder per class)`);
+    throw new DatasetFormatError(`${root} has ${classNames.length} class${classNames.length === 1 ? '' : 'es'}; a classifier needs at least 2 (one subfolder per class, or labels in a manifest)`);
   }
   const featureShape = [size, size, channels];
   const rowSize = size * size * channels;
+  const base = isManifest ? dirname(resolve(root)) : root;
   const toSplit = async (listing: Listing): Promise<Split> => ({
-    features: await decode(sharp, root, listing.files, size, channels),
+    features: await decode(sharp, base, listing.files, size, channels),
     labels: Int32Array.from(listing.labels),
     count: listing.files.length,
   });
   const shape = `${size}x${size} ${channels === 1 ? 'grayscale' : 'RGB'}, scaled to [0, 1]`;
   let train: Split;
   let test: Split;
-  let skipped: number;
   let how: string;
-  if (given) {
-    const testClasses = await classFolders(join(root, 'test'));
-    const unknown = testClasses.filter((name) => !classNames.includes(name));
-    if (unknown.length > 0) throw new DatasetFormatError(`${join(root, 'test')} has class folders that train/ lacks: ${unknown.join(', ')}`);
-    const trainListing = await listSplit(join(root, 'train'), classNames);
-    // A class may be absent from test/ (it scores nothing there), not from train/.
-    const testListing = await listSplit(join(root, 'test'), testClasses);
-    testListing.labels = testListing.labels.map((id) => classNames.indexOf(testClasses[id]));
-    [train, test] = [await toSplit(trainListing), await toSplit(testListing)];
-    skipped = trainListing.skipped + testListing.skipped;
-    how = 'its train/ and test/ folders';
+  if (testListing !== undefined) {
+    [train, test] = [await toSplit(trainListing!), await toSplit(testListing)];
+    how = isManifest ? 'its split column' : 'its train/ and test/ folders';
   } else {
-    if (testFraction === 0) throw new AffinityConfigError('testFraction must be > 0 when the folder has no test/ subfolder (the test split would be empty)');
-    const listing = await listSplit(root, classNames);
-    const all = await toSplit(listing);
+    if (testFraction === 0) throw new AffinityConfigError('testFraction must be > 0 when the data has no test split of its own (the test split would be empty)');
+    const all = await toSplit(trainListing!);
     const indices = stratifiedIndices(all.labels, classNames.length, testFraction, splitSeed);
     [train, test] = [takeRows(all, indices.kept, rowSize), takeRows(all, indices.heldOut, rowSize)];
-    skipped = listing.skipped;
     how = `a stratified ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} train/test split, seed ${splitSeed}`;
   }
+  const skipped = trainListing!.skipped + (testListing?.skipped ?? 0);
   return {
     name: 'image-folder',
     description:
-      `Images from ${root}, ${classNames.length} classes (its subfolders), ${shape}; ${train.count} training and ${test.count} test images from ${how}.` +
+      `Images from ${source}, ${classNames.length} classes, ${shape}; ${train.count} training and ${test.count} test images from ${how}.` +
       (skipped > 0 ? ` ${skipped} file${skipped === 1 ? '' : 's'} that are not ${IMAGE_EXTENSIONS.join('/')} images skipped.` : ''),
     classNames,
     featureShape,

@@ -67,7 +67,7 @@ export const DATASETS: readonly DatasetInfo[] = Object.freeze([
   { name: 'digits', summary: "8x8 digits, 1797 images, from scikit-learn's data; seeded stratified split", needsPath: false },
   { name: 'cifar10', summary: 'CIFAR-10 binary batches, 50k/10k, from a folder you give', needsPath: true },
   { name: 'gaussians', summary: 'synthetic Gaussian blobs with chosen per-class counts (2-D by default)', needsPath: false },
-  { name: 'image-folder', summary: 'your own images (PNG, JPEG, WebP): one subfolder per class, optionally under train/ and test/', needsPath: true },
+  { name: 'image-folder', summary: 'your own images (PNG, JPEG, WebP): one subfolder per class (optionally under train/ and test/), or a CSV of path,label[,split]', needsPath: true },
 ] satisfies DatasetInfo[]);
 
 /** The default blobs: five majority and five minority classes, 2-D. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { DatasetFormatError, DatasetNotFoundError } from '../../../src/errors.js';
@@ -49,7 +49,7 @@ test('one subfolder per class: sorted class names, a seeded stratified test spli
   assert.equal(dataset.train.count, 24);
   assert.equal(dataset.test.count, 6);
   assert.deepEqual(Array.from(dataset.test.labels).sort(), [0, 0, 1, 1, 2, 2]);
-  assert.match(dataset.description, /3 classes .*28x28 grayscale, scaled to \[0, 1\]; 24 training and 6 test images from a stratified 80\/20 train\/test split, seed 3\. 1 file that are not/);
+  assert.match(dataset.description, /its subfolders, 3 classes, 28x28 grayscale, scaled to \[0, 1\]; 24 training and 6 test images from a stratified 80\/20 train\/test split, seed 3\. 1 file that are not/);
   // Every source image is some row, to the byte (PNG is lossless, 28 -> 28 is no resize).
   const rows = new Set<string>();
   for (const split of [dataset.train, dataset.test]) {
@@ -126,11 +126,39 @@ test('bad folders and files are refused, naming the folder or file', async () =>
   await assert.rejects(readImageFolder(unknownTestClass), (error: Error) => error instanceof DatasetFormatError && /test has class folders that train\/ lacks: zebra/.test(error.message));
 
   const oneClass = await make('one-class', (folder) => writeImages(join(folder, 'a'), digits[0].slice(0, 3), 'png').then(() => undefined));
-  await assert.rejects(readImageFolder(oneClass), (error: Error) => error instanceof DatasetFormatError && /has 1 class folder; a classifier needs at least 2/.test(error.message));
+  await assert.rejects(readImageFolder(oneClass), (error: Error) => error instanceof DatasetFormatError && /has 1 class; a classifier needs at least 2/.test(error.message));
 
   await assert.rejects(readImageFolder(join(root, 'no-such-folder')), DatasetNotFoundError);
   await assert.rejects(readImageFolder(emptyClass, { imageSize: 0 }), /imageSize must be an integer >= 1, got 0/);
   await assert.rejects(loadDataset('image-folder'), /image-folder needs \{ path \}/);
+});
+
+test('a manifest CSV names each image, its label and optionally its split; a missing file is named with its line', async () => {
+  const folder = join(root, 'manifest');
+  const lines = ['Path,Label,Split'];
+  for (const [id, name] of NAMES.entries()) {
+    const paths = await writeImages(join(folder, 'images', name), digits[id].slice(0, 5), 'png');
+    paths.forEach((path, i) => lines.push(`${relative(folder, path)},${name.toUpperCase()},${i < 4 ? 'train' : 'test'}`));
+  }
+  writeFileSync(join(folder, 'labels.csv'), `${lines.join('\n')}\n`);
+  const dataset = await readImageFolder(join(folder, 'labels.csv'));
+  assert.deepEqual(dataset.classNames, ['ONE', 'TWO', 'ZERO']);
+  assert.deepEqual([dataset.train.count, dataset.test.count], [12, 3]);
+  assert.deepEqual(Array.from(dataset.test.labels), [2, 0, 1]);
+  assert.match(dataset.description, /from the manifest .*labels\.csv, 3 classes, .* from its split column/);
+  // The test row of class 'zero' is its 5th image (004.png), to the byte.
+  assert.deepEqual(Array.from(dataset.test.features.subarray(0, 784), (v) => Math.round(v * 255)), Array.from(digits[0][4]));
+
+  writeFileSync(join(folder, 'no-split.csv'), `${lines.map((line) => line.split(',').slice(0, 2).join(',')).join('\n')}\n`);
+  const split = await readImageFolder(join(folder, 'no-split.csv'), { testFraction: 0.4 });
+  assert.deepEqual([split.train.count, split.test.count], [9, 6]);
+
+  writeFileSync(join(folder, 'missing.csv'), 'path,label\nimages/zero/000.png,zero\nimages/zero/nope.png,zero\n');
+  await assert.rejects(readImageFolder(join(folder, 'missing.csv')), (error: Error) => error instanceof DatasetFormatError && /missing\.csv line 3: no image file .*images\/zero\/nope\.png/.test(error.message));
+  writeFileSync(join(folder, 'no-header.csv'), 'images/zero/000.png,zero\n');
+  await assert.rejects(readImageFolder(join(folder, 'no-header.csv')), /a manifest needs a header row naming a path and a label column/);
+  writeFileSync(join(folder, 'bad-split.csv'), 'path,label,split\nimages/zero/000.png,zero,validate\n');
+  await assert.rejects(readImageFolder(join(folder, 'bad-split.csv')), /line 2: split must be train or test, got "validate"/);
 });
 
 test('affinity train and eval on an image folder: the image settings are recorded, eval reads the folder at them', async () => {
