@@ -88,11 +88,35 @@ async function listSplit(root: string, classNames: readonly string[]): Promise<L
   return listing;
 }
 
-/** The manifest's rows as listings: train and test (test empty when it has no split column). */
-interface ManifestListing {
+/** A layout read as listings: the class names, train, and test when the data gives one. */
+interface Layout {
   classNames: string[];
   train: Listing;
   test?: Listing;
+}
+
+function requireTwoClasses(where: string, classNames: readonly string[]): void {
+  if (classNames.length < 2) {
+    throw new DatasetFormatError(`${where} has ${classNames.length} class${classNames.length === 1 ? '' : 'es'}; a classifier needs at least 2 (one subfolder per class, or labels in a manifest)`);
+  }
+}
+
+/** The class-folder layouts (see the file comment). */
+async function readFolders(root: string): Promise<Layout> {
+  const top = await classFolders(root);
+  if (!(top.includes('train') && top.includes('test'))) {
+    requireTwoClasses(root, top);
+    return { classNames: top, train: await listSplit(root, top) };
+  }
+  const classNames = await classFolders(join(root, 'train'));
+  requireTwoClasses(join(root, 'train'), classNames);
+  const testClasses = await classFolders(join(root, 'test'));
+  const unknown = testClasses.filter((name) => !classNames.includes(name));
+  if (unknown.length > 0) throw new DatasetFormatError(`${join(root, 'test')} has class folders that train/ lacks: ${unknown.join(', ')}`);
+  // A class may be absent from test/ (it scores nothing there), not from train/.
+  const test = await listSplit(join(root, 'test'), testClasses);
+  test.labels = test.labels.map((id) => classNames.indexOf(testClasses[id]));
+  return { classNames, train: await listSplit(join(root, 'train'), classNames), test };
 }
 
 /**
@@ -100,7 +124,7 @@ interface ManifestListing {
  *
  * @throws DatasetFormatError naming the line of a missing file, an empty label or an unknown split.
  */
-async function readManifest(file: string): Promise<ManifestListing> {
+async function readManifest(file: string): Promise<Layout> {
   let rows: { record: string[]; info: { lines: number } }[];
   try {
     rows = parse(await readFile(file, 'utf8'), { info: true, skip_empty_lines: true, trim: true }) as unknown as typeof rows;
@@ -125,6 +149,7 @@ async function readManifest(file: string): Promise<ManifestListing> {
   const classNames = [...new Set(entries.filter((entry) => entry.split === 'train').map((entry) => entry.label))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const unknown = [...new Set(entries.filter((entry) => entry.split === 'test' && !classNames.includes(entry.label)).map((entry) => entry.label))];
   if (unknown.length > 0) throw new DatasetFormatError(`${file}: test rows have labels no training row has: ${unknown.join(', ')}`);
+  requireTwoClasses(file, classNames);
   const listing = (split: 'train' | 'test'): Listing => {
     const chosen = entries.filter((entry) => entry.split === split);
     return { files: chosen.map((entry) => entry.path), labels: chosen.map((entry) => classNames.indexOf(entry.label)), skipped: 0 };
@@ -192,35 +217,8 @@ export async function readImageFolder(root: string, options: ImageFolderOptions 
   const sharp = await loadSharp();
 
   const isManifest = await stat(root).then((info) => info.isFile(), () => false);
-  let classNames: string[];
-  let trainListing: Listing;
-  let testListing: Listing | undefined;
-  let source: string;
-  if (isManifest) {
-    ({ classNames, train: trainListing, test: testListing } = await readManifest(root));
-    source = `the manifest ${root}`;
-  } else {
-    const top = await classFolders(root);
-    const given = top.includes('train') && top.includes('test');
-    classNames = given ? await classFolders(join(root, 'train')) : top;
-    if (given) {
-      const testClasses = await classFolders(join(root, 'test'));
-      const unknown = testClasses.filter((name) => !classNames.includes(name));
-      if (unknown.length > 0) throw new DatasetFormatError(`${join(root, 'test')} has class folders that train/ lacks: ${unknown.join(', ')}`);
-      if (classNames.length >= 2) {
-        trainListing = await listSplit(join(root, 'train'), classNames);
-        // A class may be absent from test/ (it scores nothing there), not from train/.
-        testListing = await listSplit(join(root, 'test'), testClasses);
-        testListing.labels = testListing.labels.map((id) => classNames.indexOf(testClasses[id]));
-      }
-    } else if (classNames.length >= 2) {
-      trainListing = await listSplit(root, classNames);
-    }
-    source = `${root}, its subfolders`;
-  }
-  if (classNames.length < 2) {
-    throw new DatasetFormatError(`${root} has ${classNames.length} class${classNames.length === 1 ? '' : 'es'}; a classifier needs at least 2 (one subfolder per class, or labels in a manifest)`);
-  }
+  const { classNames, train: trainListing, test: testListing } = isManifest ? await readManifest(root) : await readFolders(root);
+  const source = isManifest ? `the manifest ${root}` : `${root}, its subfolders`;
   const featureShape = [size, size, channels];
   const rowSize = size * size * channels;
   const base = isManifest ? dirname(resolve(root)) : root;
@@ -234,16 +232,16 @@ export async function readImageFolder(root: string, options: ImageFolderOptions 
   let test: Split;
   let how: string;
   if (testListing !== undefined) {
-    [train, test] = [await toSplit(trainListing!), await toSplit(testListing)];
+    [train, test] = [await toSplit(trainListing), await toSplit(testListing)];
     how = isManifest ? 'its split column' : 'its train/ and test/ folders';
   } else {
     if (testFraction === 0) throw new AffinityConfigError('testFraction must be > 0 when the data has no test split of its own (the test split would be empty)');
-    const all = await toSplit(trainListing!);
+    const all = await toSplit(trainListing);
     const indices = stratifiedIndices(all.labels, classNames.length, testFraction, splitSeed);
     [train, test] = [takeRows(all, indices.kept, rowSize), takeRows(all, indices.heldOut, rowSize)];
     how = `a stratified ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} train/test split, seed ${splitSeed}`;
   }
-  const skipped = trainListing!.skipped + (testListing?.skipped ?? 0);
+  const skipped = trainListing.skipped + (testListing?.skipped ?? 0);
   return {
     name: 'image-folder',
     description:
