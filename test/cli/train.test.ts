@@ -185,6 +185,14 @@ test('an --out that cannot be made or written fails at once with exit 2, naming 
   });
 });
 
+test('a run refused for its data leaves no output folder behind', () => {
+  const out = join(root, 'empty-class');
+  const refused = run('train', ...QUICK, '--imbalance', 'step:0:0', '--out', out);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /leaves class blob 0 with no training rows/);
+  assert.equal(existsSync(out), false);
+});
+
 test('a read-only --out fails before training with exit 2', { skip: NEEDS_MOUNT }, () => {
   const readOnly = tinyFileSystem('64k', ',ro')!;
   try {

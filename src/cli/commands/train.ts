@@ -2,7 +2,7 @@
  * `affinity train`: one model on one dataset and recipe, saved with its metrics in a run folder
  * (see modelFolder.ts) that `affinity eval` reads back.
  */
-import { writeFile } from 'node:fs/promises';
+import { rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
@@ -173,6 +173,7 @@ export function trainCommand(): Command {
       const dir = resolve(flags.out);
       await checkRunFolder(dir, config, flags.force === true);
       // Before any data is read: a run that cannot be saved is not worth training.
+      const existed = await stat(dir).then(() => true, () => false);
       await checkWritableFolder(dir, '--out');
       const { backend } = await useNodeBackend({ prefer: 'wasm', quiet: flags.quiet === true });
       const progress = trainingProgress(flags.quiet === true, config.epochs);
@@ -186,6 +187,10 @@ export function trainCommand(): Command {
           workers: flags.workers,
           keepDiverged: true,
         });
+      } catch (error) {
+        // Nothing was trained to save: a folder made only for this run goes again (if still empty).
+        if (!existed) await rmdir(dir).catch(() => undefined);
+        throw error;
       } finally {
         progress.stop();
       }
