@@ -52,11 +52,15 @@ export function requireOneOf<T extends string>(name: string, value: unknown, all
   return value as T;
 }
 
-/** Throws unless `value` is a finite number in [min, max] (or [min, max) with `maxExclusive`). */
-export function requireInRange(name: string, value: unknown, min: number, max: number, maxExclusive = false): number {
+/**
+ * Throws unless `value` is a finite number in [min, max]; `maxExclusive` makes it [min, max),
+ * `minExclusive` (min, max].
+ */
+export function requireInRange(name: string, value: unknown, min: number, max: number, maxExclusive = false, minExclusive = false): number {
   const above = maxExclusive ? (v: number) => v >= max : (v: number) => v > max;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || above(value)) {
-    throw new AffinityConfigError(`${name} must be a number in [${min}, ${max}${maxExclusive ? ')' : ']'}, got ${String(value)}`);
+  const below = minExclusive ? (v: number) => v <= min : (v: number) => v < min;
+  if (typeof value !== 'number' || !Number.isFinite(value) || below(value) || above(value)) {
+    throw new AffinityConfigError(`${name} must be a number in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}, got ${String(value)}`);
   }
   return value;
 }

@@ -89,7 +89,11 @@ async function registryData(name: string, flags: EvalFlags, run: RunFolderConfig
   const image = name === 'image-folder' ? { imageSize: run.config.imageSize, channels: run.config.imageChannels } : {};
   const dataset = prepareDataset(await loadDataset(name, { path, ...image }), recipe, run.config.seed);
   const size = featureSize(dataset.featureShape);
-  if (name === 'image-folder') matchClassNames(dataset.test, dataset.classNames, run, path ?? name);
+  if (name === 'image-folder') {
+    // Another image folder names its classes by its subfolders: matched to the model's by name.
+    const ids = modelIdsOf(dataset.classNames, run, (unknown) => `${path ?? name}: class folders ${unknown.join(', ')} are not among the model's classes (${run.classNames.join(', ')})`);
+    dataset.test.labels = dataset.test.labels.map((id) => ids[id]);
+  }
   // A model trained on some classes only (verification) scores their rows, numbered as it was trained.
   const trainClasses = run.config.trainClasses;
   return {
@@ -102,18 +106,15 @@ async function registryData(name: string, flags: EvalFlags, run: RunFolderConfig
 }
 
 /**
- * Another image folder names its classes by its subfolders: its labels are renumbered to the
- * model's ids by name, and a class the model does not know is refused.
+ * The model's class id of each of a data source's class names (a CSV's text labels, an image
+ * folder's subfolders).
  *
- * @throws LabelError naming the unknown classes.
+ * @throws LabelError with `describe`'s message for the names the model does not know.
  */
-function matchClassNames(split: Split, classNames: readonly string[], run: RunFolderConfig, where: string): void {
+function modelIdsOf(classNames: readonly string[], run: RunFolderConfig, describe: (unknown: string[]) => string): number[] {
   const unknown = classNames.filter((name) => !run.classNames.includes(name));
-  if (unknown.length > 0) {
-    throw new LabelError(`${where}: class folders ${unknown.join(', ')} are not among the model's classes (${run.classNames.join(', ')})`);
-  }
-  const ids = classNames.map((name) => run.classNames.indexOf(name));
-  split.labels = split.labels.map((id) => ids[id]);
+  if (unknown.length > 0) throw new LabelError(describe(unknown));
+  return classNames.map((name) => run.classNames.indexOf(name));
 }
 
 /**
@@ -125,14 +126,13 @@ async function csvData(path: string, flags: EvalFlags, run: RunFolderConfig): Pr
   const integerIds = table.classNames.every((name, id) => name === String(id));
   let labels = table.labels;
   if (!integerIds) {
-    const unknown = table.classNames.filter((name) => !run.classNames.includes(name));
-    if (unknown.length > 0) {
-      throw new LabelError(
+    const ids = modelIdsOf(
+      table.classNames,
+      run,
+      (unknown) =>
         `${path}: labels ${unknown.map((name) => JSON.stringify(name)).join(', ')} are not class ids and not among the model's ` +
-          `class names (${run.classNames.join(', ')})`,
-      );
-    }
-    const ids = table.classNames.map((name) => run.classNames.indexOf(name));
+        `class names (${run.classNames.join(', ')})`,
+    );
     labels = Int32Array.from(table.labels, (label) => ids[label]);
   }
   return {

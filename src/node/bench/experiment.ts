@@ -29,6 +29,7 @@ import { AffinityMonitor, type EpochAffinityDiagnostics } from '../../train/affi
 import { smallestBatch } from '../../train/dataParallel.js';
 import type { EpochLog, TrainingCallback, TrainResult } from '../../train/trainer.js';
 import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from '../../validate.js';
+import { resolveImageSettings } from '../data/imageFolder.js';
 import { DATASET_NAMES, loadDataset } from '../data/registry.js';
 import { classifierRecipe } from '../parallel/replica.js';
 import { trainDataParallel } from '../parallel/trainDataParallel.js';
@@ -167,8 +168,9 @@ function checkImageOptions(config: ExperimentConfig): void {
     return;
   }
   if (config.datasetPath === undefined) throw new AffinityConfigError('image-folder needs datasetPath (--data-path): the folder holding one subfolder per class');
-  config.imageSize = requireInteger('imageSize', config.imageSize ?? 28, 1);
-  config.imageChannels = requireOneOf('imageChannels', String(config.imageChannels ?? 1), ['1', '3']) === '1' ? 1 : 3;
+  const image = resolveImageSettings({ imageSize: config.imageSize, channels: config.imageChannels });
+  config.imageSize = image.imageSize;
+  config.imageChannels = image.channels;
 }
 
 /**
@@ -188,9 +190,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   }
   config.recipe = describeRecipe(recipe);
   requireInRange('validationFraction', config.validationFraction, 0, 1, true);
-  if (typeof config.trainFraction !== 'number' || !(config.trainFraction > 0 && config.trainFraction <= 1)) {
-    throw new AffinityConfigError(`trainFraction must be a number in (0, 1], got ${String(config.trainFraction)}`);
-  }
+  requireInRange('trainFraction', config.trainFraction, 0, 1, false, true);
   requireSeed(config.seed);
   requireOneOf('backbone', config.backbone, BACKBONE_NAMES);
   requireInteger('featureWidth', config.featureWidth, 1);

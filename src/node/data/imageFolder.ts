@@ -38,6 +38,20 @@ export interface ImageFolderOptions {
   splitSeed?: number;
 }
 
+/**
+ * The image size and channels with their defaults (28, 1), checked: what `readImageFolder`
+ * reads, and what an experiment config records before any image is read.
+ *
+ * @throws AffinityConfigError for a size outside 1-1024 or channels other than 1 and 3.
+ */
+export function resolveImageSettings(options: Pick<ImageFolderOptions, 'imageSize' | 'channels'>): { imageSize: number; channels: 1 | 3 } {
+  const imageSize = requireInteger('imageSize', options.imageSize ?? 28, 1);
+  if (imageSize > 1024) throw new AffinityConfigError(`imageSize must be at most 1024, got ${imageSize}`);
+  const channels = options.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new AffinityConfigError(`channels must be 1 (grayscale) or 3 (RGB), got ${String(channels)}`);
+  return { imageSize, channels };
+}
+
 /** The image files of one split: paths and class ids, and how many other files were skipped. */
 interface Listing {
   files: string[];
@@ -208,10 +222,7 @@ async function decode(sharp: Sharp, root: string, files: readonly string[], size
  *   AffinityConfigError for bad options.
  */
 export async function readImageFolder(root: string, options: ImageFolderOptions = {}): Promise<Dataset> {
-  const size = requireInteger('imageSize', options.imageSize ?? 28, 1);
-  if (size > 1024) throw new AffinityConfigError(`imageSize must be at most 1024, got ${size}`);
-  const channels = options.channels ?? 1;
-  if (channels !== 1 && channels !== 3) throw new AffinityConfigError(`channels must be 1 (grayscale) or 3 (RGB), got ${String(channels)}`);
+  const { imageSize: size, channels } = resolveImageSettings(options);
   const testFraction = requireInRange('testFraction', options.testFraction ?? 0.2, 0, 1, true);
   const splitSeed = requireSeed(options.splitSeed ?? 0, 'splitSeed');
   const sharp = await loadSharp();
