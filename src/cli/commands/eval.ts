@@ -165,10 +165,11 @@ async function loadModel(dir: string, run: RunFolderConfig): Promise<tf.LayersMo
     if (error instanceof AffinityLossError) throw error;
     throw new ModelFileError(`cannot load the model in ${join(dir, MODEL_FOLDER)}: ${(error as Error).message}`);
   }
-  const bad = model.weights.find((weight) => !allFinite([weight.read()]));
-  if (bad !== undefined) {
+  // One read for all the weights; the offending one is looked for only when there is one.
+  if (!allFinite(model.getWeights())) {
+    const bad = model.weights.find((weight) => !allFinite([weight.read()]));
     model.dispose();
-    throw new ModelFileError(`${weights} holds NaN or infinite values (in ${bad.name}): not a model training saved`);
+    throw new ModelFileError(`${weights} holds NaN or infinite values (in ${bad?.name}): not a model training saved`);
   }
   return model;
 }

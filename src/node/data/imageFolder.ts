@@ -15,13 +15,14 @@
  * Class names are the folder names, in sorted order (the class ids). Other files (a README, a
  * thumbnail database) are skipped and counted in the description; hidden files are ignored.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { takeRows, type Dataset, type Split } from '../../data/dataset.js';
 import { stratifiedIndices } from '../../data/split.js';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
 import { requireInRange, requireInteger, requireSeed } from '../../validate.js';
+import { isFile } from './files.js';
 
 /** Image file extensions read (lower case). */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'] as const;
@@ -157,7 +158,7 @@ async function readManifest(file: string): Promise<Layout> {
     if (!path || !label) throw new DatasetFormatError(`${file} line ${info.lines}: empty path or label`);
     if (split !== 'train' && split !== 'test') throw new DatasetFormatError(`${file} line ${info.lines}: split must be train or test, got ${JSON.stringify(split ?? '')}`);
     const full = isAbsolute(path) ? path : join(folder, path);
-    if (!(await stat(full).then((info) => info.isFile(), () => false))) throw new DatasetFormatError(`${file} line ${info.lines}: no image file ${full}`);
+    if (!(await isFile(full))) throw new DatasetFormatError(`${file} line ${info.lines}: no image file ${full}`);
     entries.push({ path: full, label, split });
   }
   const classNames = [...new Set(entries.filter((entry) => entry.split === 'train').map((entry) => entry.label))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -227,7 +228,7 @@ export async function readImageFolder(root: string, options: ImageFolderOptions 
   const splitSeed = requireSeed(options.splitSeed ?? 0, 'splitSeed');
   const sharp = await loadSharp();
 
-  const isManifest = await stat(root).then((info) => info.isFile(), () => false);
+  const isManifest = await isFile(root);
   const { classNames, train: trainListing, test: testListing } = isManifest ? await readManifest(root) : await readFolders(root);
   const source = isManifest ? `the manifest ${root}` : `${root}, its subfolders`;
   const featureShape = [size, size, channels];
