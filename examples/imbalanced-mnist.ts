@@ -19,6 +19,7 @@ import {
   gMean,
   macroF1,
   perClassRecall,
+  type PreparedDataset,
   type Split,
 } from '../src/index.js';
 import { loadPreparedDataset, useNodeBackend } from '../src/node/index.js';
@@ -78,7 +79,7 @@ function score(labels: Int32Array, predicted: Int32Array): Scores {
   };
 }
 
-async function train(head: Head, data: Awaited<ReturnType<typeof loadPreparedDataset>>): Promise<{ last: Scores; best: Scores; bestEpoch: number }> {
+async function train(head: Head, data: PreparedDataset): Promise<{ last: Scores; best: Scores; bestEpoch: number }> {
   const model = buildModel(head);
   const x = tf.tensor2d(data.train.features, [data.train.count, 784]);
   const y = tf.oneHot(tf.tensor1d(data.train.labels, 'int32'), 10).toFloat();

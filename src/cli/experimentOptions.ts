@@ -10,7 +10,9 @@ import { SAMPLING_MODES } from '../data/sampler.js';
 import { AffinityConfigError } from '../errors.js';
 import { BACKBONE_NAMES } from '../models/backbones.js';
 import { METHOD_NAMES, METHODS } from '../models/methods.js';
-import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput } from '../node/bench/experiment.js';
+import { EXPERIMENT_DEFAULTS, EXPERIMENT_FIELDS, type ExperimentInput, type ImageReading } from '../node/bench/experiment.js';
+import { defaultImageCacheDir } from '../node/data/imageCache.js';
+import { STREAM_ABOVE_BYTES } from '../node/data/imageFolder.js';
 import { DATASETS, DATASET_NAMES } from '../node/data/registry.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
 import { VALIDATION_SCORES } from '../train/validationScore.js';
@@ -208,4 +210,27 @@ export async function readConfigFile(path: string): Promise<Partial<ExperimentIn
     throw new AffinityConfigError(`--config ${path}: unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${EXPERIMENT_FIELDS.join(', ')}`);
   }
   return config as Partial<ExperimentInput>;
+}
+
+/** The flags of how an image folder is read (`addImageReadingOptions`). */
+export interface ImageReadingFlags {
+  /** true: --stream, false: --no-stream, absent: by size. */
+  stream?: boolean;
+  cacheDir?: string;
+}
+
+/**
+ * `--stream`, `--no-stream` and `--cache-dir`: whether an image folder's decoded images are
+ * held in memory or read batch by batch from a cache on disk (results are the same).
+ */
+export function addImageReadingOptions(command: Command): Command {
+  return command
+    .option('--stream', `image-folder: read batches from a decoded-image cache on disk (default: when the images would take more than ${STREAM_ABOVE_BYTES / 2 ** 20} MiB in memory)`)
+    .option('--no-stream', 'image-folder: hold every decoded image in memory')
+    .option('--cache-dir <dir>', `image-folder, streaming: where decoded images are cached (default: ${defaultImageCacheDir()})`);
+}
+
+/** What `runExperiment` and `loadDataset` take from those flags. */
+export function imageReading(flags: ImageReadingFlags): ImageReading {
+  return { stream: flags.stream ?? 'auto', cacheDir: flags.cacheDir };
 }

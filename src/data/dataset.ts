@@ -5,17 +5,20 @@
  */
 import { LabelError, ShapeError } from '../errors.js';
 import { checkClassIds } from '../validate.js';
+import { copyRows, isRowStore, rowCount, type Features } from './rowStore.js';
 
 /**
  * One part of a dataset (train, validation or test).
  *
  * `features` is row-major, `count x featureSize(featureShape)` float32 values; images are
  * scaled to [0, 1] and laid out height x width x channels (the NHWC order tfjs convolutions
- * take). `labels[i]` is the class id of row i, in [0, classNames.length).
+ * take). `labels[i]` is the class id of row i, in [0, classNames.length). Features too large
+ * for memory (a folder of 100k images) come as a `RowStore` read by row index; labels are
+ * always in memory (4 bytes a row).
  */
-export interface Split {
-  /** count x prod(featureShape) values, row-major. */
-  features: Float32Array;
+export interface Split<F extends Features = Float32Array> {
+  /** count x prod(featureShape) values, row-major (or, for `Split<Features>`, maybe a store of count rows read on demand). */
+  features: F;
   /** One class id per row. After label noise these are the noisy (observed) labels. */
   labels: Int32Array;
   /** Number of rows. */
@@ -27,8 +30,12 @@ export interface Split {
   trueLabels?: Int32Array;
 }
 
-/** A classification dataset with its class names, sample shape and splits. */
-export interface Dataset {
+/**
+ * A classification dataset with its class names, sample shape and splits. `Dataset` holds its
+ * features in memory; `Dataset<Features>` is one whose splits may be row stores (a streamed
+ * image folder), which every builder, the trainer and the predictions also take.
+ */
+export interface Dataset<F extends Features = Float32Array> {
   /** Registry name (`mnist`, `breast-cancer`, ...) or a user-chosen name. */
   name: string;
   /**
@@ -41,11 +48,11 @@ export interface Dataset {
   /** Shape of one sample, e.g. [28, 28, 1] for MNIST or [30] for a table of 30 features. */
   featureShape: number[];
   /** The training split (what imbalance and noise builders change). */
-  train: Split;
+  train: Split<F>;
   /** A validation split taken from the training data, when one was asked for. */
-  validation?: Split;
+  validation?: Split<F>;
   /** The test split: as the source or the protocol defines it, never made noisy. */
-  test: Split;
+  test: Split<F>;
 }
 
 /** Number of float values per sample: the product of `featureShape`. */
@@ -83,7 +90,7 @@ export interface ClassCounts {
 }
 
 /** Rows per class of every split (observed labels, noisy ones included). */
-export function classCounts(dataset: Dataset): ClassCounts {
+export function classCounts(dataset: Dataset<Features>): ClassCounts {
   const classes = dataset.classNames.length;
   const counts: ClassCounts = {
     train: countPerClass(dataset.train.labels, classes),
@@ -107,24 +114,28 @@ export function indicesByClass(labels: Int32Array, classes: number): Int32Array[
 
 /**
  * The rows `indices` of `split`, in the order given (a builder passes them sorted, so a subset
- * keeps the source order). `trueLabels` follows the rows when present.
+ * keeps the source order). `trueLabels` follows the rows when present. The features of a row
+ * store are selected, not copied.
  *
  * @param size features per row, `featureSize(featureShape)`.
  */
-export function takeRows(split: Split, indices: ArrayLike<number>, size: number): Split {
-  const features = new Float32Array(indices.length * size);
+export function takeRows<F extends Features>(split: Split<F>, indices: ArrayLike<number>, size: number): Split<F> {
+  let features: F;
+  if (isRowStore(split.features)) {
+    features = split.features.select(indices) as F;
+  } else {
+    const copied = new Float32Array(indices.length * size);
+    copyRows(split.features, indices, size, copied);
+    features = copied as F;
+  }
   const labels = new Int32Array(indices.length);
   const trueLabels = split.trueLabels === undefined ? undefined : new Int32Array(indices.length);
   for (let row = 0; row < indices.length; row++) {
     const source = indices[row];
-    if (!Number.isInteger(source) || source < 0 || source >= split.count) {
-      throw new ShapeError(`row index ${source} is outside the split's ${split.count} rows`);
-    }
-    features.set(split.features.subarray(source * size, (source + 1) * size), row * size);
     labels[row] = split.labels[source];
     if (trueLabels !== undefined) trueLabels[row] = split.trueLabels![source];
   }
-  const taken: Split = { features, labels, count: indices.length };
+  const taken: Split<F> = { features, labels, count: indices.length };
   if (trueLabels !== undefined) taken.trueLabels = trueLabels;
   return taken;
 }
@@ -136,14 +147,18 @@ export function takeRows(split: Split, indices: ArrayLike<number>, size: number)
  * @param what names the split in the error message (`'mnist train'`).
  * @throws ShapeError or LabelError.
  */
-export function checkSplit(split: Split, size: number, classes: number, what = 'split'): void {
+export function checkSplit(split: Split<Features>, size: number, classes: number, what = 'split'): void {
   if (!Number.isInteger(split.count) || split.count < 0) {
     throw new ShapeError(`${what}: count must be an integer >= 0, got ${split.count}`);
   }
   if (split.labels.length !== split.count) {
     throw new ShapeError(`${what}: ${split.labels.length} labels for ${split.count} rows`);
   }
-  if (split.features.length !== split.count * size) {
+  if (isRowStore(split.features)) {
+    if (split.features.count !== split.count || split.features.rowSize !== size) {
+      throw new ShapeError(`${what}: a row store of ${split.features.count} rows x ${split.features.rowSize} values, expected ${split.count} rows x ${size}`);
+    }
+  } else if (rowCount(split.features, size) !== split.count) {
     throw new ShapeError(
       `${what}: ${split.features.length} feature values, expected ${split.count} rows x ${size} = ${split.count * size}`,
     );
@@ -156,7 +171,7 @@ export function checkSplit(split: Split, size: number, classes: number, what = '
 }
 
 /** Checks every split of a dataset against its feature shape and class names. */
-export function checkDataset(dataset: Dataset): void {
+export function checkDataset(dataset: Dataset<Features>): void {
   const size = featureSize(dataset.featureShape);
   const classes = dataset.classNames.length;
   if (classes < 2) {
@@ -174,10 +189,16 @@ export function checkDataset(dataset: Dataset): void {
  * badly on it raw. A feature that is constant in train is centred and left unscaled.
  *
  * @returns a new dataset; the input is not changed.
+ * @throws ShapeError for a dataset whose features are a row store (images need no standardising).
  */
 export function standardize(dataset: Dataset): Dataset {
   const size = featureSize(dataset.featureShape);
-  const { features, count } = dataset.train;
+  const splits = [dataset.train, dataset.validation, dataset.test].filter((split) => split !== undefined);
+  if (splits.some((split) => isRowStore(split.features))) {
+    throw new ShapeError(`${dataset.name}: standardize needs features in memory, not a row store`);
+  }
+  const { count } = dataset.train;
+  const features = dataset.train.features as Float32Array;
   // Sums in float64: float32 accumulation over 60k rows loses digits.
   const mean = new Float64Array(size);
   const variance = new Float64Array(size);
@@ -197,10 +218,11 @@ export function standardize(dataset: Dataset): Dataset {
     scale[j] = std > 0 ? 1 / std : 1;
   }
   const apply = (split: Split): Split => {
-    const out = new Float32Array(split.features.length);
+    const values = split.features as Float32Array;
+    const out = new Float32Array(values.length);
     for (let i = 0; i < out.length; i++) {
       const j = i % size;
-      out[i] = (split.features[i] - mean[j]) * scale[j];
+      out[i] = (values[i] - mean[j]) * scale[j];
     }
     return { ...split, features: out };
   };

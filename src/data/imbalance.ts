@@ -8,6 +8,7 @@
  */
 import { AffinityConfigError } from '../errors.js';
 import { countPerClass, featureSize, indicesByClass, takeRows, type Dataset, type Split } from './dataset.js';
+import type { Features } from './rowStore.js';
 import { deriveSeed, requireSeed, Rng } from './rng.js';
 import { floorCount } from './rounding.js';
 import { requireSpecClassId } from './specClassIds.js';
@@ -224,7 +225,7 @@ export function selectPerClass(labels: Int32Array, counts: readonly number[], se
  *
  * @param size features per row, `featureSize(featureShape)`.
  */
-export function keepPerClass(split: Split, size: number, counts: readonly number[], selection: RowSelection): Split {
+export function keepPerClass<F extends Features>(split: Split<F>, size: number, counts: readonly number[], selection: RowSelection): Split<F> {
   return takeRows(split, selectPerClass(split.labels, counts, selection), size);
 }
 
@@ -236,12 +237,12 @@ export function keepPerClass(split: Split, size: number, counts: readonly number
  * @param seed picks which rows are kept (unused by `evencap`, which keeps the first rows).
  * @returns a new dataset; the input is not changed.
  */
-export function applyImbalance(dataset: Dataset, spec: ImbalanceSpec, seed: number): Dataset {
+export function applyImbalance<F extends Features>(dataset: Dataset<F>, spec: ImbalanceSpec, seed: number): Dataset<F> {
   const size = featureSize(dataset.featureShape);
   const classes = dataset.classNames.length;
   const selection: RowSelection = spec.kind === 'evencap' ? 'first' : { seed: requireSeed(seed) };
   const trainCounts = imbalanceTrainCounts(spec, countPerClass(dataset.train.labels, classes));
-  const result: Dataset = { ...dataset, train: keepPerClass(dataset.train, size, trainCounts, selection) };
+  const result: Dataset<F> = { ...dataset, train: keepPerClass(dataset.train, size, trainCounts, selection) };
   const testCounts = imbalanceTestCounts(spec, countPerClass(dataset.test.labels, classes));
   if (testCounts !== undefined) result.test = keepPerClass(dataset.test, size, testCounts, selection);
   return result;

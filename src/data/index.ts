@@ -17,6 +17,7 @@ export {
   type Dataset,
   type ClassCounts,
 } from './dataset.js';
+export { isRowStore, SelectedRows, type RowStore, type Features } from './rowStore.js';
 export { Rng, deriveSeed, type Shuffleable } from './rng.js';
 export { SEED_STREAMS, type SeedStage } from './seedStreams.js';
 export {

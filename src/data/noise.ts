@@ -10,6 +10,7 @@
  */
 import { AffinityConfigError } from '../errors.js';
 import { indicesByClass, type Dataset, type Split } from './dataset.js';
+import type { Features } from './rowStore.js';
 import { deriveSeed, requireSeed, Rng } from './rng.js';
 import { roundCount } from './rounding.js';
 import { requireSpecClassId } from './specClassIds.js';
@@ -125,8 +126,8 @@ export function addLabelNoise(labels: Int32Array, classes: number, spec: NoiseSp
  *
  * @returns a new dataset; the input is not changed.
  */
-export function applyLabelNoise(dataset: Dataset, spec: NoiseSpec, seed: number): Dataset {
-  const train: Split = dataset.train;
+export function applyLabelNoise<F extends Features>(dataset: Dataset<F>, spec: NoiseSpec, seed: number): Dataset<F> {
+  const train: Split<F> = dataset.train;
   if (train.trueLabels !== undefined) {
     throw new AffinityConfigError(`${dataset.name} train already carries label noise; add noise once`);
   }

@@ -3,6 +3,7 @@
  * rows, a stratified validation split taken from them, and the test split the protocol names.
  */
 import { checkDataset, type Dataset } from './dataset.js';
+import type { Features } from './rowStore.js';
 import { applyImbalance } from './imbalance.js';
 import { applyLabelNoise } from './noise.js';
 import { deriveSeed, requireSeed } from './rng.js';
@@ -11,7 +12,7 @@ import { describeRecipe, parseRecipe, type DataRecipe } from './spec.js';
 import { splitValidation } from './split.js';
 
 /** A dataset after `prepareDataset`, with the recipe and seed that made it. */
-export interface PreparedDataset extends Dataset {
+export interface PreparedDataset<F extends Features = Float32Array> extends Dataset<F> {
   /** The canonical recipe string (`exp:100+noise:sym:0.2+val:0.1`, or `none`). */
   recipe: string;
   /** The seed every random choice of the recipe was derived from. */
@@ -33,7 +34,7 @@ export interface PreparedDataset extends Dataset {
  * @param seed all random choices derive from it; the same seed gives the same rows and labels.
  * @returns a new dataset; the input is not changed.
  */
-export function prepareDataset(dataset: Dataset, recipe: DataRecipe | string, seed = 0): PreparedDataset {
+export function prepareDataset<F extends Features>(dataset: Dataset<F>, recipe: DataRecipe | string, seed = 0): PreparedDataset<F> {
   requireSeed(seed);
   checkDataset(dataset);
   const parsed = typeof recipe === 'string' ? parseRecipe(recipe) : recipe;

@@ -7,6 +7,7 @@ import { AffinityConfigError } from '../errors.js';
 import { featureSize, indicesByClass, takeRows, type Dataset, type Split } from './dataset.js';
 import { deriveSeed, requireSeed, Rng } from './rng.js';
 import { roundCount } from './rounding.js';
+import type { Features } from './rowStore.js';
 import { requireInRange } from '../validate.js';
 
 /** Row indices of the two sides of a split, each ascending. */
@@ -57,13 +58,13 @@ export function stratifiedIndices(labels: Int32Array, classes: number, fraction:
  * @param size features per row, `featureSize(featureShape)`.
  * @returns `kept` (e.g. the new training split) and `heldOut` (e.g. validation), each in source order.
  */
-export function stratifiedSplit(
-  split: Split,
+export function stratifiedSplit<F extends Features>(
+  split: Split<F>,
   size: number,
   classes: number,
   fraction: number,
   seed: number,
-): { kept: Split; heldOut: Split } {
+): { kept: Split<F>; heldOut: Split<F> } {
   const indices = stratifiedIndices(split.labels, classes, fraction, seed);
   return { kept: takeRows(split, indices.kept, size), heldOut: takeRows(split, indices.heldOut, size) };
 }
@@ -74,7 +75,7 @@ export function stratifiedSplit(
  * @param fraction in [0, 1): the share of each training class moved to validation.
  * @returns a new dataset with `validation` set; the input is not changed.
  */
-export function splitValidation(dataset: Dataset, fraction: number, seed: number): Dataset {
+export function splitValidation<F extends Features>(dataset: Dataset<F>, fraction: number, seed: number): Dataset<F> {
   if (dataset.validation !== undefined) {
     throw new AffinityConfigError(`${dataset.name} already has a validation split`);
   }

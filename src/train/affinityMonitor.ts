@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { affinityDiagnostics, VANISHED_AFFINITY, type AffinityDiagnostics } from '../affinity/diagnostics.js';
 import type { GaussianAffinity } from '../affinity/layer.js';
 import { featureSize, takeRows, type Split } from '../data/dataset.js';
+import type { Features } from '../data/rowStore.js';
 import { predictOutputs } from './predict.js';
 import type { EpochLog, TrainingCallback } from './trainer.js';
 
@@ -20,7 +21,7 @@ export interface EpochAffinityDiagnostics extends AffinityDiagnostics {
 /** Options of `AffinityMonitor`. */
 export interface AffinityMonitorOptions {
   /** Rows to measure on (`rows` of them, evenly spaced through the split). */
-  probe: Split;
+  probe: Split<Features>;
   /** Shape of one model input. */
   featureShape: readonly number[];
   /** Rows of the probe used. Default 512. */
@@ -44,7 +45,7 @@ const CROWDING_WEIGHT = 0.1;
 export class AffinityMonitor implements TrainingCallback {
   /** One entry per epoch. */
   readonly history: EpochAffinityDiagnostics[] = [];
-  private readonly probe: Split;
+  private readonly probe: Split<Features>;
   private readonly warned = new Set<string>();
 
   /**

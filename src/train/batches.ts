@@ -1,18 +1,16 @@
 /**
  * From rows of a split to tensors, without per-sample JS objects: rows are copied straight from
- * the split's flat Float32Array into one batch buffer.
+ * the split's flat Float32Array (or its row store) into one batch buffer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { featureSize, type Split } from '../data/dataset.js';
+import { copyRows, type Features } from '../data/rowStore.js';
 
 /** The inputs of the given rows, shaped [rows, ...featureShape]. */
-export function inputBatch(split: Split, rows: ArrayLike<number>, featureShape: readonly number[]): tf.Tensor {
+export function inputBatch(split: Split<Features>, rows: ArrayLike<number>, featureShape: readonly number[]): tf.Tensor {
   const size = featureSize(featureShape);
   const buffer = new Float32Array(rows.length * size);
-  for (let i = 0; i < rows.length; i++) {
-    const start = rows[i] * size;
-    buffer.set(split.features.subarray(start, start + size), i * size);
-  }
+  copyRows(split.features, rows, size, buffer);
   return tf.tensor(buffer, [rows.length, ...featureShape]);
 }
 

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianAffinity } from '../affinity/layer.js';
 import type { Split } from '../data/dataset.js';
+import type { Features } from '../data/rowStore.js';
 import { ShapeError } from '../errors.js';
 import { inputBatch, rowRange } from './batches.js';
 
@@ -17,7 +18,7 @@ export interface PredictOptions {
 }
 
 /** The model's outputs for every row, one tensor per output in model order; the caller disposes them. */
-export function predictOutputs(model: tf.LayersModel, split: Split, options: PredictOptions): tf.Tensor[] {
+export function predictOutputs(model: tf.LayersModel, split: Split<Features>, options: PredictOptions): tf.Tensor[] {
   const batchSize = options.batchSize ?? 512;
   const parts: tf.Tensor[][] = [];
   for (let start = 0; start < split.count; start += batchSize) {
@@ -41,7 +42,7 @@ export function predictOutputs(model: tf.LayersModel, split: Split, options: Pre
  * with a prior correction ranks by its `classScores` (log A - tau log pi), so a model predicts
  * here as its saved config says.
  */
-export function predictClassIds(model: tf.LayersModel, split: Split, options: PredictOptions & { scoreOutput?: number }): Int32Array {
+export function predictClassIds(model: tf.LayersModel, split: Split<Features>, options: PredictOptions & { scoreOutput?: number }): Int32Array {
   const outputs = predictOutputs(model, split, options);
   // Read outside tidy: tidy walks whatever it returns looking for tensors, element by element
   // for a typed array (~20 ms per 10,000 values).

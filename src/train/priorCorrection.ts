@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GaussianAffinity } from '../affinity/layer.js';
 import { priorCorrectedScores } from '../affinity/predict.js';
 import type { Split } from '../data/dataset.js';
+import type { Features } from '../data/rowStore.js';
 import { AffinityConfigError } from '../errors.js';
 import { requireNonNegative } from '../validate.js';
 import { predictOutputs, type PredictOptions } from './predict.js';
@@ -52,7 +53,7 @@ export interface PriorCorrectionChoice {
  * @throws AffinityConfigError when output `scoreOutput` is not a GaussianAffinity with classCounts,
  *   or the split has no rows.
  */
-export function choosePriorCorrection(model: tf.LayersModel, validation: Split, options: ChoosePriorCorrectionOptions): PriorCorrectionChoice {
+export function choosePriorCorrection(model: tf.LayersModel, validation: Split<Features>, options: ChoosePriorCorrectionOptions): PriorCorrectionChoice {
   const head = model.outputs[options.scoreOutput ?? 0]?.sourceLayer;
   if (!(head instanceof GaussianAffinity) || head.priorCorrectionSettings === undefined) {
     throw new AffinityConfigError('choosePriorCorrection needs a model whose output is a GaussianAffinity layer with classCounts');
@@ -91,7 +92,7 @@ export class PriorCorrectionSelector implements TrainingCallback {
 
   constructor(
     private readonly model: tf.LayersModel,
-    private readonly validation: Split,
+    private readonly validation: Split<Features>,
     private readonly options: ChoosePriorCorrectionOptions,
   ) {}
 

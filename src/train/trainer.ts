@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkSplit, featureSize, type Split } from '../data/dataset.js';
+import type { Features } from '../data/rowStore.js';
 import { ClassAwareSampler, SAMPLING_MODES, type SamplingMode } from '../data/sampler.js';
 import { AffinityConfigError, NonFiniteError, ShapeError, TrainingDivergedError } from '../errors.js';
 import { allFinite } from '../finite.js';
@@ -129,7 +130,7 @@ export interface TrainerOptions {
    * Held-out rows for model selection: after each epoch the validation score (`selection`) is
    * measured and the weights of the best epoch kept. Never pass the test set here.
    */
-  validation?: Split;
+  validation?: Split<Features>;
   /**
    * The validation score the best epoch is chosen by (see `VALIDATION_SCORES`). Default
    * 'macro-f1'; 'balanced-macro-f1' when the test split will have equal class counts.
@@ -168,13 +169,13 @@ export interface TrainResult {
 }
 
 interface ResolvedOptions extends Required<Omit<TrainerOptions, 'validation' | 'earlyStoppingPatience' | 'schedule' | 'dataParallel'>> {
-  validation?: Split;
+  validation?: Split<Features>;
   dataParallel?: DataParallelGroup;
   earlyStoppingPatience?: number;
   schedule: LearningRateSchedule;
 }
 
-function resolveOptions(options: TrainerOptions, train: Split): ResolvedOptions {
+function resolveOptions(options: TrainerOptions, train: Split<Features>): ResolvedOptions {
   requireOptions('trainModel', options, '{ classes, featureShape, loss, epochs, seed, ... }');
   const classes = requireInteger('classes', options.classes, 2);
   const featureShape = options.featureShape;
@@ -242,7 +243,7 @@ function cloneWeights(model: tf.LayersModel): tf.Tensor[] {
  *   ended finite; without validation the last of them), and the error carries their epoch
  *   (`keptEpoch`) and the history up to the divergence, so a caller can still save them.
  */
-export async function trainModel(model: tf.LayersModel, train: Split, options: TrainerOptions): Promise<TrainResult> {
+export async function trainModel(model: tf.LayersModel, train: Split<Features>, options: TrainerOptions): Promise<TrainResult> {
   const settings = resolveOptions(options, train);
   const lossFunctions = Array.isArray(settings.loss) ? settings.loss : [settings.loss];
   if (lossFunctions.length !== 1 && lossFunctions.length !== model.outputs.length) {
@@ -401,7 +402,7 @@ function trainStep(
   decayed: Set<string>,
   lossFunctions: LossFunction[],
   settings: ResolvedOptions,
-  train: Split,
+  train: Split<Features>,
   rows: Int32Array,
 ): { loss: number; correct: number } {
   return tf.tidy(() => {

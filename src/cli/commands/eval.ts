@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import '../../index.js';
 import { GaussianAffinity } from '../../affinity/layer.js';
 import { featureSize, type Split } from '../../data/dataset.js';
+import type { Features } from '../../data/rowStore.js';
 import { prepareDataset } from '../../data/prepare.js';
 import { parseRecipe } from '../../data/spec.js';
 import { AffinityConfigError, AffinityLossError, LabelError, ModelFileError, ShapeError } from '../../errors.js';
@@ -23,11 +24,12 @@ import { createFolder, useNodeBackend, writeFileAtomic } from '../../node/index.
 import { WEIGHTS_BIN } from '../../node/io/fileHandler.js';
 import { predictClassIds } from '../../train/predict.js';
 import { classificationReport, type ClassificationReport } from '../../train/report.js';
+import { addImageReadingOptions, imageReading, type ImageReadingFlags } from '../experimentOptions.js';
 import { withExamples } from '../options.js';
 import { MODEL_FOLDER, meanRecall, percent, requireRunFolder, sha256OfFile, type RunFolderConfig } from './modelFolder.js';
 
 /** The flags as commander hands them over. */
-interface EvalFlags {
+interface EvalFlags extends ImageReadingFlags {
   model: string;
   dataset?: string;
   imbalance?: string;
@@ -64,7 +66,7 @@ function parseLabelColumn(value: string): string | number {
 /** Evaluation rows and where they came from. */
 interface EvalData {
   /** Rows with class ids of the model's classes. */
-  split: Split;
+  split: Split<Features>;
   /** Values per row. */
   size: number;
   /** Shape of one row as the source gives it, for messages. */
@@ -87,7 +89,7 @@ async function registryData(name: string, flags: EvalFlags, run: RunFolderConfig
   const recipe = flags.imbalance ?? 'none';
   // An image folder is read at the size and channels the model was trained on.
   const image = name === 'image-folder' ? { imageSize: run.config.imageSize, channels: run.config.imageChannels } : {};
-  const dataset = prepareDataset(await loadDataset(name, { path, ...image }), recipe, run.config.seed);
+  const dataset = prepareDataset(await loadDataset(name, { path, ...image, ...imageReading(flags) }), recipe, run.config.seed);
   const size = featureSize(dataset.featureShape);
   if (name === 'image-folder') {
     // Another image folder names its classes by its subfolders: matched to the model's by name.
@@ -206,7 +208,8 @@ function summary(run: RunFolderConfig, data: EvalData, report: ClassificationRep
 
 /** `affinity eval`. */
 export function evalCommand(): Command {
-  const command = new Command('eval')
+  const command = new Command('eval');
+  addImageReadingOptions(command)
     .description('Evaluate a model saved by `affinity train` on a dataset\'s test split or on every row of a CSV file.')
     .requiredOption('-m, --model <dir>', 'the folder `affinity train --out` wrote')
     .option('-d, --dataset <name|file.csv>', `a dataset (${DATASET_NAMES.join(', ')}) or a CSV file (default: the model's training dataset)`)

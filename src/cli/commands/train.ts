@@ -11,7 +11,7 @@ import { AffinityLossError } from '../../errors.js';
 import { checkWritableFolder, defaultWorkers, replaceEntries, useNodeBackend } from '../../node/index.js';
 import { WEIGHTS_BIN } from '../../node/io/fileHandler.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
-import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
+import { addExperimentOptions, addImageReadingOptions, experimentInput, imageReading, type ExperimentFlags, type ImageReadingFlags } from '../experimentOptions.js';
 import { parseWorkerCount, withExamples } from '../options.js';
 import {
   CONFIG_FILE,
@@ -29,7 +29,7 @@ import {
 } from './modelFolder.js';
 
 /** The flags of `affinity train` besides the experiment's. */
-interface TrainFlags extends ExperimentFlags {
+interface TrainFlags extends ExperimentFlags, ImageReadingFlags {
   out: string;
   workers: number;
   force?: boolean;
@@ -162,7 +162,7 @@ export function trainCommand(): Command {
   const command = new Command('train').description(
     'Train one model on a dataset made imbalanced (and noisy) by a recipe; save the model, its metrics and its config to a folder.',
   );
-  addExperimentOptions(command, 'affinity')
+  addImageReadingOptions(addExperimentOptions(command, 'affinity'))
     .requiredOption('-o, --out <dir>', 'output folder (model/, metrics.json, confusion.csv, config.json)')
     .option('--force', 'overwrite a run of a different config in --out, or write beside other files')
     .option('-q, --quiet', 'no progress output (the summary is still printed)')
@@ -185,6 +185,7 @@ export function trainCommand(): Command {
           // On its own line: a progress bar may be drawn on the current one.
           onWarning: (message) => console.error(`\nwarning: ${message}`),
           workers: flags.workers,
+          ...imageReading(flags),
           keepDiverged: true,
         });
       } catch (error) {

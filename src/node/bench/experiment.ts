@@ -12,6 +12,7 @@ import { prepareDataset } from '../../data/prepare.js';
 import { SEED_STREAMS } from '../../data/seedStreams.js';
 import { SAMPLING_MODES, type SamplingMode } from '../../data/sampler.js';
 import { parseRecipe, describeRecipe } from '../../data/spec.js';
+import type { Features } from '../../data/rowStore.js';
 import { stratifiedSplit } from '../../data/split.js';
 import { AffinityConfigError, TrainingDivergedError } from '../../errors.js';
 import { equalErrorRate, rocAuc } from '../../metrics/verification.js';
@@ -283,9 +284,9 @@ export function definedFields<T extends object>(value: T): Partial<T> {
 /** The data of one experiment, ready for the trainer. */
 export interface ExperimentData {
   /** The prepared dataset (train, validation, test), restricted to `trainClasses` when given. */
-  dataset: Dataset;
+  dataset: Dataset<Features>;
   /** Test rows of the classes left out of training (verification), with their original ids. */
-  unseenTest?: Split;
+  unseenTest?: Split<Features>;
   /** Shape of one model input: flat for the MLP, the image shape for the CNNs. */
   inputShape: number[];
   /** Training rows per class, after the recipe. */
@@ -295,14 +296,18 @@ export interface ExperimentData {
 }
 
 // One process often runs many experiments on the same files: read each dataset once.
-const datasetCache = new Map<string, Promise<Dataset>>();
+const datasetCache = new Map<string, Promise<Dataset<Features>>>();
 
-function cachedDataset(config: ExperimentConfig): Promise<Dataset> {
+/** How an experiment reads an image folder (see `ExperimentHooks.stream`); the values do not depend on it. */
+export type ImageReading = Pick<ExperimentHooks, 'stream' | 'cacheDir'>;
+
+function cachedDataset(config: ExperimentConfig, reading: ImageReading): Promise<Dataset<Features>> {
   const { dataset: name, datasetPath: path, imageSize, imageChannels: channels } = config;
-  const key = [name, path ?? '', imageSize ?? '', channels ?? ''].join('\u0000');
+  const { stream = 'auto', cacheDir } = reading;
+  const key = [name, path ?? '', imageSize ?? '', channels ?? '', stream, cacheDir ?? ''].join('\u0000');
   let pending = datasetCache.get(key);
   if (pending === undefined) {
-    pending = loadDataset(name, { path, imageSize, channels });
+    pending = loadDataset(name, { path, imageSize, channels, stream, cacheDir });
     datasetCache.set(key, pending);
     pending.catch(() => datasetCache.delete(key));
   }
@@ -310,11 +315,11 @@ function cachedDataset(config: ExperimentConfig): Promise<Dataset> {
 }
 
 /** Loads the dataset and applies the recipe, the class restriction and the training fraction. */
-export async function loadExperimentData(config: ExperimentConfig): Promise<ExperimentData> {
+export async function loadExperimentData(config: ExperimentConfig, reading: ImageReading = {}): Promise<ExperimentData> {
   const recipe = config.validationFraction > 0 ? `${config.recipe === 'none' ? '' : `${config.recipe}+`}val:${config.validationFraction}` : config.recipe;
-  let dataset: Dataset = prepareDataset(await cachedDataset(config), recipe, config.seed);
+  let dataset: Dataset<Features> = prepareDataset(await cachedDataset(config, reading), recipe, config.seed);
   const size = featureSize(dataset.featureShape);
-  let unseenTest: Split | undefined;
+  let unseenTest: Split<Features> | undefined;
   if (config.trainClasses !== undefined) {
     const known = dataset.classNames.length;
     const bad = config.trainClasses.find((id) => id >= known);
@@ -347,9 +352,9 @@ export async function loadExperimentData(config: ExperimentConfig): Promise<Expe
  *
  * @throws AffinityConfigError naming the split or the classes, and the recipe that emptied them.
  */
-function checkNotDegenerate(dataset: Dataset, trainCounts: readonly number[], config: ExperimentConfig): void {
+function checkNotDegenerate(dataset: Dataset<Features>, trainCounts: readonly number[], config: ExperimentConfig): void {
   const where = `${config.dataset} with recipe ${config.recipe}${config.trainFraction < 1 ? ` and train fraction ${config.trainFraction}` : ''}`;
-  const splits: [string, Split | undefined][] = [['training', dataset.train], ['validation', dataset.validation], ['test', dataset.test]];
+  const splits: [string, Split<Features> | undefined][] = [['training', dataset.train], ['validation', dataset.validation], ['test', dataset.test]];
   for (const [name, split] of splits) {
     if (split !== undefined && split.count === 0) throw new AffinityConfigError(`the ${name} split of ${where} is empty: there is nothing to ${name === 'test' ? 'score' : 'train on'}`);
   }
@@ -363,7 +368,7 @@ function checkNotDegenerate(dataset: Dataset, trainCounts: readonly number[], co
 }
 
 /** The rows of the given classes; `renumber` maps class ids[i] to i. */
-export function selectClasses(split: Split, size: number, ids: readonly number[], renumber: boolean): Split {
+export function selectClasses<F extends Features>(split: Split<F>, size: number, ids: readonly number[], renumber: boolean): Split<F> {
   const rows: number[] = [];
   for (let row = 0; row < split.count; row++) if (ids.includes(split.labels[row])) rows.push(row);
   const taken = takeRows(split, rows, size);
@@ -441,6 +446,14 @@ export interface ExperimentHooks {
    */
   workers?: number;
   /**
+   * image-folder: stream the images from a decoded-image cache on disk rather than hold them in
+   * memory (see `readImageFolder`). Default 'auto': stream above `STREAM_ABOVE_BYTES`. The values
+   * are the same either way, so it is not part of the config.
+   */
+  stream?: boolean | 'auto';
+  /** image-folder, streaming: the folder of the decoded-image caches. Default `defaultImageCacheDir()`. */
+  cacheDir?: string;
+  /**
    * When training diverges after at least one finite epoch, return an outcome holding the best
    * of those epochs with `diverged` set (and no last-epoch metrics) instead of throwing the
    * `TrainingDivergedError`. Default false. `affinity train` sets it, so a divergence at epoch
@@ -478,7 +491,7 @@ export function checkExtras(config: ExperimentConfig, extras: ExperimentExtras):
 export async function runExperiment(input: ExperimentInput, extras: ExperimentExtras = {}, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const config = resolveExperimentConfig(input);
   checkExtras(config, extras);
-  const data = await loadExperimentData(config);
+  const data = await loadExperimentData(config, hooks);
   const { dataset, inputShape, trainCounts } = data;
   const classes = dataset.classNames.length;
   const settings: ClassifierOptions = {
@@ -580,13 +593,13 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
   }
 }
 
-function testReport(classifier: Classifier, test: Split, inputShape: number[], classes: number, trainCounts: number[]): ClassificationReport {
+function testReport(classifier: Classifier, test: Split<Features>, inputShape: number[], classes: number, trainCounts: number[]): ClassificationReport {
   const predicted = predictClassIds(classifier.model, test, { featureShape: inputShape });
   return classificationReport(test.labels, predicted, classes, trainCounts);
 }
 
 /** Feature vectors of every row of a split, as plain arrays. */
-function featureRows(classifier: Classifier, split: Split, inputShape: number[]): number[][] {
+function featureRows(classifier: Classifier, split: Split<Features>, inputShape: number[]): number[][] {
   const [features] = predictOutputs(classifier.featureModel, split, { featureShape: inputShape });
   const width = features.shape[1]!;
   const values = features.dataSync();
@@ -599,7 +612,7 @@ function featureRows(classifier: Classifier, split: Split, inputShape: number[])
 // Points per class in a Figure 1 panel: enough to see a cluster's shape, small enough for JSON.
 const POINTS_PER_CLASS = 200;
 
-function featureSnapshot(classifier: Classifier, test: Split, inputShape: number[], minorityClasses: number[], seed: number): FeatureSnapshot {
+function featureSnapshot(classifier: Classifier, test: Split<Features>, inputShape: number[], minorityClasses: number[], seed: number): FeatureSnapshot {
   const rows = featureRows(classifier, test, inputShape);
   const classes = Math.max(...test.labels) + 1;
   const sums = Array.from({ length: classes }, () => [0, 0, 0]);
@@ -634,8 +647,8 @@ function featureSnapshot(classifier: Classifier, test: Split, inputShape: number
 // Pairs of each kind (same, different) per verification set; capped by what the set allows.
 const VERIFICATION_PAIRS = 5000;
 
-function verificationScores(classifier: Classifier, seen: Split, unseen: Split, inputShape: number[], seed: number): VerificationScores {
-  const scoreSet = (split: Split, stream: number) => {
+function verificationScores(classifier: Classifier, seen: Split<Features>, unseen: Split<Features>, inputShape: number[], seed: number): VerificationScores {
+  const scoreSet = (split: Split<Features>, stream: number) => {
     const features = featureRows(classifier, split, inputShape);
     const available = countPairs(split.labels);
     const pairsPerKind = Math.min(VERIFICATION_PAIRS, available.same, available.different);

@@ -5,6 +5,7 @@
  */
 import { AffinityConfigError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
+import type { Features } from '../../data/rowStore.js';
 import { makeGaussianBlobs, type GaussianBlobsOptions } from '../../data/gaussians.js';
 import { prepareDataset, type PreparedDataset } from '../../data/prepare.js';
 import type { DataRecipe } from '../../data/spec.js';
@@ -36,6 +37,15 @@ export interface LoadDatasetOptions {
   imageSize?: number;
   /** image-folder: 1 (grayscale) or 3 (RGB). Default 1. */
   channels?: 1 | 3;
+  /**
+   * image-folder: keep the decoded images in a cache on disk and read batches from it (true),
+   * hold them in memory (false, the default), or stream only when they would take more than
+   * `STREAM_ABOVE_BYTES` ('auto'). Streamed splits hold a `RowStore`, so the result is typed
+   * `Dataset<Features>`.
+   */
+  stream?: boolean | 'auto';
+  /** image-folder, streaming: the folder of the decoded-image caches. Default `defaultImageCacheDir()`. */
+  cacheDir?: string;
   /**
    * Seed of how the dataset itself is made, before any recipe: the train/test split of
    * breast-cancer and digits, the default blobs of gaussians. Default 0. (Named apart from the
@@ -79,7 +89,9 @@ const DEFAULT_GAUSSIANS: GaussianBlobsOptions = { counts: [500, 500, 500, 500, 5
  * @throws AffinityConfigError for an unknown name; DatasetNotFoundError when files are missing
  *   (the message says how to get them); DatasetFormatError when they are malformed.
  */
-export async function loadDataset(name: DatasetName | string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+export async function loadDataset(name: DatasetName | string, options?: LoadDatasetOptions & { stream?: false }): Promise<Dataset>;
+export async function loadDataset(name: DatasetName | string, options: LoadDatasetOptions): Promise<Dataset<Features>>;
+export async function loadDataset(name: DatasetName | string, options: LoadDatasetOptions = {}): Promise<Dataset<Features>> {
   rejectRenamedSeed(options);
   switch (name as DatasetName) {
     case 'mnist':
@@ -115,8 +127,20 @@ export async function loadDataset(name: DatasetName | string, options: LoadDatas
 export async function loadPreparedDataset(
   name: DatasetName | string,
   recipe: DataRecipe | string,
+  seed?: number,
+  options?: LoadDatasetOptions & { stream?: false },
+): Promise<PreparedDataset>;
+export async function loadPreparedDataset(
+  name: DatasetName | string,
+  recipe: DataRecipe | string,
+  seed: number,
+  options: LoadDatasetOptions,
+): Promise<PreparedDataset<Features>>;
+export async function loadPreparedDataset(
+  name: DatasetName | string,
+  recipe: DataRecipe | string,
   seed = 0,
   options: LoadDatasetOptions = {},
-): Promise<PreparedDataset> {
+): Promise<PreparedDataset<Features>> {
   return prepareDataset(await loadDataset(name, options), recipe, seed);
 }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError } from '../../errors.js';
 import { trainModel, type TrainerOptions } from '../../train/trainer.js';
 import { useNodeBackend, type NodeBackendName } from '../backend/index.js';
+import { openDiskRows, type DiskRowsHandle } from '../data/imageCache.js';
 import { buildFromRecipe, joinGroup, type ReplicaRecipe } from './replica.js';
 import { SharedMemoryGroup, type GroupMemory } from './sharedMemoryGroup.js';
 
@@ -20,7 +21,8 @@ export interface ReplicaWorkerData {
   /** The main model's weights in `getWeights()` order. */
   weights: { values: Float32Array; shape: number[] }[];
   /** The training rows, in shared buffers. */
-  features: SharedArrayBuffer;
+  /** The training rows: shared memory, or the cache on disk they stream from. */
+  features: SharedArrayBuffer | DiskRowsHandle;
   labels: SharedArrayBuffer;
   /** The trainer's options without functions, validation or early stopping. */
   options: Omit<TrainerOptions, 'loss' | 'callbacks' | 'validation' | 'earlyStoppingPatience' | 'dataParallel'>;
@@ -46,7 +48,7 @@ async function run(data: ReplicaWorkerData, post: (message: ReplicaWorkerMessage
     const weights = data.weights.map(({ values, shape }) => tf.tensor(values, shape));
     built.model.setWeights(weights);
     tf.dispose(weights);
-    const features = new Float32Array(data.features);
+    const features = data.features instanceof SharedArrayBuffer ? new Float32Array(data.features) : openDiskRows(data.features);
     const labels = new Int32Array(data.labels);
     joinGroup(built.model, group);
     post({ type: 'ready' });

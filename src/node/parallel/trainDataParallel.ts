@@ -11,11 +11,13 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../data/dataset.js';
+import { isRowStore, type Features } from '../../data/rowStore.js';
 import { AffinityConfigError, AffinityLossError } from '../../errors.js';
 import { checkShardable } from '../../train/dataParallel.js';
 import { DEFAULT_BATCH_SIZE, trainModel, type TrainerOptions, type TrainResult } from '../../train/trainer.js';
 import { requireInteger } from '../../validate.js';
 import type { NodeBackendName } from '../backend/index.js';
+import { diskRowsHandle, type DiskRowsHandle } from '../data/imageCache.js';
 import { siblingModule } from '../io/siblingModule.js';
 import { joinGroup, type ReplicaRecipe } from './replica.js';
 import { workerBootstrap } from './bootstrap.js';
@@ -127,7 +129,7 @@ function firstFailure(outcomes: readonly ReplicaWorkerMessage[]): ReplicaFailedE
  *   workers: 2, recipe: classifierRecipe(settings),
  * });
  */
-export async function trainDataParallel(model: tf.LayersModel, train: Split, options: DataParallelOptions): Promise<TrainResult> {
+export async function trainDataParallel(model: tf.LayersModel, train: Split<Features>, options: DataParallelOptions): Promise<TrainResult> {
   const { workers: asked, recipe, ...trainerOptions } = options;
   const workers = requireWorkerCount(asked ?? defaultWorkers());
   if (workers === 1) return trainModel(model, train, trainerOptions);
@@ -140,7 +142,15 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split, opt
   const memory = allocateGroupMemory(workers, capacity);
   const { loss: _loss, callbacks: _callbacks, validation: _validation, earlyStoppingPatience: _patience, ...workerOptions } = trainerOptions;
   const weights = model.getWeights().map((weight) => ({ values: weight.dataSync() as Float32Array, shape: weight.shape }));
-  const features = shared(train.features);
+  // Streamed rows are opened again in each worker from their cache on disk; others are shared.
+  let features: SharedArrayBuffer | DiskRowsHandle;
+  if (isRowStore(train.features)) {
+    const handle = diskRowsHandle(train.features);
+    if (handle === undefined) throw new AffinityConfigError('trainDataParallel with workers > 1 takes features in memory or streamed from a decoded-image cache, not another row store');
+    features = handle;
+  } else {
+    features = shared(train.features);
+  }
   const labels = shared(train.labels);
   const { started, supervisor } = startReplicas(
     Array.from({ length: workers - 1 }, (_, i) => ({

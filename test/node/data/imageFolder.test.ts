@@ -4,39 +4,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import sharp from 'sharp';
 import { DatasetFormatError, DatasetNotFoundError } from '../../../src/errors.js';
 import { loadDataset, readImageFolder } from '../../../src/node/data/index.js';
+import { mnistDigits, writeImages } from './images.js';
 
 const root = mkdtempSync(join(tmpdir(), 'affinity-images-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** The first `perClass` MNIST training images of digits 0-2, as raw 28x28 bytes. */
-const digits: Buffer[][] = [[], [], []];
+let digits: Buffer[][] = [];
 const NAMES = ['zero', 'one', 'two'];
 
 before(async () => {
-  const mnist = await loadDataset('mnist');
-  for (let row = 0; row < mnist.train.count && digits.some((images) => images.length < 10); row++) {
-    const label = mnist.train.labels[row];
-    if (label > 2 || digits[label].length >= 10) continue;
-    const pixels = mnist.train.features.subarray(row * 784, (row + 1) * 784);
-    digits[label].push(Buffer.from(Array.from(pixels, (value) => Math.round(value * 255))));
-  }
+  digits = await mnistDigits(10);
 });
-
-/** Writes `images` of a class into `folder` as PNG or JPEG files named 000.png, 001.png, ... */
-async function writeImages(folder: string, images: Buffer[], format: 'png' | 'jpeg'): Promise<string[]> {
-  mkdirSync(folder, { recursive: true });
-  const paths: string[] = [];
-  for (const [i, raw] of images.entries()) {
-    const path = join(folder, `${String(i).padStart(3, '0')}.${format === 'png' ? 'png' : 'jpg'}`);
-    const image = sharp(raw, { raw: { width: 28, height: 28, channels: 1 } });
-    await (format === 'png' ? image.png() : image.jpeg({ quality: 90 })).toFile(path);
-    paths.push(path);
-  }
-  return paths;
-}
 
 test('one subfolder per class: sorted class names, a seeded stratified test split, PNG pixels exact, other files skipped and counted', async () => {
   const folder = join(root, 'by-class');
