@@ -3,10 +3,11 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError, gaussianAffinity, maxMarginLoss, predictClasses, squaredDistances } from '../../src/index.js';
 import { assertClose, normRelativeError } from '../helpers.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 // Two classes, two prototypes each, in 2-D:

@@ -3,10 +3,11 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { affinityDiagnostics } from '../../src/index.js';
 import { runExperiment } from '../../src/node/bench/experiment.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 test('affinityDiagnostics on a hand-computed case', () => {

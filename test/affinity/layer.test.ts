@@ -18,11 +18,12 @@ import {
 import { ModelFileError } from '../../src/index.js';
 import '../../src/node/index.js'; // registers the file:// handler
 import { assertClose } from '../helpers.js';
+import { useTestBackend } from '../testBackend.js';
 
 let folder = '';
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
   folder = await mkdtemp(join(tmpdir(), 'affinity-layer-'));
 });
 after(() => rm(folder, { recursive: true, force: true }));

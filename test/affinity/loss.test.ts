@@ -4,10 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, LabelError, affinityLoss, diversity, gaussianAffinity, maxMarginLoss } from '../../src/index.js';
 import { assertClose, finiteDifferenceGradient, normRelativeError } from '../helpers.js';
 import * as ref from './reference.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 const affinities = () => tf.tensor2d([[0.2, 0.9, 0.5], [0.1, 0.3, 0.95]]);

@@ -17,6 +17,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { normRelativeError } from '../helpers.js';
 import { diversity, gaussianAffinity, maxMarginLoss, type DiversityOptions } from '../../src/index.js';
+import { useTestBackend } from '../testBackend.js';
 
 interface ReferenceCase {
   name: string;
@@ -52,7 +53,7 @@ const TOLERANCE = 1e-5;
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 /** Everything the TypeScript implementation computes for one case, as flat float arrays. */

@@ -5,10 +5,11 @@ import { AffinityConfigError, DiversityRegularizer, ShapeError, diversity } from
 import { assertClose, finiteDifferenceGradient, normRelativeError } from '../helpers.js';
 import * as ref from './reference.js';
 import { chooseDiversityForm, diversityInForm, type DiversityForm } from '../../src/affinity/regularizer.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 // Three prototypes (0,0), (1,0), (0,2): pairwise squared distances 1, 4, 5.

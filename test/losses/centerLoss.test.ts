@@ -5,10 +5,11 @@ import { AffinityConfigError, CenterLossHead, ShapeError, centerLoss, crossEntro
 import { assertClose, finiteDifferenceGradient, normRelativeError } from '../helpers.js';
 import * as ref from './reference.js';
 import { roundTrip } from './serialize.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 test('center term by hand: (beta / 2) mean_i ||f_i - c_{y_i}||^2, picked from the distance output', () => {

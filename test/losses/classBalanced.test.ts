@@ -12,10 +12,11 @@ import {
 import { assertClose } from '../helpers.js';
 import { checkAgainstReference, randomLogits } from './check.js';
 import * as ref from './reference.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 test('class-balanced weights by hand', () => {

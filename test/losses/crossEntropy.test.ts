@@ -12,10 +12,11 @@ import {
 import { assertClose } from '../helpers.js';
 import { checkAgainstReference, randomLogits } from './check.js';
 import * as ref from './reference.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 // Row 0: softmax = (1, 2, 3) / 6, label 1, CE = ln 3.  Row 1: softmax = (4, 1, 1) / 6, label 0, CE = ln 1.5.

@@ -4,10 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, DeferredReweighting, classBalancedWeights, crossEntropyLoss, ldamLoss } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 import * as ref from './reference.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 test('weights: ones before startEpoch, class-balanced from it on, set by epoch index only', () => {

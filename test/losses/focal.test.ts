@@ -5,10 +5,11 @@ import { AffinityConfigError, crossEntropyLoss, focalLoss } from '../../src/inde
 import { assertClose } from '../helpers.js';
 import { checkAgainstReference, randomLogits } from './check.js';
 import * as ref from './reference.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 // Row 0: p_y = 1/3 (label 1); row 1: p_y = 2/3 (label 0).

@@ -6,10 +6,11 @@ import { assertClose, finiteDifferenceGradient, normRelativeError } from '../hel
 import { checkAgainstReference, randomLogits } from './check.js';
 import * as ref from './reference.js';
 import { roundTrip } from './serialize.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 const lse = (values: number[]) => Math.log(values.reduce((sum, v) => sum + Math.exp(v), 0));

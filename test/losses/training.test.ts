@@ -12,10 +12,11 @@ import {
   weightedCrossEntropyLoss,
   type LossFunction,
 } from '../../src/index.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 // An imbalanced 3-class problem, 45 / 12 / 3 samples, separable by a linear map.

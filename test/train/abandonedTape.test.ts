@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { releaseAbandonedTape } from '../../src/train/abandonedTape.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 test('a gradient whose function throws leaves its saved tensors behind; releaseAbandonedTape frees them', () => {

@@ -3,10 +3,11 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, OPTIMIZER_NAMES, makeOptimizer, setLearningRate, type OptimizerOptions } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 /**

@@ -13,10 +13,11 @@ import {
   type LossFunction,
   type StepReport,
 } from '../../src/index.js';
+import { useTestBackend } from '../testBackend.js';
 
 before(async () => {
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 // Three blobs in 2-D, 60 / 20 / 6 training rows: small enough for the cpu backend.
