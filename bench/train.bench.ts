@@ -49,6 +49,8 @@ interface Round {
   torchError?: string;
   /** Best ours / best PyTorch in this round; null without PyTorch. */
   ratio: number | null;
+  /** Our trainer on tfjs-node (one process; TensorFlow runs its own threads), when it is installed. */
+  tfjsNode?: OursRun;
 }
 
 /** One row of the table and of the JSON file. */
@@ -78,21 +80,35 @@ interface Row {
   oursPeakRssMiB: number;
   torchPeakRssMiB: number | null;
   torchError?: string;
+  /** Our trainer on tfjs-node, median over rounds; null when tfjs-node is not installed. */
+  tfjsNodeSamplesPerSec: number | null;
+  /** tfjs-node / our best on wasm: the median over rounds of each round's ratio. */
+  tfjsNodeRatio: number | null;
+}
+
+/** Backends our side runs on. */
+type Backend = 'wasm' | 'tensorflow';
+
+/** Whether @tensorflow/tfjs-node is installed with a built binding (loaded in a child, so this process stays on wasm). */
+function tfjsNodeLoads(): boolean {
+  const run = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  return run.status === 0;
 }
 
 /** Runs one of our measurements in a fresh Node process (same loader) and reads its JSON. */
-function measureOursInChild(model: ModelName, head: HeadName, workers: number, quick: boolean): OursRun {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${model},${head},${workers}`, ...(quick ? ['--quick'] : [])];
-  const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
-  if (run.status !== 0) throw new Error(`measuring ${model} ${head} with ${workers} workers failed:\n${run.stderr}`);
+function measureOursInChild(model: ModelName, head: HeadName, workers: number, quick: boolean, backend: Backend = 'wasm'): OursRun {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${model},${head},${workers},${backend}`, ...(quick ? ['--quick'] : [])];
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  if (run.status !== 0) throw new Error(`measuring ${model} ${head} with ${workers} workers on ${backend} failed:\n${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!) as OursRun;
 }
 
 /** The child's job: one measurement, printed as JSON. */
 async function child(spec: string, quick: boolean): Promise<void> {
-  const [model, head, workers] = spec.split(',');
+  const [model, head, workers, backend] = spec.split(',');
   const plan = planFor(model as ModelName, quick);
-  await useNodeBackend({ prefer: 'wasm', quiet: true });
+  const started = await useNodeBackend({ prefer: backend as Backend, quiet: true });
+  if (started.backend !== backend) throw new Error(`the ${backend} backend did not start (got ${started.backend})`);
   const data = syntheticSplit(plan.batch * (plan.warmup + plan.steps), 7);
   const measured = await measureOurs(model as ModelName, head as HeadName, Number(workers), data, plan);
   // maxRSS of the whole process, worker threads included (KiB on Linux).
@@ -132,6 +148,8 @@ function bestRate(runs: Array<{ trainSamplesPerSec: number }>): number {
 
 interface RoundSettings {
   threads: number[];
+  /** Also measure on tfjs-node. */
+  tfjsNode: boolean;
   quick: boolean;
   python: string;
   torch: boolean;
@@ -152,7 +170,8 @@ function measureRound(model: ModelName, head: HeadName, settings: RoundSettings)
     }
   }
   const ratio = torch.length === 0 ? null : bestRate(ours) / bestRate(torch);
-  return { ours, torch, ratio, ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}) };
+  const tfjsNode = settings.tfjsNode ? measureOursInChild(model, head, 1, settings.quick, 'tensorflow') : undefined;
+  return { ours, torch, ratio, ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}), ...(tfjsNode ? { tfjsNode } : {}) };
 }
 
 /** The row of a model and head from its rounds: per thread count the median round, then the best thread count. */
@@ -168,6 +187,7 @@ function rowOf(model: ModelName, head: HeadName, rounds: Round[]): Row {
   }
   const ratios = rounds.flatMap((round) => (round.ratio === null ? [] : [round.ratio]));
   const torchError = rounds.find((round) => round.torchError !== undefined)?.torchError;
+  const tfjsNodeRuns = rounds.flatMap((round) => (round.tfjsNode ? [round.tfjsNode] : []));
   return {
     model,
     head,
@@ -187,6 +207,8 @@ function rowOf(model: ModelName, head: HeadName, rounds: Round[]): Row {
     oursPeakRssMiB: Math.max(...ours.map((m) => m.peakRssMiB)),
     torchPeakRssMiB: bestTorch === null ? null : Math.max(...torch.map((m) => m.peakRssMiB)),
     ...(torch.length === 0 && torchError !== undefined ? { torchError } : {}),
+    tfjsNodeSamplesPerSec: tfjsNodeRuns.length === 0 ? null : medianRun(tfjsNodeRuns).trainSamplesPerSec,
+    tfjsNodeRatio: tfjsNodeRuns.length === 0 ? null : median(rounds.flatMap((round) => (round.tfjsNode ? [round.tfjsNode.trainSamplesPerSec / bestRate(round.ours)] : []))),
   };
 }
 
@@ -194,12 +216,13 @@ const fixed = (value: number | null, digits = 0) => (value === null ? 'n/a' : va
 
 function table(rows: Row[], workers: number): string {
   const lines = [
-    `| model | head | ours, 1 thread | ours, ${workers} threads | speed-up | PyTorch best (threads) | ours / PyTorch (range over rounds) | inference ours / PyTorch | peak RSS MiB ours / PyTorch |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| model | head | ours, 1 thread | ours, ${workers} threads | speed-up | ours on tfjs-node (/ ours best) | PyTorch best (threads) | ours / PyTorch (range over rounds) | inference ours / PyTorch | peak RSS MiB ours / PyTorch |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.model} | ${row.head} | ${fixed(row.oursOneThreadSamplesPerSec)} | ${fixed(row.ours[row.ours.length - 1].trainSamplesPerSec)} | ${row.workerSpeedup.toFixed(2)}x | ` +
+        `${row.tfjsNodeSamplesPerSec === null ? 'n/a' : `${fixed(row.tfjsNodeSamplesPerSec)} (${row.tfjsNodeRatio!.toFixed(2)}x)`} | ` +
         `${row.torchSamplesPerSec === null ? `n/a${row.torchError ? ` (${row.torchError})` : ''}` : `${fixed(row.torchSamplesPerSec)} (${row.torchThreads})`} | ` +
         `${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x${row.ratioRange !== null && row.rounds.length > 1 ? ` (${row.ratioRange[0].toFixed(2)}-${row.ratioRange[1].toFixed(2)})` : ''}`} | ${fixed(row.oursInferenceSamplesPerSec)} / ${fixed(row.torchInferenceSamplesPerSec)} | ` +
         `${fixed(row.oursPeakRssMiB)} / ${fixed(row.torchPeakRssMiB)} |`,
@@ -241,18 +264,21 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'threads of the multi-thread measurement', (value) => Number.parseInt(value, 10), availableParallelism())
     .option('--python <path>', 'the Python with PyTorch', '/usr/bin/python3')
     .option('--no-torch', 'skip the PyTorch side')
+    .option('--no-tfjs-node', 'skip the tfjs-node column (measured when @tensorflow/tfjs-node loads: npm run build:tfjs-node)')
     .option('--quick', 'fewer steps (under two minutes in all)')
     .option('--rounds <n>', 'rounds of every measurement; each number is the median over them (default 3, 1 with --quick)', (value) => Number.parseInt(value, 10))
     .option('--json <file>', 'also write the rows as JSON')
     .addOption(new Option('--child <spec>').hideHelp());
   program.parse();
-  const options = program.opts<{ models: ModelName[]; heads: HeadName[]; workers: number; python: string; torch: boolean; quick?: boolean; rounds?: number; json?: string; child?: string }>();
+  const options = program.opts<{ models: ModelName[]; heads: HeadName[]; workers: number; python: string; torch: boolean; tfjsNode: boolean; quick?: boolean; rounds?: number; json?: string; child?: string }>();
   const quick = options.quick === true;
   if (options.child !== undefined) return child(options.child, quick);
   const flags = { ...options, rounds: options.rounds ?? (quick ? 1 : 3) };
   if (!Number.isInteger(flags.workers) || flags.workers < 1) throw new InvalidArgumentError(`--workers must be an integer >= 1, got ${flags.workers}`);
   if (!Number.isInteger(flags.rounds) || flags.rounds < 1) throw new InvalidArgumentError(`--rounds must be an integer >= 1, got ${flags.rounds}`);
 
+  const tfjsNode = flags.tfjsNode && tfjsNodeLoads();
+  if (flags.tfjsNode && !tfjsNode) console.error('tfjs-node is not installed or not built (npm run build:tfjs-node): its column is n/a');
   const folder = await mkdtemp(join(tmpdir(), 'bench-train-'));
   const rows: Row[] = [];
   try {
@@ -260,7 +286,7 @@ async function main(): Promise<void> {
       const plan = planFor(model, quick);
       const dataFile = join(folder, 'batches.bin');
       await writeBatchFile(dataFile, syntheticSplit(plan.batch * (plan.warmup + plan.steps), 7));
-      const settings: RoundSettings = { threads: [...new Set([1, flags.workers])], quick, python: flags.python, torch: flags.torch, dataFile, plan };
+      const settings: RoundSettings = { threads: [...new Set([1, flags.workers])], tfjsNode, quick, python: flags.python, torch: flags.torch, dataFile, plan };
       // Heads alternate within a round, so that the head-cost ratio is measured close in time too.
       const rounds = new Map<HeadName, Round[]>(flags.heads.map((head) => [head, []]));
       for (let round = 1; round <= flags.rounds; round++) {
@@ -278,7 +304,7 @@ async function main(): Promise<void> {
   }
 
   const torchVersion = rows.flatMap((row) => row.torch)[0]?.torchVersion;
-  console.log(`\nTraining throughput, samples/s (batch 128, Adam; median step after warm-up, median over ${flags.rounds} round${flags.rounds === 1 ? '' : 's'}), ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs wasm${torchVersion ? `, PyTorch ${torchVersion}` : ''}.\n`);
+  console.log(`\nTraining throughput, samples/s (batch 128, Adam; median step after warm-up, median over ${flags.rounds} round${flags.rounds === 1 ? '' : 's'}), ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, tfjs wasm${tfjsNode ? ' and tfjs-node' : ''}${torchVersion ? `, PyTorch ${torchVersion}` : ''}.\n`);
   console.log(table(rows, flags.workers));
   console.log(['', 'Head cost:', ...headCosts(rows)].join('\n'));
   console.log(`\nSteps measured: ${rows.map((row) => `${row.model} ${row.ours[0].steps}`).filter((v, i, all) => all.indexOf(v) === i).join(', ')}; spread p10-p90 of our step times: ${rows.map((row) => `${row.model}/${row.head} ${row.ours.map((m) => `${m.p10Ms.toFixed(1)}-${m.p90Ms.toFixed(1)} ms`).join(' | ')}`).join('; ')}.`);

@@ -7,6 +7,7 @@
 #
 #   bash scripts/build-tfjs-node.sh            # or: npm run build:tfjs-node
 #   TF_WHEEL=/path/to/tensorflow_cpu-2.21.0-...whl bash scripts/build-tfjs-node.sh
+#   bash node_modules/affinity-loss/scripts/build-tfjs-node.sh PROJECT   # into another project
 #
 # Needs python3 with pip (or TF_WHEEL), g++, make and Node's headers (Debian: nodejs ships them
 # in /usr/include/node; otherwise node-gyp fetches them once). Installs into node_modules only:
@@ -14,7 +15,8 @@
 # Exit codes: 0 built (or already built), 3 no wheel could be had (the caller may skip), other
 # codes a failed step.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# The project whose node_modules receives tfjs-node: the argument, or this repository.
+cd "${1:-$(dirname "$0")/..}"
 
 TFJS_NODE_VERSION=4.22.0
 TF_VERSION="${TF_VERSION:-2.21.0}"
@@ -87,7 +89,13 @@ PY
 nodedir=()
 if [ -f /usr/include/node/node.h ]; then nodedir=(--nodedir=/usr); fi
 echo "tfjs-node: compiling the binding (about a minute)"
-(cd "$PACKAGE" && npx --no-install node-pre-gyp install --build-from-source "${nodedir[@]}" >/dev/null)
+log=$(mktemp)
+if ! (cd "$PACKAGE" && npx --no-install node-pre-gyp install --build-from-source "${nodedir[@]}") >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "tfjs-node: compiling the binding failed (the log is above)" >&2
+  exit 1
+fi
+rm -f "$log"
 if ! built; then
   echo "tfjs-node: the binding was built but does not load" >&2
   node -e "require('./$PACKAGE')"

@@ -96,6 +96,11 @@ const cnn3: Backbone = (input, options) => {
 /** The backbones by name. */
 export const BACKBONES: Readonly<Record<BackboneName, Backbone>> = Object.freeze({ mlp, cnn, cnn3 });
 
+/** The kind of computation a backbone is made of, which decides the faster Node backend (`useNodeBackend`'s `workload`). */
+export function backboneWorkload(name: BackboneName): 'convolutional' | 'dense' {
+  return needsImages(name) ? 'convolutional' : 'dense';
+}
+
 /** Whether a backbone needs image inputs (height, width, channels). */
 export function needsImages(name: BackboneName): boolean {
   return name !== 'mlp';

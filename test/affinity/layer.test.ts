@@ -18,7 +18,7 @@ import {
 import { ModelFileError } from '../../src/index.js';
 import '../../src/node/index.js'; // registers the file:// handler
 import { assertClose } from '../helpers.js';
-import { useTestBackend } from '../testBackend.js';
+import { TEST_BACKEND, useTestBackend } from '../testBackend.js';
 
 let folder = '';
 before(async () => {
@@ -173,13 +173,16 @@ test('save and load through file:// (model.json + weights.bin)', async () => {
   await m.fit(x, y, { epochs: 1, verbose: 0 });
   const path = join(folder, 'model');
   await m.save(`file://${path}`);
-  const loaded = await tf.loadLayersModel(`file://${path}`);
+  // The model.json path loads with both handlers; the folder itself with ours only (tfjs-node's needs the file).
+  const loaded = await tf.loadLayersModel(`file://${join(path, 'model.json')}`);
   assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((m.predict(x) as tf.Tensor).dataSync()));
-  const viaJson = await tf.loadLayersModel(`file://${join(path, 'model.json')}`);
-  assert.equal(viaJson.layers.length, 2);
+  if (TEST_BACKEND === 'cpu') assert.equal((await tf.loadLayersModel(`file://${path}`)).layers.length, 2);
 });
 
-test('a truncated or missing model file gives ModelFileError naming the file', async () => {
+// On tfjs-node its own file:// handler serves (ours steps aside), with errors of its own.
+const OWN_FILE_HANDLER = TEST_BACKEND === 'cpu' || "tfjs-node's file:// handler serves there, with its own errors";
+
+test('a truncated or missing model file gives ModelFileError naming the file', { skip: OWN_FILE_HANDLER === true ? false : OWN_FILE_HANDLER }, async () => {
   const m = model();
   const path = join(folder, 'broken');
   await m.save(`file://${path}`);

@@ -73,7 +73,7 @@ test('eval predicts with the prior correction saved with the model', async () =>
   assert.deepEqual(record.report, metrics.best);
   assert.match(result.stdout, /corrected for the training prior: log A - 1 log pi/);
   // The correction is what made these predictions: without it the same model predicts otherwise.
-  await useNodeBackend(); // the CLI's backend, so the predictions compared are computed alike
+  await useNodeBackend({ workload: 'dense' }); // the CLI's backend for an MLP, so the predictions compared are computed alike
   const loaded = await tf.loadLayersModel(`file://${join(corrected, 'model', 'model.json')}`);
   const head = loaded.layers[loaded.layers.length - 1] as GaussianAffinity;
   const data = prepareDataset(await loadDataset('gaussians'), 'exp:10', 1);

@@ -15,7 +15,7 @@ import { prepareDataset } from '../../data/prepare.js';
 import { parseRecipe } from '../../data/spec.js';
 import { AffinityConfigError, AffinityLossError, LabelError, ModelFileError, ShapeError } from '../../errors.js';
 import { allFinite } from '../../finite.js';
-import { needsImages } from '../../models/backbones.js';
+import { backboneWorkload, needsImages } from '../../models/backbones.js';
 import { isFile } from '../../node/data/files.js';
 import { readCsv } from '../../node/data/csv.js';
 import { DATASET_NAMES, loadDataset } from '../../node/data/registry.js';
@@ -162,7 +162,8 @@ async function loadModel(dir: string, run: RunFolderConfig): Promise<tf.LayersMo
   }
   let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel(`file://${join(dir, MODEL_FOLDER)}`);
+    // The model.json path: what tfjs-node's file:// handler also loads, should it serve.
+    model = await tf.loadLayersModel(`file://${join(dir, MODEL_FOLDER, 'model.json')}`);
   } catch (error) {
     if (error instanceof AffinityLossError) throw error;
     throw new ModelFileError(`cannot load the model in ${join(dir, MODEL_FOLDER)}: ${(error as Error).message}`);
@@ -234,7 +235,7 @@ export function evalCommand(): Command {
       // A bad recipe fails before the backend starts and the data is read.
       if (flags.imbalance !== undefined) parseRecipe(flags.imbalance);
 
-      await useNodeBackend({ prefer: 'wasm', quiet: flags.quiet === true });
+      await useNodeBackend({ workload: backboneWorkload(run.config.backbone), quiet: flags.quiet === true });
       const model = await loadModel(dir, run);
       try {
         const data = csv ? await csvData(source, flags, run) : await registryData(source, flags, run);

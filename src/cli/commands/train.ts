@@ -8,6 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { resolveExperimentConfig, runExperiment, testScores, type ExperimentOutcome } from '../../node/bench/experiment.js';
 import { AffinityLossError } from '../../errors.js';
+import { backboneWorkload } from '../../models/backbones.js';
 import { checkWritableFolder, defaultWorkers, replaceEntries, useNodeBackend } from '../../node/index.js';
 import { WEIGHTS_BIN } from '../../node/io/fileHandler.js';
 import type { EpochLog, StepReport, TrainingCallback } from '../../train/trainer.js';
@@ -166,7 +167,7 @@ export function trainCommand(): Command {
     .requiredOption('-o, --out <dir>', 'output folder (model/, metrics.json, confusion.csv, config.json)')
     .option('--force', 'overwrite a run of a different config in --out, or write beside other files')
     .option('-q, --quiet', 'no progress output (the summary is still printed)')
-    .option('-w, --workers <n>', 'threads that train the model together (data-parallel; same result up to float rounding)', parseWorkerCount, defaultWorkers())
+    .option('-w, --workers <n>', 'threads that train the model together (data-parallel; same result up to float rounding; default 1 on tfjs-node, which uses every core itself)', parseWorkerCount, defaultWorkers())
     .action(async (flags: TrainFlags) => {
       // Every name and number is checked before any data is read or a folder is made.
       const config = resolveExperimentConfig(await experimentInput(command, flags));
@@ -175,7 +176,9 @@ export function trainCommand(): Command {
       // Before any data is read: a run that cannot be saved is not worth training.
       const existed = await stat(dir).then(() => true, () => false);
       await checkWritableFolder(dir, '--out');
-      const { backend } = await useNodeBackend({ prefer: 'wasm', quiet: flags.quiet === true });
+      const { backend } = await useNodeBackend({ workload: backboneWorkload(config.backbone), quiet: flags.quiet === true });
+      // tfjs-node spreads each operation over every core itself; replicas on top would only compete.
+      const workers = backend === 'tensorflow' && command.getOptionValueSource('workers') === 'default' ? 1 : flags.workers;
       const progress = trainingProgress(flags.quiet === true, config.epochs);
       const started = performance.now();
       let outcome: ExperimentOutcome;
@@ -184,7 +187,7 @@ export function trainCommand(): Command {
           callbacks: [progress],
           // On its own line: a progress bar may be drawn on the current one.
           onWarning: (message) => console.error(`\nwarning: ${message}`),
-          workers: flags.workers,
+          workers,
           ...imageReading(flags),
           keepDiverged: true,
         });

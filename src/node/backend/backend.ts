@@ -6,6 +6,11 @@
  * `@tensorflow/tfjs-node`; never a dependency of this package) -> wasm (XNNPACK with SIMD, loads
  * offline) -> cpu (pure JavaScript, always there). Stock wasm cannot train a CNN and trains an
  * MLP 4x slower than it could, hence the gradient fixes (gradientFixes.ts) on wasm and cpu.
+ *
+ * Which of tfjs-node and wasm is faster depends on the model (`npm run bench:train`, one
+ * process each, results/training-speed-tfjs-node): tfjs-node trains the small CNN at 1.4-1.5x of
+ * our wasm on both cores, but the MLP at 0.6x of wasm on one core (its per-op overhead weighs on
+ * ~10 ms steps). Hence `workload`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, AffinityLossError } from '../../errors.js';
@@ -17,13 +22,29 @@ export type NodeBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 const BACKENDS: readonly NodeBackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
+/** What a backend is chosen for: models with convolutions, or small dense models (MLPs). */
+export type NodeWorkload = 'convolutional' | 'dense';
+
+const WORKLOADS: readonly NodeWorkload[] = ['convolutional', 'dense'];
+
+/**
+ * The backend to try first for a workload: tfjs-node for convolutions, wasm for dense models,
+ * where each was measured the faster (see the file comment).
+ */
+export function preferredBackend(workload: NodeWorkload): NodeBackendName {
+  return workload === 'convolutional' ? 'tensorflow' : 'wasm';
+}
+
 /** Options of `useNodeBackend`. */
 export interface NodeBackendOptions {
   /**
    * The backend to try first; the others follow in the order tensorflow, wasm, cpu.
-   * Default: 'tensorflow', which is skipped silently when `@tensorflow/tfjs-node` is not installed.
+   * Default: `preferredBackend(workload)` when `workload` is given, else 'tensorflow'. tfjs-node
+   * is skipped silently when `@tensorflow/tfjs-node` is not installed, unless named here.
    */
   prefer?: NodeBackendName;
+  /** What will be trained, when `prefer` is not given: picks the faster backend for it. */
+  workload?: NodeWorkload;
   /** No console warning when a backend cannot start and the next one is used. Default false. */
   quiet?: boolean;
 }
@@ -66,7 +87,7 @@ async function start(name: NodeBackendName): Promise<string | null> {
 async function select(options: NodeBackendOptions): Promise<NodeBackendInfo> {
   // Prod mode first: it also silences tfjs' own multi-line warnings when a backend fails to start.
   tf.enableProdMode();
-  const first = options.prefer ?? 'tensorflow';
+  const first = options.prefer ?? (options.workload === undefined ? 'tensorflow' : preferredBackend(options.workload));
   const order = [first, ...BACKENDS.filter((b) => b !== first)];
   const failures: string[] = [];
   for (const name of order) {
@@ -93,13 +114,15 @@ let queue: Promise<unknown> = Promise.resolve();
 /**
  * Selects the fastest available tfjs backend for Node and prepares it for training:
  * `@tensorflow/tfjs-node` when installed, else wasm with the gradient fixes, else cpu (with the
- * fixes too, and a one-line warning). Also calls `tf.enableProdMode()`.
+ * fixes too, and a one-line warning); with `workload: 'dense'`, wasm before tfjs-node. Also
+ * calls `tf.enableProdMode()`.
  *
  * Idempotent and safe to call concurrently: calls run one after another, so two callers never
  * race to initialise the same backend.
  *
  * @example
  * const { backend } = await useNodeBackend();          // 'wasm' here
+ * await useNodeBackend({ workload: 'convolutional' });  // tfjs-node when installed
  * await useNodeBackend({ prefer: 'cpu', quiet: true }); // e.g. to compare against
  */
 export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<NodeBackendInfo> {
@@ -107,6 +130,7 @@ export async function useNodeBackend(options: NodeBackendOptions = {}): Promise<
     throw new AffinityConfigError(`useNodeBackend options must be an object, got ${String(options)}`);
   }
   if (options.prefer !== undefined) requireOneOf('prefer', options.prefer, BACKENDS);
+  if (options.workload !== undefined) requireOneOf('workload', options.workload, WORKLOADS);
   if (options.quiet !== undefined && typeof options.quiet !== 'boolean') {
     throw new AffinityConfigError(`quiet must be true or false, got ${String(options.quiet)}`);
   }

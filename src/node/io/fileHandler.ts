@@ -2,7 +2,9 @@
  * A `file://` model handler for Node without tfjs-node, in tfjs-node's own layout
  * (a folder holding model.json and weights.bin), so models saved here load with tfjs-node and
  * the other way round. `model.save('file://./run')` and `tf.loadLayersModel('file://./run')`
- * work once `affinity-loss/node` is imported.
+ * work once `affinity-loss/node` is imported. When tfjs-node is loaded its own handler serves
+ * file:// URLs instead, and it loads only from the model.json path
+ * (`tf.loadLayersModel('file://./run/model.json')`), which this handler takes too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
@@ -135,17 +137,26 @@ function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
 }
 
 /**
- * Registers the file:// save and load routers, unless another handler (tfjs-node's) already
- * serves file:// URLs: two handlers for one URL make tfjs refuse to save.
+ * Registers the file:// save and load routers. They step aside for another handler of file://
+ * URLs (tfjs-node's, which useNodeBackend may load after this one registered): two handlers for
+ * one URL make tfjs refuse to save, and both read and write the same layout.
  */
 export function registerFileSystemRouter(): void {
-  const probe = 'file://./__affinity_probe__';
-  if (tf.io.getSaveHandlers(probe).length > 0) return;
+  let asking = false;
   // tfjs' IORouter type says it returns a handler, but its registry skips routers that return null.
-  const router = ((url: string | string[]) => {
-    const single = Array.isArray(url) ? url[0] : url;
-    return typeof single === 'string' && single.startsWith('file://') ? fileSystemHandler(single) : null;
-  }) as (url: string | string[]) => tf.io.IOHandler;
-  tf.io.registerSaveRouter(router);
-  tf.io.registerLoadRouter(router);
+  const routerFor = (others: (url: string) => tf.io.IOHandler[]) =>
+    ((url: string | string[]) => {
+      const single = Array.isArray(url) ? url[0] : url;
+      if (asking || typeof single !== 'string' || !single.startsWith('file://')) return null;
+      // Ask the registry who else serves this URL; while asking, this router answers null.
+      asking = true;
+      try {
+        if (others(single).length > 0) return null;
+      } finally {
+        asking = false;
+      }
+      return fileSystemHandler(single);
+    }) as (url: string | string[]) => tf.io.IOHandler;
+  tf.io.registerSaveRouter(routerFor((url) => tf.io.getSaveHandlers(url)));
+  tf.io.registerLoadRouter(routerFor((url) => tf.io.getLoadHandlers(url)));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, mock, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError } from '../../../src/index.js';
-import { gradientFixesInstalled, useNodeBackend, type NodeBackendOptions } from '../../../src/node/index.js';
+import { gradientFixesInstalled, preferredBackend, useNodeBackend, type NodeBackendOptions } from '../../../src/node/index.js';
 
 // tfjs-node cannot be installed on the machines this was written on, but a user may have it:
 // the expectations below follow whichever is true where the tests run.
@@ -55,8 +55,21 @@ test('asking for tfjs-node when it is missing warns in one line and falls back t
   assert.equal(warn.mock.callCount(), 1, 'a missing tfjs-node is not worth a warning unless asked for');
 });
 
+test('workload picks tfjs-node for convolutions (when installed) and wasm for dense models; prefer wins over it', async () => {
+  assert.equal(preferredBackend('convolutional'), 'tensorflow');
+  assert.equal(preferredBackend('dense'), 'wasm');
+  assert.deepEqual(await useNodeBackend({ workload: 'dense', quiet: true }), { backend: 'wasm', gradientFixes: true });
+  assert.equal(tf.getBackend(), 'wasm');
+  // Without tfjs-node a convolutional workload falls back silently: it was not named.
+  const warn = mock.method(console, 'warn', () => undefined);
+  assert.deepEqual(await useNodeBackend({ workload: 'convolutional' }), { backend: fastest, gradientFixes: !hasTfjsNode });
+  assert.equal(warn.mock.callCount(), 0);
+  assert.deepEqual(await useNodeBackend({ workload: 'convolutional', prefer: 'cpu' }), { backend: 'cpu', gradientFixes: true });
+});
+
 test('bad options are rejected with AffinityConfigError naming the value', async () => {
   await assert.rejects(useNodeBackend({ prefer: 'gpu' } as unknown as NodeBackendOptions), (e: Error) => e instanceof AffinityConfigError && /prefer.*'wasm'.*"gpu"/.test(e.message));
   await assert.rejects(useNodeBackend({ quiet: 'yes' } as unknown as NodeBackendOptions), AffinityConfigError);
+  await assert.rejects(useNodeBackend({ workload: 'conv' } as unknown as NodeBackendOptions), (e: Error) => e instanceof AffinityConfigError && /workload.*"conv"/.test(e.message));
   await assert.rejects(useNodeBackend(null as unknown as NodeBackendOptions), AffinityConfigError);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DatasetFormatError, DatasetNotFoundError } from '../../../src/errors.js';
@@ -162,4 +162,21 @@ test('affinity train and eval on an image folder: the image settings are recorde
   const misplaced = cli('train', '--dataset', 'gaussians', '--image-size', '16', '--epochs', '1', '--out', join(root, 'never'));
   assert.equal(misplaced.status, 2);
   assert.match(misplaced.stderr, /imageSize applies to the image-folder dataset only, not gaussians/);
+});
+
+test('a CNN on an image folder trains on tfjs-node with one thread where it is installed (its own threads use every core), else on wasm', async () => {
+  const hasTfjsNode = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
+  const folder = join(root, 'cnn');
+  for (const [id, name] of NAMES.entries()) await writeImages(join(folder, name), digits[id], 'png');
+  const out = join(root, 'cnn-run');
+  const trained = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'train', '--dataset', 'image-folder', '--data-path', folder, '--image-size', '16', '--backbone', 'cnn', '--loss', 'softmax', '--epochs', '1', '--batch-size', '8', '--quiet', '--out', out],
+    { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } },
+  );
+  assert.equal(trained.status, 0, trained.stderr);
+  const backend = hasTfjsNode ? 'tensorflow' : 'wasm';
+  const threads = hasTfjsNode ? 1 : availableParallelism();
+  assert.match(trained.stdout, new RegExp(`on ${backend} \\(${threads} threads?\\)`));
+  assert.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { backend: string }).backend, backend);
 });
