@@ -11,7 +11,7 @@ export default defineConfig({
   root: here('.'),
   // Relative asset URLs: the built folder works from any sub-path (GitHub Pages, a file server).
   base: './',
-  // Build-time assets (the MNIST subset from scripts/prepare-mnist.ts), git-ignored.
+  // Build-time assets (the image sets from scripts/prepare-demo-data.ts), git-ignored.
   publicDir: here('generated'),
   resolve: {
     alias: { 'affinity-loss': here('../src/index.ts') },

@@ -2,17 +2,22 @@
  * End-to-end test of the web demo: the built page (web/dist, from `npm run build:web`) in
  * headless Chromium. It trains on the blobs and checks that the features moved, that accuracy
  * is well above chance and that no tensor leaks; then MNIST on the wasm backend, with a head
- * switch mid-training. Screenshots go to test-output/e2e/.
+ * switch mid-training; then a folder of the user's own images prepared by `npm run web:data --
+ * --data-path`. Screenshots go to test-output/e2e/.
  *
  * Run with `npm run test:e2e` (builds first). Not part of `npm test`: it needs a browser.
  */
 import assert from 'node:assert/strict';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { DemoState } from '../../web/src/hooks.js';
+import { FOLDER_ASSET_FILE } from '../../web/src/imageAsset.js';
+import { mnistDigits, writeImages } from '../node/data/images.js';
 import { launchChromium } from './browser.js';
 import { serveStatic, type StaticServer } from './server.js';
 
@@ -137,4 +142,33 @@ test('MNIST subset on wasm: trains, then switches head mid-run', async () => {
   assert.deepEqual(errors, []);
   console.log(`mnist on wasm: softmax accuracy ${softmax.accuracy.toFixed(3)} at step ${softmax.step}`);
   await page.close();
+});
+
+test('an image folder prepared with web:data --data-path is offered under its name and trains', async () => {
+  const folder = await mkdtemp(join(tmpdir(), 'affinity-demo-folder-'));
+  const digits = await mnistDigits(30, 4);
+  for (const [id, name] of ['circle', 'stroke', 'swan', 'tripod'].entries()) await writeImages(join(folder, 'shapes', name), digits[id], 'png');
+  // Into the built page's folder, as `npm run web:data -- --data-path` then `npm run build:web` would put it.
+  const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/prepare-demo-data.ts', '--data-path', join(folder, 'shapes'), '--out', DIST], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  try {
+    const { page, errors } = await openDemo('backend=cpu&dataset=folder&head=affinity&speed=10');
+    const start = await state(page);
+    assert.equal(start.dataset, 'folder');
+    assert.equal(start.samples, 24, '4 classes x 6 test images (20% of 30)');
+    assert.equal(start.recall.length, 4);
+    assert.equal(await page.textContent('#dataset option[value="folder"]'), 'shapes, 14 x 14 (4 classes)');
+    assert.match((await page.textContent('#legend')) ?? '', /swan/);
+    await page.click('#start');
+    await waitForStep(page, 30);
+    const end = await pause(page);
+    assert.ok(Number.isFinite(end.loss), `loss ${end.loss}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    // The built page as it was: MNIST only, and a list of image sets that says so.
+    await rm(join(DIST, FOLDER_ASSET_FILE), { force: true });
+    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/prepare-demo-data.ts', '--out', DIST], { cwd: ROOT });
+    await rm(folder, { recursive: true, force: true });
+  }
 });

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, startBackend, type BackendName } from './backend';
 import { HistoryChart, RecallBars } from './charts';
 import { Controls, REBUILD_KEYS, settingsFromQuery, type DemoSettings } from './controls';
-import { loadDemoData } from './data';
+import { folderDatasetLabel, loadDemoData } from './data';
 import { publish } from './hooks';
 import { renderLegend } from './legend';
 import { buildDemoModel, classMarginsOf, HEAD_LABELS } from './model';
@@ -19,7 +19,7 @@ import { FeatureView } from './view';
 /** Rows per optimizer step. */
 const BATCH_SIZE = 64;
 /** ReLU layers before the 2-D feature layer: small for 2-D blobs, wider for 196 pixels. */
-const HIDDEN_UNITS = { blobs: [32, 32], mnist: [128, 64] } as const;
+const HIDDEN_UNITS = { blobs: [32, 32], mnist: [128, 64], folder: [128, 64] } as const;
 
 function byId<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -78,7 +78,7 @@ function showError(error: unknown): void {
 /** A new network for the current settings (same seed: Reset starts from the same weights). */
 async function rebuild(): Promise<void> {
   const settings = controls.settings;
-  statusLine.textContent = settings.dataset === 'mnist' ? 'loading MNIST…' : 'building…';
+  statusLine.textContent = settings.dataset === 'blobs' ? 'building…' : 'loading images…';
   const data = await loadDemoData(settings.dataset, settings.minorityFraction);
   trainer?.dispose();
   trainer = null;
@@ -164,8 +164,22 @@ function loop(): void {
   requestAnimationFrame(loop);
 }
 
+/** Offers the user's own image folder in the dataset menu when `npm run web:data -- --data-path DIR` made its asset. */
+async function offerFolderDataset(): Promise<void> {
+  const label = await folderDatasetLabel();
+  if (label === null) return;
+  const option = document.createElement('option');
+  option.value = 'folder';
+  option.textContent = label;
+  const select = byId<HTMLSelectElement>('dataset');
+  select.append(option);
+  // A link that asked for the folder (?dataset=folder) shows it selected once it exists.
+  select.value = controls.settings.dataset;
+}
+
 async function main(): Promise<void> {
   publish({ phase: 'loading' });
+  await offerFolderDataset();
   const asked = query.get('backend');
   const preferred = (BACKEND_NAMES as readonly string[]).includes(asked ?? '') ? (asked as BackendName) : undefined;
   const backend = await startBackend(preferred);
