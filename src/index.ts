@@ -9,3 +9,4 @@ export * from './metrics/index.js';
 export * from './data/index.js';
 export * from './train/index.js';
 export * from './models/index.js';
+export { checkLabels } from './labels.js';

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabelError } from './errors.js';
+import { readsBackCheaply } from './hostReads.js';
 import { checkClassIds } from './validate.js';
 
 /**
@@ -15,8 +16,9 @@ import { checkClassIds } from './validate.js';
  *   would otherwise give a wrong loss (a negative hinge) without any error.
  * - shape (N) or (N, 1): integer class ids, checked to lie in [0, classes), then one-hot encoded.
  *
- * Both checks read the labels back from the backend: cheap on cpu and wasm for label-sized
- * tensors, a synchronous read on WebGL.
+ * Both checks read the labels back, so they run on the host backends only (cpu, wasm,
+ * tfjs-node), where that is a copy; a GPU backend would stall on every step (see hostReads.ts).
+ * There, check labels once with `checkLabels` before `model.fit`.
  *
  * @param yTrue labels as given by the user or by `model.fit`.
  * @param classes number of classes C (the width of the predictions).
@@ -28,16 +30,30 @@ export function toOneHot(yTrue: tf.Tensor, classes: number, rows?: number): tf.T
     throw new LabelError(`labels have ${shape[0]} rows but predictions have ${rows}`);
   }
   if (shape.length === 2 && shape[1] === classes && classes !== 1) {
-    checkOneHotRows(yTrue.dataSync(), classes);
+    if (readsBackCheaply()) checkOneHotRows(yTrue.dataSync(), classes);
     return yTrue.dtype === 'float32' ? (yTrue as tf.Tensor2D) : tf.cast(yTrue, 'float32') as tf.Tensor2D;
   }
   if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) {
-    checkClassIds(yTrue.dataSync(), classes);
+    if (readsBackCheaply()) checkClassIds(yTrue.dataSync(), classes);
     return tf.tidy(() => tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes).toFloat() as tf.Tensor2D);
   }
   throw new LabelError(
     `labels must have shape (N, ${classes}) one-hot, or (N) / (N, 1) integer ids; got (${shape.join(', ')})`,
   );
+}
+
+/**
+ * Checks labels the way the losses do on the host backends, reading them back once: one-hot
+ * rows (N, classes) in [0, 1] that sum to 1, or integer class ids in [0, classes). Call it
+ * before `model.fit` on a GPU backend, where the losses skip the check to avoid a read per step.
+ *
+ * @throws LabelError naming the first bad row, or a shape that is neither form.
+ */
+export function checkLabels(labels: tf.Tensor, classes: number): void {
+  const shape = labels.shape;
+  if (shape.length === 2 && shape[1] === classes && classes !== 1) checkOneHotRows(labels.dataSync(), classes);
+  else if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) checkClassIds(labels.dataSync(), classes);
+  else throw new LabelError(`labels must have shape (N, ${classes}) one-hot, or (N) / (N, 1) integer ids; got (${shape.join(', ')})`);
 }
 
 /** Throws LabelError unless each row of a flat (N, classes) array is a probability vector. */

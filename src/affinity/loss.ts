@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, ShapeError } from '../errors.js';
 import { requireFiniteTensor } from '../finite.js';
+import { readsBackCheaply } from '../hostReads.js';
 import { toOneHot } from '../labels.js';
 import { ldamMargins } from '../losses/ldam.js';
 import { validateCounts } from '../losses/shared.js';
@@ -52,7 +53,8 @@ export function validateMargin(margin: unknown, allowMarginAboveOne = false): nu
  * @param yTrue labels: one-hot (N, C), or integer ids of shape (N) or (N, 1).
  * @param affinities A, shape (N, C), e.g. the output of `gaussianAffinity`.
  * @param margin lambda in (0, 1], or the options of `affinityLoss`.
- * @throws ShapeError for an empty batch; NonFiniteError when an affinity is NaN or infinite.
+ * @throws ShapeError for an empty batch; NonFiniteError when an affinity is NaN or infinite (on
+ *   the host backends; see hostReads.ts).
  */
 export function maxMarginLoss(yTrue: tf.Tensor, affinities: tf.Tensor, margin: number | MaxMarginOptions): tf.Scalar {
   const options = typeof margin === 'number' ? { margin } : margin;
@@ -63,7 +65,8 @@ export function maxMarginLoss(yTrue: tf.Tensor, affinities: tf.Tensor, margin: n
   const [rows, classes] = affinities.shape;
   if (rows === 0) throw new ShapeError('affinities are an empty batch (0 rows); the loss needs at least one sample');
   // One flag read: NaN features would otherwise come out as a NaN loss with no hint of the cause.
-  requireFiniteTensor('maxMarginLoss: affinities', affinities);
+  // Not on a GPU, where it would stall every step; there the trainer stops on the NaN loss.
+  if (readsBackCheaply()) requireFiniteTensor('maxMarginLoss: affinities', affinities);
   const margins = classMargins(options, classes);
   return tf.tidy(() => {
     const target = toOneHot(yTrue, classes, rows);
