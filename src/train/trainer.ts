@@ -17,22 +17,19 @@ import type { LossFunction } from '../losses/shared.js';
 import { macroF1, accuracy } from '../metrics/index.js';
 import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
 import { releaseAbandonedTape } from './abandonedTape.js';
-import { inputBatch, oneHotBatch } from './batches.js';
-import { anyReplica, checkShardable, reduceStep, shardOf, type DataParallelGroup } from './dataParallel.js';
+import { anyReplica, checkShardable, type DataParallelGroup } from './dataParallel.js';
+import { EpochSelection } from './epochSelection.js';
+import { LossWatch } from './lossWatch.js';
 import { makeOptimizer, setLearningRate, OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
 import { predictClassIds } from './predict.js';
+import { TrainingStep } from './step.js';
 import { VALIDATION_SCORES, validationScore, type ValidationScore } from './validationScore.js';
 import { learningRateAt, validateSchedule, type LearningRateSchedule } from './schedule.js';
 
+export { DIVERGENCE_FACTOR } from './lossWatch.js';
+
 /** Rows per step when `batchSize` is not given. */
 export const DEFAULT_BATCH_SIZE = 128;
-
-/**
- * A step loss above this many times the first step's (or above this number, for a first loss
- * below 1) counts as divergence. A loss can blow up and stay finite: Adam at a learning rate of
- * 1e6 reaches 1e25 and ends at chance level. A healthy run's loss falls from its first step.
- */
-export const DIVERGENCE_FACTOR = 1e3;
 
 /** What the trainer reports after each step. */
 export interface StepReport {
@@ -218,19 +215,27 @@ function resolveOptions(options: TrainerOptions, train: Split<Features>): Resolv
   };
 }
 
-/** The regularization terms the model's layers registered (tfjs adds these inside `fit`). */
-function regularizationLosses(model: tf.LayersModel): tf.Scalar[] {
-  // A Sequential keeps its graph in an inner functional model; its layers' losses live there.
-  const inner = (model as unknown as { model?: tf.LayersModel }).model;
-  return (inner instanceof tf.LayersModel ? inner : model).calculateLosses();
+/** The validation scores of an epoch; NaN without a validation split. */
+type ValidationResult = Pick<EpochLog, 'validationMacroF1' | 'validationScore' | 'validationAccuracy'>;
+
+/** Scores the model on the validation split, after the callbacks' `validationStart` (0-based epoch). */
+async function validate(model: tf.LayersModel, settings: ResolvedOptions, epoch: number): Promise<ValidationResult> {
+  const split = settings.validation;
+  if (split === undefined) return { validationMacroF1: NaN, validationScore: NaN, validationAccuracy: NaN };
+  for (const callback of settings.callbacks) await callback.validationStart?.(epoch);
+  const predicted = predictClassIds(model, split, { featureShape: settings.featureShape, scoreOutput: settings.scoreOutput });
+  return {
+    validationMacroF1: macroF1(split.labels, predicted, { classes: settings.classes }),
+    validationScore: validationScore(settings.selection, split.labels, predicted, settings.classes),
+    validationAccuracy: accuracy(split.labels, predicted),
+  };
 }
 
-function asList(output: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-  return Array.isArray(output) ? output : [output];
-}
-
-function cloneWeights(model: tf.LayersModel): tf.Tensor[] {
-  return model.getWeights().map((weight) => weight.clone());
+/** Whether early stopping ends training after `epoch` (0-based); every replica of a group gets replica 0's answer. */
+function stopsEarly(settings: ResolvedOptions, epoch: number, bestEpoch: number): boolean {
+  const stop = settings.earlyStoppingPatience !== undefined && epoch + 1 - bestEpoch >= settings.earlyStoppingPatience;
+  // Only the replica that validates can decide; the others follow it.
+  return settings.dataParallel === undefined ? stop : anyReplica(settings.dataParallel, stop);
 }
 
 /**
@@ -263,22 +268,16 @@ export async function trainModel(model: tf.LayersModel, train: Split<Features>, 
     seed: settings.seed,
   });
   const optimizer = makeOptimizer({ name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum });
-  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-  const decayed = new Set(variables.filter((variable) => variable.rank >= 2).map((variable) => variable.name));
+  const trainStep = new TrainingStep({ ...settings, model, optimizer, lossFunctions });
+  const lossWatch = new LossWatch();
+  const selection = new EpochSelection(model);
   const history: EpochLog[] = [];
-  let bestEpoch = 0;
-  let bestScore = -Infinity;
-  let bestWeights: tf.Tensor[] = [];
-  let lastGood = cloneWeights(model);
-  let lastGoodEpoch = 0;
   // Every divergence ends the same way: the best finite weights so far back in the model.
-  const diverged = (epoch: number, step: number, loss: number, what?: string) => {
-    const keptEpoch = bestEpoch > 0 ? bestEpoch : lastGoodEpoch;
-    model.setWeights(bestEpoch > 0 ? bestWeights : lastGood);
-    return new TrainingDivergedError(epoch + 1, step, loss, lastGoodEpoch, what, { keptEpoch, history: [...history] });
+  const diverged = (epoch: number, step: number, loss: number, what: string) => {
+    const keptEpoch = selection.restore();
+    return new TrainingDivergedError(epoch + 1, step, loss, selection.lastFiniteEpoch, what, { keptEpoch, history: [...history] });
   };
   let stoppedEarly = false;
-  let firstLoss: number | undefined;
   try {
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       const started = performance.now();
@@ -295,9 +294,9 @@ export async function trainModel(model: tf.LayersModel, train: Split<Features>, 
           { schedule: settings.schedule, warmupEpochs: settings.warmupEpochs },
         );
         setLearningRate(optimizer, rate);
-        let stepResult: { loss: number; correct: number };
+        let outcome;
         try {
-          stepResult = trainStep(model, optimizer, variables, decayed, lossFunctions, settings, train, rows);
+          outcome = trainStep.run(train, rows);
         } catch (error) {
           releaseAbandonedTape();
           // A loss that checks its inputs (the affinity loss) throws for NaN scores: the same
@@ -305,28 +304,17 @@ export async function trainModel(model: tf.LayersModel, train: Split<Features>, 
           if (!(error instanceof NonFiniteError)) throw error;
           throw diverged(epoch, step + 1, NaN, `a training step failed (${error.message})`);
         }
-        const { loss, correct: batchCorrect } = stepResult;
         step++;
-        firstLoss ??= Number.isFinite(loss) ? loss : undefined;
-        const bound = DIVERGENCE_FACTOR * Math.max(Math.abs(firstLoss ?? 1), 1);
-        if (!Number.isFinite(loss) || Math.abs(loss) > bound) {
-          throw diverged(
-            epoch,
-            step,
-            loss,
-            Number.isFinite(loss)
-              ? `training loss reached ${loss.toPrecision(3)}, past its bound of ${bound.toPrecision(3)} (${DIVERGENCE_FACTOR} times the first step's loss, at least ${DIVERGENCE_FACTOR})`
-              : undefined,
-          );
-        }
-        lossSum += loss;
-        correct += batchCorrect;
+        const divergence = lossWatch.check(outcome.loss);
+        if (divergence !== null) throw diverged(epoch, step, outcome.loss, divergence);
+        lossSum += outcome.loss;
+        correct += outcome.correct;
         seen += rows.length;
         const report: StepReport = {
           epoch: epoch + 1,
           step,
           steps: sampler.batchesPerEpoch,
-          loss,
+          loss: outcome.loss,
           meanLoss: lossSum / step,
           accuracy: correct / seen,
           learningRate: rate,
@@ -336,101 +324,29 @@ export async function trainModel(model: tf.LayersModel, train: Split<Features>, 
       // A step can leave NaN weights behind a finite loss (the update after the loss was read):
       // such weights are never kept as a snapshot, and validation would only score NaN.
       if (!allFinite(model.getWeights())) throw diverged(epoch, step, lossSum / step, `the weights became non-finite in epoch ${epoch + 1}`);
-      let validationMacroF1 = NaN;
-      let validationScoreOfEpoch = NaN;
-      let validationAccuracy = NaN;
-      if (settings.validation !== undefined) {
-        for (const callback of settings.callbacks) await callback.validationStart?.(epoch);
-        const predicted = predictClassIds(model, settings.validation, {
-          featureShape: settings.featureShape,
-          scoreOutput: settings.scoreOutput,
-        });
-        validationMacroF1 = macroF1(settings.validation.labels, predicted, { classes: settings.classes });
-        validationScoreOfEpoch = validationScore(settings.selection, settings.validation.labels, predicted, settings.classes);
-        validationAccuracy = accuracy(settings.validation.labels, predicted);
-      }
       const log: EpochLog = {
         epoch: epoch + 1,
         loss: lossSum / step,
         accuracy: correct / seen,
-        validationMacroF1,
-        validationScore: validationScoreOfEpoch,
-        validationAccuracy,
+        ...(await validate(model, settings, epoch)),
         learningRate: rate,
         seconds: (performance.now() - started) / 1000,
       };
       history.push(log);
-      tf.dispose(lastGood);
-      lastGood = cloneWeights(model);
-      lastGoodEpoch = epoch + 1;
       // Without validation every epoch is "best", so the last one is chosen.
-      const score = settings.validation === undefined ? epoch : validationScoreOfEpoch;
-      if (score > bestScore) {
-        bestScore = score;
-        bestEpoch = epoch + 1;
-        tf.dispose(bestWeights);
-        bestWeights = cloneWeights(model);
-      }
+      selection.epochEnded(epoch + 1, settings.validation === undefined ? epoch : log.validationScore);
       for (const callback of settings.callbacks) await callback.epochEnd?.(log);
-      let stop = settings.earlyStoppingPatience !== undefined && epoch + 1 - bestEpoch >= settings.earlyStoppingPatience;
-      // Only the replica that validates can decide; the others follow it.
-      if (settings.dataParallel !== undefined) stop = anyReplica(settings.dataParallel, stop);
-      if (stop) {
+      if (stopsEarly(settings, epoch, selection.bestEpoch)) {
         stoppedEarly = epoch + 1 < settings.epochs;
         break;
       }
     }
   } catch (error) {
-    tf.dispose(bestWeights);
+    selection.dispose();
     throw error;
   } finally {
-    tf.dispose(lastGood);
     optimizer.dispose();
   }
-  return { history, bestEpoch, bestWeights, stoppedEarly };
-}
-
-/**
- * One optimizer step on `rows`; returns the loss and how many rows were classified correctly.
- * In a data-parallel group this replica computes its shard of the rows and the group sums the
- * shards' gradients, losses and counts before the (identical) update on every replica.
- */
-function trainStep(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  decayed: Set<string>,
-  lossFunctions: LossFunction[],
-  settings: ResolvedOptions,
-  train: Split<Features>,
-  rows: Int32Array,
-): { loss: number; correct: number } {
-  return tf.tidy(() => {
-    const group = settings.dataParallel;
-    const shard = group === undefined ? rows : shardOf(rows, group.replica, group.replicas);
-    const x = inputBatch(train, shard, settings.featureShape);
-    const y = oneHotBatch(train.labels, shard, settings.classes);
-    let scores: tf.Tensor | null = null;
-    const { value, grads: shardGrads } = tf.variableGrads(() => {
-      const outputs = asList(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
-      scores = tf.keep(outputs[settings.scoreOutput]);
-      const terms = outputs.map((output, k) => (lossFunctions.length === 1 ? lossFunctions[0] : lossFunctions[k])(y, output));
-      const total = tf.addN([...terms, ...regularizationLosses(model)]);
-      return total as tf.Scalar;
-    }, variables);
-    const predicted = tf.argMax(scores!, 1).dataSync();
-    tf.dispose(scores!);
-    let correct = 0;
-    for (let i = 0; i < shard.length; i++) if (predicted[i] === train.labels[shard[i]]) correct++;
-    let share = { grads: shardGrads, loss: value.dataSync()[0], correct };
-    if (group !== undefined) share = reduceStep(group, variables, share, shard.length / rows.length);
-    const grads = share.grads;
-    if (settings.weightDecay > 0) {
-      for (const variable of variables) {
-        if (decayed.has(variable.name)) grads[variable.name] = tf.add(grads[variable.name], tf.mul(variable, settings.weightDecay));
-      }
-    }
-    optimizer.applyGradients(grads);
-    return { loss: share.loss, correct: share.correct };
-  });
+  const bestEpoch = selection.bestEpoch;
+  return { history, bestEpoch, bestWeights: selection.takeBest(), stoppedEarly };
 }
