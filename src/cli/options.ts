@@ -6,6 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { AffinityConfigError } from '../errors.js';
 import { requireWorkerCount } from '../node/parallel/workerCount.js';
+import { redactCredentials } from '../node/queue/url.js';
 
 /** A finite number. */
 export function parseNumber(value: string): number {
@@ -78,9 +79,11 @@ export function withExamples(command: Command, examples: readonly string[]): Com
 
 /**
  * This process's command line as `affinity <args>`, each argument quoted as a POSIX shell needs
- * (`--settings 'rho=100 mnist'`), so the line recorded in results runs again when pasted.
+ * (`--settings 'rho=100 mnist'`), so the line recorded in results runs again when pasted. A URL's
+ * password (`--queue redis://:secret@host`) is replaced by `***`: the line goes into result files
+ * and reports, which are shared.
  */
 export function commandLine(args: readonly string[] = process.argv.slice(2)): string {
   const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
-  return ['affinity', ...args.map(quote)].join(' ');
+  return ['affinity', ...args.map((arg) => quote(redactCredentials(arg)))].join(' ');
 }

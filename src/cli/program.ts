@@ -1,6 +1,7 @@
 /**
  * The `affinity` command tree: train one model, evaluate a saved one, run a benchmark protocol
- * against the baselines, rebuild a benchmark's report, or tune the affinity head's settings.
+ * against the baselines, rebuild a benchmark's report, or tune the affinity head's settings;
+ * with a Redis queue, train a bench's or a tune's runs on other machines (`worker`, `queue`).
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
@@ -11,6 +12,8 @@ import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { tuneCommand } from './commands/tune.js';
+import { queueCommand } from './commands/queue.js';
+import { workerCommand } from './commands/worker.js';
 import { withExamples } from './options.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -22,13 +25,14 @@ export function program(): Command {
     .description('Gaussian-affinity max-margin loss and class-imbalance baselines on TensorFlow.js: train, evaluate, benchmark.')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), benchCommand(), reportCommand(), tuneCommand()]) root.addCommand(command.exitOverride());
+  for (const command of [trainCommand(), evalCommand(), benchCommand(), reportCommand(), tuneCommand(), workerCommand(), queueCommand()]) root.addCommand(command.exitOverride());
   return withExamples(root, [
     'affinity train --dataset mnist --imbalance step:0-4:0.1 --loss affinity --epochs 10 --out runs/affinity',
     'affinity eval --model runs/affinity --dataset fashion-mnist',
     'affinity bench --protocol figure1 --quick',
     'affinity report runs/bench/step-sweep',
     'affinity tune --dataset mnist --imbalance evencap:10 --loss affinity --budget 9 --out runs/tune-k10',
+    'affinity bench --protocol step-sweep --seeds 3 --queue redis://lab-server:6379   # + affinity worker --queue ... on each machine',
   ]);
 }
 
@@ -36,7 +40,8 @@ export function program(): Command {
 export async function main(argv: string[] = process.argv): Promise<number> {
   try {
     await program().parseAsync(argv);
-    return 0;
+    // A command that finished its work but with failures (bench runs, tune trials) set 1 here.
+    return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed its message (or the help / version) already.

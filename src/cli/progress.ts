@@ -1,7 +1,7 @@
 /**
  * Progress of work made of many runs (`affinity bench`, `affinity tune`) on stderr: a bar of
  * finished runs with an ETA on a terminal, and one line per finished run (in a log file, the
- * lines alone).
+ * lines alone); through a queue also the runs training now, on which worker, and the failed.
  */
 import { MultiBar, Presets } from 'cli-progress';
 import type { PoolEvent } from '../node/bench/pool.js';
@@ -15,8 +15,17 @@ export function runLine(run: RunRecord, done: number, toRun: number): string {
     `${percent(run.best.macroF1)} at epoch ${run.bestEpoch} (chosen on validation), ${Math.round(run.seconds)} s`;
 }
 
+/** `2 running on a:12, b:40` (names listed up to three workers), for the bar. */
+function runningText(running: ReadonlyMap<string, string>): string {
+  if (running.size === 0) return '';
+  const workers = [...new Set(running.values())];
+  const where = workers.length <= 3 ? ` on ${workers.join(', ')}` : ` on ${workers.length} workers`;
+  return ` | ${running.size} running${where}`;
+}
+
 /**
- * A bar of finished runs with an ETA on a terminal; one line per run otherwise.
+ * A bar of finished runs with an ETA on a terminal (with the runs training now and where, and
+ * the failed ones, when the runs train through a queue); one line per event otherwise.
  *
  * @param line the line of a finished run (tune prints validation scores only, never test ones).
  */
@@ -24,23 +33,35 @@ export function runsProgress(quiet: boolean, line: (run: RunRecord, done: number
   // Quiet hides progress, not warnings.
   if (quiet) return { onEvent: (event) => void (event.type === 'warning' && console.error(`warning: ${event.message}`)), stop: () => {} };
   const tty = process.stderr.isTTY === true;
-  const bars = tty ? new MultiBar({ format: 'runs {bar} {value}/{total} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
+  const bars = tty ? new MultiBar({ format: 'runs {bar} {value}/{total}{details} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
   let bar: ReturnType<MultiBar['create']> | undefined;
+  const running = new Map<string, string>();
+  let failed = 0;
+  const details = () => ({ details: runningText(running) + (failed > 0 ? ` | ${failed} failed` : '') });
   const log = (line: string) => (bars ? bars.log(`${line}\n`) : console.error(line));
   return {
     onEvent(event) {
       if (event.type === 'planned') {
-        log(`${event.total} run${event.total === 1 ? '' : 's'} planned: ${event.skipped} already done, ${event.toRun} to train on ${event.workers} worker${event.workers === 1 ? '' : 's'}.`);
-        if (bars && event.toRun > 0) bar = bars.create(event.toRun, 0);
+        log(`${event.total} run${event.total === 1 ? '' : 's'} planned: ${event.skipped} already done, ${event.toRun} to train on ${event.where}.`);
+        if (bars && event.toRun > 0) bar = bars.create(event.toRun, 0, details());
+      } else if (event.type === 'started') {
+        running.set(event.plan.id, event.where);
+        log(`  started ${event.plan.id} on ${event.where}`);
+        bar?.update(details());
       } else if (event.type === 'finished') {
+        running.delete(event.run.id);
         log(line(event.run, event.done, event.toRun));
         for (const warning of event.run.warnings ?? []) log(`  warning: ${warning}`);
-        bar?.increment();
-      } else if (event.type === 'warning') {
-        log(`warning: ${event.message}`);
-      } else {
+        bar?.increment(details());
+      } else if (event.type === 'failed') {
+        running.delete(event.plan.id);
+        failed++;
         log(`[${event.done}/${event.toRun}] ${event.plan.id} FAILED: ${event.error.message}`);
-        bar?.increment();
+        bar?.increment(details());
+      } else if (event.type === 'note') {
+        log(event.message);
+      } else {
+        log(`warning: ${event.message}`);
       }
     },
     stop: () => bars?.stop(),

@@ -4,14 +4,15 @@ import { Command, Option } from 'commander';
 import { METHOD_NAMES } from '../../models/methods.js';
 import { BACKBONE_NAMES } from '../../models/backbones.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../node/bench/protocols.js';
-import { runBench } from '../../node/bench/runner.js';
+import { planBench, runBench } from '../../node/bench/runner.js';
 import { defaultWorkers } from '../../node/parallel/workerCount.js';
 import { addAffinityHeadOptions, configFieldsOf } from '../experimentOptions.js';
+import { addQueueOptions, queueExecutorOf, type QueueFlags } from '../queueOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
 import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
-interface BenchFlags {
+interface BenchFlags extends QueueFlags {
   protocol: string;
   losses?: string[];
   seeds?: number;
@@ -48,7 +49,8 @@ export function benchCommand(): Command {
     .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
     .option('--lr <rate>', 'override the learning rate', parsePositive)
     .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parseNumber);
-  addAffinityHeadOptions(command)
+  addAffinityHeadOptions(command);
+  addQueueOptions(command, 'train the runs as jobs on this Redis queue, taken by `affinity worker` processes on any machine; this command waits and writes every result')
     .addHelpText(
       'after',
       `\nProtocols:\n${PROTOCOL_NAMES.map((name) => `  ${name.padEnd(13)} ${getProtocol(name).description}`).join('\n')}`,
@@ -66,6 +68,9 @@ export function benchCommand(): Command {
         overrides,
       };
       const outDir = flags.out ?? defaultBenchFolder(flags.protocol, options.quick);
+      // Bad names and numbers are reported before the queue server is asked anything.
+      if (flags.queue !== undefined) planBench(options);
+      const executor = await queueExecutorOf(command, flags);
       const started = performance.now();
       const progress = runsProgress(flags.quiet ?? false);
       let summary;
@@ -74,6 +79,7 @@ export function benchCommand(): Command {
           ...options,
           outDir,
           workers: flags.workers,
+          executor,
           force: flags.force,
           command: commandLine(),
           onEvent: progress.onEvent,
@@ -96,6 +102,7 @@ export function benchCommand(): Command {
     'affinity bench --protocol long-tail --backbone cnn --epochs 20 --out runs/long-tail-cnn',
     "affinity bench --protocol long-tail --settings 'rho=100 mnist,rho=100 fashion-mnist' --seeds 3",
     'affinity bench --protocol noise --quick --workers 1',
+    'AFFINITY_QUEUE_PASSWORD=... affinity bench --protocol step-sweep --seeds 3 --queue redis://lab-server:6379',
   ]);
 }
 

@@ -9,8 +9,9 @@ import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy 
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
 import { commandLine, parseCount, parsePositiveInteger, parseWorkerCount, withExamples } from '../options.js';
 import { reportFailures, runsProgress } from '../progress.js';
+import { addQueueOptions, queueExecutorOf, type QueueFlags } from '../queueOptions.js';
 
-interface TuneFlags extends ExperimentFlags {
+interface TuneFlags extends ExperimentFlags, QueueFlags {
   budget: number;
   strategy: TuneStrategy;
   eta: number;
@@ -44,7 +45,8 @@ export function tuneCommand(): Command {
     .option('-o, --out <dir>', 'output folder (runs/, trials.csv, tune.md, best-config.json)', join('runs', 'tune'))
     .option('-w, --workers <n>', 'worker threads, one trial each', parseWorkerCount, defaultWorkers())
     .option('--force', 'rerun trials whose result file was made with a different config')
-    .option('--quiet', 'no progress output')
+    .option('--quiet', 'no progress output');
+  addQueueOptions(command, 'train the trials as jobs on this Redis queue, taken by `affinity worker` processes on any machine; this command waits and writes every result')
     .addHelpText(
       'after',
       `\nSearched (unless fixed by an option): sigma ${space.sigmaScale[0]}-${space.sigmaScale[1]} x (feature width + 2), log-uniform; ` +
@@ -61,6 +63,7 @@ export function tuneCommand(): Command {
       if (command.getOptionValueSource('lr') !== 'cli') delete base.learningRate;
       const options = { base, budget: flags.budget, strategy: flags.strategy, eta: flags.eta, searchSeed: flags.searchSeed };
       const { configurations, rounds } = planTune(options); // every value checked before a worker starts
+      const executor = await queueExecutorOf(command, flags);
       const progress = runsProgress(flags.quiet === true, trialLine);
       if (!flags.quiet) {
         console.error(`${configurations.length} configurations, ${rounds.length} round${rounds.length === 1 ? '' : 's'} of ${rounds.join(', ')} epochs.`);
@@ -71,6 +74,7 @@ export function tuneCommand(): Command {
           ...options,
           outDir: flags.out,
           workers: flags.workers,
+          executor,
           force: flags.force,
           command: commandLine(),
           onEvent: progress.onEvent,

@@ -14,5 +14,5 @@ export {
 export { getProtocol, PROTOCOL_NAMES, STEP_SWEEP_REFERENCE, type Protocol, type ProtocolName, type ProtocolSetting } from './protocols.js';
 export { executeRun, type PlannedRun } from './run.js';
 export { planBench, runBench, type BenchOptions, type BenchSummary, type RunBenchOptions } from './runner.js';
-export { runPlans, type PoolEvent, type RunPlansOptions, type RunPlansResult } from './pool.js';
+export { runPlans, localExecutor, type PoolEvent, type RunExecutor, type RunSink, type RunPlansOptions, type RunPlansResult } from './pool.js';
 export type { FeatureSnapshot, RunRecord, RunResult, VerificationScores } from './results.js';

@@ -1,38 +1,109 @@
 /**
- * Runs planned runs in a pool of worker threads (one per core: each worker has its own
- * single-threaded wasm backend) and writes each finished run at once to its own file in a runs
- * folder, through a temporary file and a rename: a crash loses at most the runs in flight and
- * never leaves half a file. Runs whose file is already there with the same config are skipped,
- * so the same command again resumes. `affinity bench` and `affinity tune` both run through it.
+ * Runs planned runs and writes each finished run at once to its own file in a runs folder,
+ * through a temporary file and a rename: a crash loses at most the runs in flight and never
+ * leaves half a file. Runs whose file is already there with the same config are skipped, so the
+ * same command again resumes. `affinity bench` and `affinity tune` both run through it.
+ *
+ * Where the runs train is the one pluggable step (`RunExecutor`): by default a pool of worker
+ * threads on this machine (one per core: each worker has its own single-threaded wasm backend);
+ * with `--queue`, jobs on a Redis queue that `affinity worker` processes on other machines take.
+ * Resuming, the folder lock, the writes and the progress events stay here, the same for both.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { Piscina } from 'piscina';
 import { AffinityConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { lockFolder } from '../io/folderLock.js';
 import { createFolder } from '../io/folders.js';
-import { siblingModule } from '../io/siblingModule.js';
 import { defaultWorkers, requireWorkerCount } from '../parallel/workerCount.js';
 import { parseRunRecord } from '../report/read.js';
 import { configDifferences } from './experiment.js';
 import type { RunRecord } from './results.js';
 import { recordedConfig, type PlannedRun } from './run.js';
+import { startRunThreads } from './threads.js';
 
 /** What the pool reports as it goes. */
 export type PoolEvent =
-  | { type: 'planned'; total: number; skipped: number; toRun: number; workers: number }
+  | {
+      type: 'planned';
+      total: number;
+      skipped: number;
+      toRun: number;
+      /** Local worker threads (0 when the runs train elsewhere, see `where`). */
+      workers: number;
+      /** Where the runs train, in words: `2 workers`, `the queue redis://host:6379/0 (runs)`. */
+      where: string;
+    }
+  | { type: 'started'; plan: PlannedRun; where: string }
   | { type: 'finished'; run: RunRecord; file: string; done: number; toRun: number }
   | { type: 'failed'; plan: PlannedRun; error: Error; done: number; toRun: number }
+  | { type: 'note'; message: string }
   | { type: 'warning'; message: string };
+
+/** What an executor tells `runPlans` as runs start, finish and fail. */
+export interface RunSink {
+  /** A run began training on `where` (a worker's name); an executor that cannot tell does not call it. */
+  started(plan: PlannedRun, where: string): void;
+  /**
+   * A run finished: its file is written (atomically) before this resolves. A run delivered
+   * again (queues deliver at least once) is counted once, and its first file is kept.
+   */
+  finished(plan: PlannedRun, record: RunRecord): Promise<void>;
+  /** A run failed for good (the executor has done any retrying). */
+  failed(plan: PlannedRun, error: Error): void;
+  /** Something worth a line in the output (what the queue already held, a job back in the queue). */
+  note(message: string): void;
+  /** Something that went wrong without failing a run (a lost connection, retried). */
+  warning(message: string): void;
+}
+
+/** The step of `runPlans` that trains the runs that have no result yet. */
+export interface RunExecutor {
+  /** Local threads it trains on (0 for none) and where the runs train, in words, for `toRun` runs. */
+  describe(toRun: number): { workers: number; where: string };
+  /** Trains every plan, telling `sink` of each start, result and failure; resolves when none is left. */
+  execute(pending: readonly PlannedRun[], sink: RunSink): Promise<void>;
+}
+
+/** Trains on `workers` threads of this machine (default: one per core, never more than the runs). */
+export function localExecutor(workers?: number): RunExecutor {
+  const threadsFor = (toRun: number) => Math.max(1, Math.min(toRun, requireWorkerCount(workers ?? defaultWorkers())));
+  return {
+    describe(toRun) {
+      const threads = threadsFor(toRun);
+      return { workers: threads, where: `${threads} worker${threads === 1 ? '' : 's'}` };
+    },
+    async execute(pending, sink) {
+      const threads = startRunThreads(threadsFor(pending.length), (error) => sink.warning(`worker pool: ${error.message}`));
+      try {
+        await Promise.all(
+          pending.map(async (plan) => {
+            let trained: RunRecord;
+            try {
+              trained = await threads.run(plan);
+            } catch (error) {
+              sink.failed(plan, error instanceof Error ? error : new Error(String(error)));
+              return;
+            }
+            await sink.finished(plan, trained);
+          }),
+        );
+      } finally {
+        await threads.destroy();
+      }
+    },
+  };
+}
 
 /** Options of `runPlans`. */
 export interface RunPlansOptions {
   /** Folder of the result files, `<id>.json` each (created if missing). */
   runsDir: string;
-  /** Worker threads. Default: the number of cores (never more than the runs to do). */
+  /** Worker threads of the local pool. Default: the number of cores (never more than the runs to do). */
   workers?: number;
+  /** Where the runs train. Default: `localExecutor(workers)`. */
+  executor?: RunExecutor;
   /** Rerun runs whose result file holds a different config instead of refusing. */
   force?: boolean;
   /** Called as runs are planned, finish and fail (progress display). */
@@ -62,9 +133,6 @@ async function finishedRun(file: string): Promise<RunRecord | undefined> {
   }
   return parseRunRecord(text, file);
 }
-
-/** The worker file next to this one. */
-const WORKER_FILE = siblingModule('./worker', import.meta.url);
 
 /**
  * Trains the plans that have no result yet and writes each result as it finishes.
@@ -111,38 +179,57 @@ async function runUnlocked(plans: readonly PlannedRun[], options: RunPlansOption
   // A forced rerun that then fails must not leave the other config's result to be reported.
   for (const file of stale) await rm(file);
   const skipped = done.length;
-  const workers = Math.max(1, Math.min(pending.length, requireWorkerCount(options.workers ?? defaultWorkers())));
-  options.onEvent?.({ type: 'planned', total: plans.length, skipped, toRun: pending.length, workers });
+  const executor = options.executor ?? localExecutor(options.workers);
+  const { workers, where } = executor.describe(pending.length);
+  options.onEvent?.({ type: 'planned', total: plans.length, skipped, toRun: pending.length, workers, where });
 
   const failed: { plan: PlannedRun; error: Error }[] = [];
   if (pending.length > 0) {
-    const pool = new Piscina<PlannedRun, RunRecord>({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    const written = new Map<string, RunRecord>();
+    const settled = new Set<string>();
     let finished = 0;
-    try {
-      await Promise.all(
-        pending.map(async (plan) => {
-          let event: PoolEvent;
-          try {
-            const trained = await pool.run(plan);
-            const run = options.command === undefined ? trained : { ...trained, command: options.command };
-            const file = await writeFileAtomic(fileOf(plan), `${JSON.stringify(run, null, 2)}\n`);
-            done.push(run);
-            event = { type: 'finished', run, file, done: ++finished, toRun: pending.length };
-          } catch (error) {
-            const failure = error instanceof Error ? error : new Error(String(error));
-            failed.push({ plan, error: failure });
-            event = { type: 'failed', plan, error: failure, done: ++finished, toRun: pending.length };
-          }
-          // Outside the try: a progress display that throws must not turn a written run into a failed one.
-          options.onEvent?.(event);
-        }),
-      );
-    } finally {
-      await pool.destroy();
-    }
+    const emit = (event: PoolEvent) => options.onEvent?.(event);
+    await executor.execute(pending, {
+      started: (plan, at) => emit({ type: 'started', plan, where: at }),
+      async finished(plan, trained) {
+        const first = written.get(plan.id);
+        if (first !== undefined) {
+          // At-least-once delivery: the same run trained twice. Same seed, same numbers; the
+          // first file stays, and the run counts once.
+          const same = isDeepStrictEqual(sameRunFields(first), sameRunFields(trained));
+          emit(
+            same
+              ? { type: 'note', message: `${plan.id} was delivered again (it trained twice); the same result, counted once` }
+              : { type: 'warning', message: `${plan.id} was delivered again with other numbers than the first time; the first result is kept` },
+          );
+          return;
+        }
+        if (settled.has(plan.id)) return;
+        const run = options.command === undefined ? trained : { ...trained, command: options.command };
+        const file = await writeFileAtomic(fileOf(plan), `${JSON.stringify(run, null, 2)}\n`);
+        written.set(plan.id, run);
+        settled.add(plan.id);
+        done.push(run);
+        emit({ type: 'finished', run, file, done: ++finished, toRun: pending.length });
+      },
+      failed(plan, error) {
+        if (settled.has(plan.id)) return;
+        settled.add(plan.id);
+        failed.push({ plan, error });
+        emit({ type: 'failed', plan, error, done: ++finished, toRun: pending.length });
+      },
+      note: (message) => emit({ type: 'note', message }),
+      warning: (message) => emit({ type: 'warning', message }),
+    });
   }
   // Keep the plans' order (settings, then losses, then seeds) in every table and file.
   const order = new Map(plans.map((plan, index) => [plan.id, index]));
   done.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   return { done, failed, skipped };
+}
+
+/** What two deliveries of one run must agree on: everything but the time it took and where. */
+function sameRunFields(run: RunRecord): object {
+  const { seconds: _seconds, backend: _backend, command: _command, history, ...rest } = run;
+  return { ...rest, history: history.map(({ seconds: _epochSeconds, ...epoch }) => epoch) };
 }

@@ -128,6 +128,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
   const { done: records, failed, skipped } = await runPlans(plans, {
     runsDir: join(options.outDir, RUNS_FOLDER),
     workers: options.workers,
+    executor: options.executor,
     force: options.force,
     onEvent: options.onEvent,
     command: options.command,
@@ -144,6 +145,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
           reference: protocol.reference,
           protocol: protocol.name,
           lossOrder: [...new Set(plans.map((plan) => plan.config.loss))],
+          failures: failed.map(({ plan, error }) => ({ id: plan.id, message: error.message })),
         });
   return { protocol, runs: done, skipped, ran: plans.length - skipped - failed.length, failed, reportFiles };
 }

@@ -3,6 +3,7 @@
  * URLs) that opens offline and survives being mailed or attached to an issue.
  */
 import type { ProtocolAggregate } from './aggregate.js';
+import { FAILURES_NOTE, type ReportFailure } from './markdown.js';
 import { slug } from './slug.js';
 import { buildSections, type ReferenceTable, type ReportTable } from './tables.js';
 
@@ -16,6 +17,8 @@ export interface HtmlOptions {
   reference?: ReferenceTable;
   /** Protocol the reference belongs to; when absent it goes under every protocol. */
   referenceProtocol?: string;
+  /** Runs that failed, listed after the tables. */
+  failures?: readonly ReportFailure[];
 }
 
 /** A figure to embed: caption and SVG text. */
@@ -97,6 +100,11 @@ export function renderHtml(aggregates: readonly ProtocolAggregate[], figures: re
   for (const section of sections) {
     parts.push(`<h2>Protocol: ${escapeHtml(section.protocol)}</h2>`, `<p>${escapeHtml(section.summary)}</p>`);
     for (const table of section.tables) parts.push(htmlTable(table, `${slug(section.protocol)}-`));
+  }
+  const failures = options.failures ?? [];
+  if (failures.length > 0) {
+    const items = failures.map((failure) => `<li><code>${escapeHtml(failure.id)}</code>: ${escapeHtml(failure.message)}</li>`).join('\n');
+    parts.push('<h2>Failed runs</h2>', `<p>${escapeHtml(FAILURES_NOTE)}</p>`, `<ul>\n${items}\n</ul>`);
   }
   if (figures.length > 0) {
     parts.push('<h2>Figures</h2>');

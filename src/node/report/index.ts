@@ -27,7 +27,7 @@ export {
 } from './aggregate.js';
 export { csvColumns, csvField, csvLine, renderCsv, type CsvValue } from './csv.js';
 export { escapeHtml, htmlTable, inlineSvg, renderHtml, type HtmlFigure, type HtmlOptions } from './html.js';
-export { markdownTable, renderMarkdown, type MarkdownOptions } from './markdown.js';
+export { markdownTable, renderMarkdown, type MarkdownOptions, type ReportFailure } from './markdown.js';
 export {
   buildPlots,
   figure1Spec,

@@ -15,7 +15,20 @@ export interface MarkdownOptions {
   reference?: ReferenceTable;
   /** Protocol the reference belongs to; when absent it goes under every protocol. */
   referenceProtocol?: string;
+  /** Runs of this command that failed (see `ReportFailure`), listed after the tables. */
+  failures?: readonly ReportFailure[];
 }
+
+/** A run that failed: it has no result, so no table shows it; the report names it and why. */
+export interface ReportFailure {
+  /** The run's id (its result file would be `runs/<id>.json`). */
+  id: string;
+  /** Why it failed. */
+  message: string;
+}
+
+/** The sentence under a report's list of failed runs. */
+export const FAILURES_NOTE = 'These runs have no result, so the tables leave them out; the same command again retries them.';
 
 /** Escapes what would break a table cell: a pipe ends the cell, a newline ends the row. */
 function cell(text: string): string {
@@ -52,6 +65,10 @@ export function renderMarkdown(aggregates: readonly ProtocolAggregate[], options
   for (const section of sections) {
     parts.push(`## Protocol: ${section.protocol}`, section.summary);
     for (const table of section.tables) parts.push(markdownTable(table));
+  }
+  const failures = options.failures ?? [];
+  if (failures.length > 0) {
+    parts.push('## Failed runs', FAILURES_NOTE, failures.map((failure) => `- ${codeSpan(failure.id)}: ${cell(failure.message)}`).join('\n'));
   }
   return `${parts.join('\n\n')}\n`;
 }

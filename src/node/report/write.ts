@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../io/atomicWrite.js';
 import { createFolder } from '../io/folders.js';
 import { renderCsv } from './csv.js';
 import { renderHtml } from './html.js';
-import { renderMarkdown } from './markdown.js';
+import { renderMarkdown, type ReportFailure } from './markdown.js';
 import { buildPlots, renderPlots, type PngOptions } from './plots.js';
 import type { ReferenceTable } from './tables.js';
 
@@ -38,6 +38,11 @@ export interface WriteReportOptions {
   lossOrder?: readonly string[];
   /** PNG rendering options (fonts, scale). */
   png?: PngOptions;
+  /**
+   * Runs of this command that failed: listed in results.json, results.md and report.html (a
+   * report rebuilt later from the run files alone cannot know them).
+   */
+  failures?: readonly ReportFailure[];
 }
 
 /** Sub-folder of the output folder that holds the figures. */
@@ -68,7 +73,8 @@ export async function writeReport(outDir: string, runs: readonly RunResult[], op
   // A reference for a protocol with no runs here would vanish; print it under every protocol instead.
   const referenceProtocol = aggregates.some((aggregate) => aggregate.protocol === options.protocol) ? options.protocol : undefined;
   const commands = runCommands(runs, options.command);
-  const text = { title: options.title, commands, reference: options.reference, referenceProtocol };
+  const failures = options.failures ?? [];
+  const text = { title: options.title, commands, reference: options.reference, referenceProtocol, failures };
 
   await createFolder(join(outDir, PLOTS_FOLDER), 'plots folder');
   const written: string[] = [];
@@ -76,7 +82,7 @@ export async function writeReport(outDir: string, runs: readonly RunResult[], op
     written.push(await writeFileAtomic(join(outDir, name), data));
   };
 
-  const json = { title: options.title, command: options.command, commands, protocol: options.protocol, aggregate: aggregates, runs };
+  const json = { title: options.title, command: options.command, commands, protocol: options.protocol, aggregate: aggregates, runs, ...(failures.length > 0 ? { failed: failures } : {}) };
   await write('results.json', `${JSON.stringify(json, null, 2)}\n`);
   await write('results.csv', renderCsv(runs));
   await write('results.md', renderMarkdown(aggregates, text));

@@ -148,6 +148,7 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
     const result = await runPlans(plans, {
       runsDir: join(options.outDir, RUNS_FOLDER),
       workers: options.workers,
+      executor: options.executor,
       force: options.force,
       onEvent: options.onEvent,
       command: options.command,
