@@ -20,16 +20,16 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError } from 'commander';
-import { affinityDiagnostics } from '../src/affinity/diagnostics.js';
-import { Rng } from '../src/data/rng.js';
-import { macroF1 } from '../src/metrics/classification.js';
-import { BACKBONE_NAMES, type BackboneName } from '../src/models/backbones.js';
-import { buildClassifier, type Classifier } from '../src/models/build.js';
-import { requireMethodName } from '../src/models/methods.js';
-import { loadExperimentData, resolveExperimentConfig } from '../src/node/bench/experiment.js';
-import { useNodeBackend } from '../src/node/index.js';
-import { inputBatch, oneHotBatch } from '../src/train/batches.js';
-import { predictClassIds } from '../src/train/predict.js';
+import { affinityDiagnostics } from 'affinity-loss/internal/affinity/diagnostics.js';
+import { Rng } from 'affinity-loss/internal/data/rng.js';
+import { macroF1 } from 'affinity-loss/internal/metrics/classification.js';
+import { BACKBONE_NAMES, type BackboneName } from 'affinity-loss/internal/models/backbones.js';
+import { buildClassifier, type Classifier } from 'affinity-loss/internal/models/build.js';
+import { requireMethodName } from 'affinity-loss/internal/models/methods.js';
+import { loadExperimentData, resolveExperimentConfig } from 'affinity-loss-cli/internal/bench/experiment.js';
+import { useNodeBackend } from 'affinity-loss-node';
+import { inputBatch, oneHotBatch } from 'affinity-loss/internal/train/batches.js';
+import { predictClassIds } from 'affinity-loss/internal/train/predict.js';
 
 /** One logged step of one head. */
 interface StepLog {

@@ -10,8 +10,8 @@
  *   npm run bench:head -- --quick the two small sizes, few steps
  */
 import * as tf from '@tensorflow/tfjs';
-import { diversity, gaussianAffinity, maxMarginLoss } from '../src/index.js';
-import { useNodeBackend } from '../src/node/index.js';
+import { diversity, gaussianAffinity, maxMarginLoss } from 'affinity-loss';
+import { useNodeBackend } from 'affinity-loss-node';
 
 const BATCH = 128;
 const SIGMA = 100;

@@ -22,11 +22,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import sharp from 'sharp';
-import type { Features } from '../src/data/rowStore.js';
-import { countPerClass, type Split } from '../src/data/dataset.js';
-import { buildClassifier } from '../src/models/build.js';
-import { loadDataset, readImageFolder, useNodeBackend } from '../src/node/index.js';
-import { trainModel } from '../src/train/trainer.js';
+import type { Features } from 'affinity-loss/internal/data/rowStore.js';
+import { countPerClass, type Split } from 'affinity-loss/internal/data/dataset.js';
+import { buildClassifier } from 'affinity-loss/internal/models/build.js';
+import { loadDataset, readImageFolder, useNodeBackend } from 'affinity-loss-node';
+import { trainModel } from 'affinity-loss/internal/train/trainer.js';
 
 type Mode = 'in-memory' | 'streamed-cold' | 'streamed-warm';
 const MODES: readonly Mode[] = ['in-memory', 'streamed-cold', 'streamed-warm'];

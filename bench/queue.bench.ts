@@ -23,13 +23,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
-import { queueOptions } from '../src/node/queue/connection.js';
-import { parseQueueUrl } from '../src/node/queue/url.js';
-import type { RunRecord } from '../src/node/bench/results.js';
-import { launchRedisServer } from '../test/node/queue/redisServer.js';
+import { queueOptions } from 'affinity-loss-cli/internal/queue/connection.js';
+import { parseQueueUrl } from 'affinity-loss-cli/internal/queue/url.js';
+import type { RunRecord } from 'affinity-loss-cli/internal/bench/results.js';
+import { launchRedisServer } from '../packages/affinity-loss-cli/test/queue/redisServer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = ['--import', 'tsx', 'packages/affinity-loss-cli/src/cli/main.ts'];
 
 /** A started `affinity` command: its output so far and its end. */
 function start(args: readonly string[]): { output: () => string; exited: Promise<number | null>; kill: (signal: NodeJS.Signals) => void } {

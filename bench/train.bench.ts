@@ -23,7 +23,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { useNodeBackend } from '../src/node/index.js';
+import { useNodeBackend } from 'affinity-loss-node';
 import { measureOurs, type HeadName, type ModelName, type OursMeasurement, type StepPlan } from './train/measureOurs.js';
 import { measureTorch, type TorchMeasurement } from './train/measureTorch.js';
 import { syntheticSplit, writeBatchFile } from './train/syntheticData.js';

@@ -21,8 +21,8 @@ import {
   perClassRecall,
   type PreparedDataset,
   type Split,
-} from '../src/index.js';
-import { loadPreparedDataset, useNodeBackend } from '../src/node/index.js';
+} from 'affinity-loss';
+import { loadPreparedDataset, useNodeBackend } from 'affinity-loss-node';
 
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: '5' }, seed: { type: 'string', default: '1' } } });
 const epochs = Number(values.epochs);

@@ -15,8 +15,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadMnist, readImageFolder } from '../src/node/index.js';
-import type { Dataset, Split } from '../src/index.js';
+import { loadMnist, readImageFolder } from 'affinity-loss-node';
+import type { Dataset, Split } from 'affinity-loss';
 import {
   ASSET_LIST_FILE,
   assetLabel,

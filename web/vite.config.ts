@@ -1,6 +1,6 @@
 /**
  * Vite config of the web demo. The library is imported as 'affinity-loss', aliased to its
- * browser-safe root entry in ../src, so the demo uses exactly the public API a user gets.
+ * browser-safe root entry in ../packages/affinity-loss/src, so the demo uses exactly the public API a user gets.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -14,7 +14,7 @@ export default defineConfig({
   // Build-time assets (the image sets from scripts/prepare-demo-data.ts), git-ignored.
   publicDir: here('generated'),
   resolve: {
-    alias: { 'affinity-loss': here('../src/index.ts') },
+    alias: { 'affinity-loss': here('../packages/affinity-loss/src/index.ts') },
   },
   server: {
     // The library's sources live outside the app's root.

@@ -3,8 +3,8 @@
  * path `affinity train` takes) on a model from `buildClassifier`, timed step by step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildClassifier, type ClassifierOptions, type Split, type TrainingCallback } from '../../src/index.js';
-import { classifierRecipe, trainDataParallel } from '../../src/node/index.js';
+import { buildClassifier, type ClassifierOptions, type Split, type TrainingCallback } from 'affinity-loss';
+import { classifierRecipe, trainDataParallel } from 'affinity-loss-node';
 import { CLASSES } from './syntheticData.js';
 import { samplesPerSecond, summarizeTimes, type TimeSummary } from './stepTimes.js';
 

@@ -4,7 +4,7 @@
  * (magic 'AFBT', uint32 rows, uint32 features per row, float32 pixels, int32 labels).
  */
 import { writeFile } from 'node:fs/promises';
-import { Rng, type Split } from '../../src/index.js';
+import { Rng, type Split } from 'affinity-loss';
 
 /** Pixels per image (28 x 28 x 1). */
 export const PIXELS = 784;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { DemoState } from '../../web/src/hooks.js';
 import { FOLDER_ASSET_FILE } from '../../web/src/imageAsset.js';
-import { mnistDigits, writeImages } from '../node/data/images.js';
+import { mnistDigits, writeImages } from '../../packages/affinity-loss-node/test/data/images.js';
 import { launchChromium } from './browser.js';
 import { serveStatic, type StaticServer } from './server.js';
 

@@ -1,0 +1,151 @@
+/**
+ * Runs a bench protocol: plans every (setting, loss, seed), runs them through the worker pool
+ * (which skips finished runs and writes each run's file as it finishes), then writes the report.
+ */
+import { join } from 'node:path';
+import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
+import { requireMethodName } from 'affinity-loss/internal/models/methods.js';
+import { requireInteger, requireSeed } from 'affinity-loss/internal/validate.js';
+import { checkWritableFolder } from 'affinity-loss-node/internal/io/folders.js';
+import { RUNS_FOLDER } from '../report/read.js';
+import { slug } from '../report/slug.js';
+import { writeReport } from '../report/write.js';
+import { checkExtras, definedFields, inapplicableHeadFields, resolveExperimentConfig, type ExperimentInput } from './experiment.js';
+import { runPlans, type RunPlansOptions } from './pool.js';
+import { getProtocol, type Protocol, type ProtocolSetting } from './protocols.js';
+import type { RunResult } from './results.js';
+import type { PlannedRun } from './run.js';
+
+/** Options of `planBench` and `runBench`. */
+export interface BenchOptions {
+  /** Protocol name (see PROTOCOL_NAMES). */
+  protocol: string;
+  /** Losses to compare. Default: the protocol's list (its shorter quick list when `quick`). */
+  losses?: readonly string[];
+  /** Number of seeds (1, 2, ... from `firstSeed`). Default: the protocol's, or 1 when quick. */
+  seeds?: number;
+  /** First seed. Default 1. */
+  firstSeed?: number;
+  /** Fewer settings and epochs, a share of the training rows: minutes instead of hours. */
+  quick?: boolean;
+  /**
+   * Names of the protocol's settings to run (`k=10`, `rho=100 mnist`), in protocol order
+   * whatever the order given. Default: every setting (of the quick list when `quick`).
+   */
+  settings?: readonly string[];
+  /** Fields that override every run's config (epochs, backbone, sigma, ...). */
+  overrides?: Partial<ExperimentInput>;
+}
+
+/** Options of `runBench`. */
+export interface RunBenchOptions extends BenchOptions, Omit<RunPlansOptions, 'runsDir'> {
+  /** Output folder: runs/ (one file per run) and the report. */
+  outDir: string;
+  /** The command line, printed in the report. */
+  command?: string;
+}
+
+/** What `runBench` did. */
+export interface BenchSummary {
+  /** The protocol run. */
+  protocol: Protocol;
+  /** Every run of the plan, finished now or before. */
+  runs: RunResult[];
+  /** Runs skipped because their result file was there. */
+  skipped: number;
+  /** Runs trained now. */
+  ran: number;
+  /** Runs that failed (the others still finished and were written). */
+  failed: { plan: PlannedRun; error: Error }[];
+  /** Report files written (empty when no run finished). */
+  reportFiles: string[];
+}
+
+/**
+ * Every run of a protocol, each config resolved and checked: bad names or numbers fail here,
+ * before anything trains.
+ *
+ * @throws AffinityConfigError for an unknown protocol or loss (listing the valid ones) or a bad value.
+ */
+export function planBench(options: BenchOptions): { protocol: Protocol; plans: PlannedRun[] } {
+  const protocol = getProtocol(options.protocol);
+  const losses = (options.losses ?? (options.quick ? protocol.quickLosses : undefined) ?? protocol.defaultLosses).map(requireMethodName);
+  if (losses.length === 0) throw new AffinityConfigError('losses: give at least one loss');
+  if (new Set(losses).size !== losses.length) throw new AffinityConfigError(`losses: a loss is listed twice in ${losses.join(',')}`);
+  const seeds = requireInteger('seeds', options.seeds ?? (options.quick ? 1 : protocol.defaultSeeds), 1);
+  const firstSeed = requireSeed(options.firstSeed ?? 1, 'firstSeed');
+  // An override left undefined must not replace the protocol's value with the default.
+  const overrides = definedFields(options.overrides ?? {});
+  const plans: PlannedRun[] = [];
+  const settings = protocol.settings(options.quick ?? false);
+  const chosen = chosenSettings(protocol.name, options.quick ?? false, settings, options.settings);
+  settings.forEach((setting, settingOrder) => {
+    if (!chosen.has(setting.setting)) return;
+    for (const loss of losses) {
+      for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+        // A head override (--sigma) applies to the losses with that head; the others train as they would without it.
+        const own: Record<string, unknown> = { ...overrides };
+        for (const field of inapplicableHeadFields({ ...own, loss })) delete own[field];
+        const config = resolveExperimentConfig({ ...setting.config, ...own, loss, seed });
+        checkExtras(config, setting.extras);
+        plans.push({
+          id: `${slug(setting.setting)}__${loss}__seed${seed}`,
+          protocol: protocol.name,
+          setting: setting.setting,
+          settingOrder,
+          config,
+          extras: setting.extras,
+        });
+      }
+    }
+  });
+  return { protocol, plans };
+}
+
+/** The setting names to run; an unknown name fails, listing the protocol's. */
+function chosenSettings(protocolName: string, quick: boolean, settings: readonly ProtocolSetting[], names: readonly string[] | undefined): Set<string> {
+  const valid = settings.map((setting) => setting.setting);
+  if (names === undefined) return new Set(valid);
+  if (names.length === 0) throw new AffinityConfigError('settings: give at least one setting');
+  const unknown = names.filter((name) => !valid.includes(name));
+  if (unknown.length > 0) {
+    const list = valid.map((name) => JSON.stringify(name)).join(', ');
+    throw new AffinityConfigError(`unknown setting ${unknown.map((name) => JSON.stringify(name)).join(', ')} for protocol ${protocolName}${quick ? ' (quick)' : ''}; valid: ${list}`);
+  }
+  return new Set(names);
+}
+
+/**
+ * Runs (or resumes) a bench and writes its report.
+ *
+ * @throws AffinityConfigError before anything trains when a name or number is bad, or when a
+ *   result file holds a different config and `force` is not set.
+ */
+export async function runBench(options: RunBenchOptions): Promise<BenchSummary> {
+  const { protocol, plans } = planBench(options);
+  // Before any run trains: results that cannot be written are not worth computing.
+  await checkWritableFolder(options.outDir, 'output folder');
+  const { done: records, failed, skipped } = await runPlans(plans, {
+    runsDir: join(options.outDir, RUNS_FOLDER),
+    workers: options.workers,
+    executor: options.executor,
+    force: options.force,
+    onEvent: options.onEvent,
+    command: options.command,
+  });
+
+  // Bench plans score the test split, so every record has its metrics.
+  const done = records as RunResult[];
+  const reportFiles =
+    done.length === 0
+      ? []
+      : await writeReport(options.outDir, done, {
+          title: protocol.title,
+          command: options.command,
+          reference: protocol.reference,
+          protocol: protocol.name,
+          lossOrder: [...new Set(plans.map((plan) => plan.config.loss))],
+          failures: failed.map(({ plan, error }) => ({ id: plan.id, message: error.message })),
+        });
+  return { protocol, runs: done, skipped, ran: plans.length - skipped - failed.length, failed, reportFiles };
+}
