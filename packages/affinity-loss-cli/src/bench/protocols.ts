@@ -38,8 +38,17 @@ export interface Protocol {
   quickLosses?: readonly MethodName[];
   /** Seeds when `--seeds` is not given (a quick run takes one). */
   defaultSeeds: number;
-  /** The settings, full or quick (fewer settings, fewer epochs, a share of the training rows). */
-  settings(quick: boolean): ProtocolSetting[];
+  /**
+   * The datasets it runs on, for a protocol whose settings suit any dataset with at least two
+   * classes (`--dataset` replaces them, e.g. with a folder of your own images); absent for the
+   * protocols built around MNIST's digits.
+   */
+  datasets?: readonly string[];
+  /**
+   * The settings, full or quick (fewer settings, fewer epochs, a share of the training rows), on
+   * `datasets` (default: the protocol's own) when it takes others.
+   */
+  settings(quick: boolean, datasets?: readonly string[]): ProtocolSetting[];
   /** Published numbers (percent) to print beside ours, keyed by setting. */
   reference?: ReferenceTable;
 }
@@ -57,6 +66,9 @@ const QUICK = { backbone: 'mlp', epochs: 12, trainFraction: 0.25 } as const;
 const QUICK_LOSSES: readonly MethodName[] = ['softmax', 'balanced-softmax', 'logit-adjusted', 'ldam-drw', 'affinity', 'affinity-m5', 'affinity-lt', 'affinity-ce'];
 
 const STEP_SWEEP_K = [500, 200, 100, 50, 20, 10];
+
+/** The long-tail protocol's own datasets. */
+const LONG_TAIL_DATASETS: readonly string[] = ['mnist', 'fashion-mnist'];
 
 /** The public re-implementation's step-sweep table (macro-F1 %, best epoch of 100, 3-block CNN). */
 export const STEP_SWEEP_REFERENCE: ReferenceTable = {
@@ -113,18 +125,21 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     name: 'long-tail',
     title: 'Long tail: exponential imbalance on MNIST and Fashion-MNIST',
     description:
-      'Per-class training counts n_i = n_max * rho^(-i/9) (Cao et al. 2019), balanced test split; accuracy, macro-F1 and many / medium / few-shot accuracy.',
+      'Per-class training counts n_i = n_max * rho^(-i/(C-1)) (Cao et al. 2019), balanced test split; accuracy, macro-F1 and many / medium / few-shot accuracy. Takes --dataset (your own images), which it also runs as given.',
     defaultLosses: METHOD_NAMES,
     quickLosses: QUICK_LOSSES,
     defaultSeeds: 3,
-    settings: (quick) =>
-      ['mnist', 'fashion-mnist'].flatMap((dataset) =>
-        (quick ? [100] : [10, 50, 100]).map((rho) => ({
+    datasets: LONG_TAIL_DATASETS,
+    settings: (quick, datasets = LONG_TAIL_DATASETS) =>
+      datasets.flatMap((dataset) => [
+        // Another dataset (your own images) is also run as it comes: its own imbalance is the one that matters.
+        ...(LONG_TAIL_DATASETS.includes(dataset) ? [] : [{ setting: `as given ${dataset}`, config: { ...(quick ? QUICK : FULL), dataset, recipe: 'none' }, extras: {} }]),
+        ...(quick ? [100] : [10, 50, 100]).map((rho) => ({
           setting: `rho=${rho} ${dataset}`,
           config: { ...(quick ? QUICK : FULL), dataset, recipe: `exp:${rho}` },
           extras: {},
         })),
-      ),
+      ]),
   },
   noise: {
     name: 'noise',

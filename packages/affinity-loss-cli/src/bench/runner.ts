@@ -12,7 +12,7 @@ import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
 import { checkExtras, definedFields, inapplicableHeadFields, resolveExperimentConfig, type ExperimentInput } from './experiment.js';
 import { runPlans, type RunPlansOptions } from './pool.js';
-import { getProtocol, type Protocol, type ProtocolSetting } from './protocols.js';
+import { getProtocol, PROTOCOL_NAMES, type Protocol, type ProtocolSetting } from './protocols.js';
 import type { RunResult } from './results.js';
 import type { PlannedRun } from './run.js';
 
@@ -77,7 +77,13 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   // An override left undefined must not replace the protocol's value with the default.
   const overrides = definedFields(options.overrides ?? {});
   const plans: PlannedRun[] = [];
-  const settings = protocol.settings(options.quick ?? false);
+  // A dataset given replaces the protocol's own, where its settings suit any dataset.
+  const dataset = overrides.dataset;
+  if (dataset !== undefined && protocol.datasets === undefined) {
+    const takers = PROTOCOL_NAMES.filter((name) => getProtocol(name).datasets !== undefined);
+    throw new AffinityConfigError(`protocol ${protocol.name} is built around its own datasets; a dataset of your own runs with ${takers.join(', ')}`);
+  }
+  const settings = protocol.settings(options.quick ?? false, dataset === undefined ? undefined : [dataset]);
   const chosen = chosenSettings(protocol.name, options.quick ?? false, settings, options.settings);
   settings.forEach((setting, settingOrder) => {
     if (!chosen.has(setting.setting)) return;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseRunResult } from '../../src/report/read.js';
 import type { RunResult } from '../../src/bench/results.js';
+import { mnistDigits, writeImages } from '../../../affinity-loss-node/test/data/images.js';
 
 const CLI = ['--import', 'tsx', 'packages/affinity-loss-cli/src/cli/main.ts'];
 const run = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8' });
@@ -164,4 +165,32 @@ test('a protocol override that cannot work is refused before workers start', () 
   assert.equal(result.status, 2);
   assert.match(result.stderr, /a feature snapshot \(Figure 1\) needs featureWidth 2, got 16/);
   assert.equal(existsSync(out), false);
+});
+
+test('long-tail runs on a folder of your own images, as given and made more imbalanced, up to the report; protocols built around MNIST refuse a dataset', async () => {
+  // 130 images a class: exp:100 keeps 104 / 10 / 1 training rows of the three.
+  const digits = await mnistDigits(130, 3);
+  const folder = join(root, 'my-digits');
+  for (const [id, name] of ['zero', 'one', 'two'].entries()) await writeImages(join(folder, name), digits[id], 'png');
+  const out = join(root, 'own-images');
+  const own = ['--dataset', 'image-folder', '--data-path', folder, '--image-size', '14'];
+  const bench = run('bench', '--protocol', 'long-tail', '--quick', ...own, '--train-fraction', '1', '--epochs', '2', '--losses', 'softmax,affinity-lt', '--workers', '2', '--out', out);
+  assert.equal(bench.status, 0, bench.stderr);
+  assert.deepEqual(runFiles(out), [
+    'as-given-image-folder__affinity-lt__seed1.json',
+    'as-given-image-folder__softmax__seed1.json',
+    'rho-100-image-folder__affinity-lt__seed1.json',
+    'rho-100-image-folder__softmax__seed1.json',
+  ]);
+  const asGiven = readRun(out, 'as-given-image-folder__softmax__seed1.json');
+  assert.deepEqual(asGiven.classNames, ['one', 'two', 'zero']);
+  assert.deepEqual([asGiven.config.dataset, asGiven.config.datasetPath, asGiven.config.imageSize, asGiven.config.recipe], ['image-folder', folder, 14, 'none']);
+  assert.equal(asGiven.last.samples, 78, '20% of each class of 130 images');
+  assert.equal(readRun(out, 'rho-100-image-folder__softmax__seed1.json').config.recipe, 'exp:100');
+  assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /as given image-folder/);
+  assert.ok(statSync(join(out, 'report.html')).size > 0);
+
+  const refused = run('bench', '--protocol', 'step-sweep', '--quick', ...own, '--out', join(root, 'never'));
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /protocol step-sweep is built around its own datasets; a dataset of your own runs with long-tail/);
 });

@@ -9,7 +9,8 @@ import { defaultWorkers } from 'affinity-loss-node/internal/parallel/workerCount
 import { addAffinityHeadOptions, configFieldsOf } from '../experimentOptions.js';
 import { addQueueOptions, queueExecutorOf, type QueueFlags } from '../queueOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
+import { commandLine, parseChannels, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
+import { DATASET_NAMES } from 'affinity-loss-node/internal/data/registry.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
 interface BenchFlags extends QueueFlags {
@@ -39,11 +40,15 @@ export function benchCommand(): Command {
     .option('-s, --seeds <n>', "number of seeds (default: the protocol's)", parsePositiveInteger)
     .option('--first-seed <n>', 'first seed', parseCount, 1)
     .option('--settings <list>', "comma-separated settings of the protocol to run, as the tables name them (k=10,k=50; 'rho=100 mnist') (default: all)", parseList)
-    .option('-q, --quick', 'fewer settings and epochs on a quarter of the training rows: minutes, for a first look')
+    .option('--quick', 'fewer settings and epochs on a quarter of the training rows: minutes, for a first look')
     .option('-o, --out <dir>', 'output folder (default runs/bench/<protocol>[-quick])')
     .option('-w, --workers <n>', 'worker threads, one run each', parseWorkerCount, defaultWorkers())
     .option('--force', 'rerun runs whose result file was made with a different config')
-    .option('--quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress output')
+    .option('-d, --dataset <name>', `long-tail: run on this dataset instead of MNIST and Fashion-MNIST (${DATASET_NAMES.join(', ')}), e.g. image-folder with --data-path`)
+    .option('--data-path <path>', "the dataset's folder or file (image-folder and cifar10 need it)")
+    .option('--image-size <n>', 'image-folder: side of the square images, in pixels (default: 28)', parsePositiveInteger)
+    .option('--channels <n>', 'image-folder: 1 for grayscale, 3 for RGB (default: 1)', parseChannels)
     .option('--epochs <n>', 'override the protocol\'s epochs', parsePositiveInteger)
     .addOption(new Option('--backbone <name>', 'override the backbone').choices(BACKBONE_NAMES))
     .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
@@ -102,6 +107,7 @@ export function benchCommand(): Command {
     'affinity bench --protocol long-tail --backbone cnn --epochs 20 --out runs/long-tail-cnn',
     "affinity bench --protocol long-tail --settings 'rho=100 mnist,rho=100 fashion-mnist' --seeds 3",
     'affinity bench --protocol noise --quick --workers 1',
+    'affinity bench --protocol long-tail --dataset image-folder --data-path lesions --image-size 64 --channels 3 --backbone cnn --seeds 3',
     'AFFINITY_QUEUE_PASSWORD=... affinity bench --protocol step-sweep --seeds 3 --queue redis://lab-server:6379',
   ]);
 }
