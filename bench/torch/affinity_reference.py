@@ -4,7 +4,8 @@ What it does
     Draws a set of seeded cases (classes C, prototypes per class m, feature width d, batch N,
     sigma, margin and every option of the diversity regularizer), evaluates docs/METHOD.md sections
     1-3 in float64 with autograd, and writes the inputs and outputs to
-    test/fixtures/affinity-reference.json, which test/affinity/parity.test.ts compares the
+    packages/affinity-loss/test/fixtures/affinity-reference.json, which
+    packages/affinity-loss/test/affinity/parity.test.ts compares the
     TypeScript implementation against. Outputs per case: the affinities A (N, C), the hinge
     loss, the regularizer R, total = hinge + R, and the gradients of total w.r.t. the features
     and the prototypes, of the hinge alone w.r.t. the prototypes and of R alone w.r.t. the
@@ -44,7 +45,7 @@ torch.set_num_threads(1)
 torch.set_default_dtype(torch.float64)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURE = os.path.join(HERE, '..', '..', 'test', 'fixtures', 'affinity-reference.json')
+FIXTURE = os.path.join(HERE, '..', '..', 'packages', 'affinity-loss', 'test', 'fixtures', 'affinity-reference.json')
 
 KINK_GAP = 1e-4  # |margin + A_ij - A_iy| must exceed this for every j != y_i
 TIE_GAP = 1e-4  # gap between the two smallest distances of a class's prototypes, relative to the norms

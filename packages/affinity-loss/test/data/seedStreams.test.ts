@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { SEED_STREAMS } from '../../src/data/index.js';
 
 function sourceFiles(folder: string): string[] {
@@ -21,7 +22,11 @@ test("every stage draws from the run's seed through a named stream, never a bare
   // class, per epoch, per layer) are variables derived from a stage's seed.
   const literalStream = /deriveSeed\([^,()]+,\s*\d+\s*[,)]/g;
   const offenders: string[] = [];
-  for (const file of sourceFiles('src')) {
+  // Every package's sources: the experiment code that seeds runs lives in the CLI's package.
+  const packages = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const files = readdirSync(packages).flatMap((name) => sourceFiles(join(packages, name, 'src')));
+  assert.ok(files.length > 100, `read ${files.length} source files`);
+  for (const file of files) {
     for (const match of readFileSync(file, 'utf8').matchAll(literalStream)) offenders.push(`${file}: ${match[0]}`);
   }
   assert.deepEqual(offenders, []);
