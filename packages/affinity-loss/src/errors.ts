@@ -39,20 +39,6 @@ export class ModelFileError extends AffinityLossError {}
 export class FolderLockedError extends AffinityLossError {}
 
 /**
- * The job queue's server (Redis) cannot be used: unreachable, refusing the credentials, or not
- * answering in time. Names the server's URL without its password and says which it was.
- */
-export class QueueConnectionError extends AffinityLossError {
-  /** 'unreachable' (nothing answers there), 'auth' (the password or user was refused), 'other'. */
-  readonly reason: 'unreachable' | 'auth' | 'other';
-
-  constructor(message: string, reason: 'unreachable' | 'auth' | 'other') {
-    super(message);
-    this.reason = reason;
-  }
-}
-
-/**
  * A file or folder cannot be read, made or written (read-only, full disk, a file where a folder
  * should be, no permission); names the path and the reason.
  */

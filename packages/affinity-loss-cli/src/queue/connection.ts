@@ -6,8 +6,22 @@
  */
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'bullmq';
-import { QueueConnectionError } from 'affinity-loss/internal/errors.js';
+import { AffinityLossError } from 'affinity-loss/internal/errors.js';
 import { QUEUE_KEY_PREFIX, QUEUE_PASSWORD_ENV, redactCredentials, type QueueAddress } from './url.js';
+
+/**
+ * The job queue's server (Redis) cannot be used: unreachable, refusing the credentials, or not
+ * answering in time. Names the server's URL without its password and says which it was.
+ */
+export class QueueConnectionError extends AffinityLossError {
+  /** 'unreachable' (nothing answers there), 'auth' (the password or user was refused), 'other'. */
+  readonly reason: 'unreachable' | 'auth' | 'other';
+
+  constructor(message: string, reason: 'unreachable' | 'auth' | 'other') {
+    super(message);
+    this.reason = reason;
+  }
+}
 
 /** How long the first check waits for the server: a missing server answers at once, a silent one costs this. */
 export const CONNECT_TIMEOUT_MS = 5000;
