@@ -57,7 +57,7 @@ test('npm pack makes complete tarballs: the built entry, its types, README and L
     for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/README.md', 'package/LICENSE', 'package/package.json']) {
       assert.ok(listing.includes(file), `${name} has ${file}`);
     }
-    assert.ok(!listing.some((file) => file.startsWith('package/src/') || file.startsWith('package/test/')), `${name} ships no sources or tests`);
+    assert.ok(!listing.some((file) => file.startsWith('package/src/') || file.startsWith('package/test/') || file.endsWith('.tsbuildinfo')), `${name} ships no sources, tests or build state`);
   }
 });
 
