@@ -1,6 +1,6 @@
 /**
  * affinity-loss: the browser-safe entry. Everything here runs wherever TensorFlow.js runs;
- * Node-only code (fast backend, file readers, experiment runner) lives in `affinity-loss/node`.
+ * Node-only code (fast backend, file readers, data-parallel training) lives in `affinity-loss-node`, the experiment runner in `affinity-loss-cli`.
  */
 export * from './errors.js';
 export * from './affinity/index.js';

@@ -2,7 +2,7 @@
  * A `file://` model handler for Node without tfjs-node, in tfjs-node's own layout
  * (a folder holding model.json and weights.bin), so models saved here load with tfjs-node and
  * the other way round. `model.save('file://./run')` and `tf.loadLayersModel('file://./run')`
- * work once `affinity-loss/node` is imported. When tfjs-node is loaded its own handler serves
+ * work once `affinity-loss-node` is imported. When tfjs-node is loaded its own handler serves
  * file:// URLs instead, and it loads only from the model.json path
  * (`tf.loadLayersModel('file://./run/model.json')`), which this handler takes too.
  */

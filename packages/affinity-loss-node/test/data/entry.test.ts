@@ -1,4 +1,4 @@
-// The data toolkit is reachable from the public entries: the browser-safe root and affinity-loss/node.
+// The data toolkit is reachable from the public entries: the browser-safe root and affinity-loss-node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as data from 'affinity-loss/internal/data/index.js';

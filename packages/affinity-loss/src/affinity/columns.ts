@@ -6,7 +6,7 @@
  * right operand as XNNPACK weights, and x is a fresh tensor at every step (a gradient, this
  * step's prototypes), so every call paid the packing: on stock wasm, for fresh (128, 5000) and
  * (5000, 256) inputs, the product took 2.5 and 9.5 ms against 4.0 and 3.0 ms for the sum; with
- * the Node backend (whose row sums are a single pass, src/node/backend/rowReductions.ts) the sum
+ * the Node backend (whose row sums are a single pass, tfjs-wasm-training's rowReductions.ts) the sum
  * takes 0.14 and 0.3 ms. WebGL and WebGPU reduce along any axis natively.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,7 +1,7 @@
 /**
  * The browser-safe data toolkit: dataset types and helpers, a seeded RNG, imbalance and
  * label-noise builders, stratified splits, a class-aware batch sampler, synthetic Gaussian
- * blobs, and the spec strings that name them. File readers live in `affinity-loss/node`.
+ * blobs, and the spec strings that name them. File readers live in `affinity-loss-node`.
  *
  * Named exports, not `export *`: what a user needs is listed here; the builders' internals
  * (row selection, rounding, protocol constants) stay importable by relative path for the
