@@ -25,13 +25,14 @@ import {
   encodeImageSubset,
   FOLDER_ASSET_FILE,
   IMAGE_ASSET_MAX_CLASSES,
+  IMAGE_ASSET_SIDE,
   MNIST_ASSET_FILE,
   type DemoAssetList,
   type ImageSubsetSplit,
 } from '../web/src/imageAsset.js';
 
-/** Side the images are read at; the asset keeps half of it. */
-const SIDE = 28;
+/** Side the images are read at: twice the asset's, which averages 2 x 2 blocks. */
+const SIDE = 2 * IMAGE_ASSET_SIDE;
 
 /** The first `perClass` images of each class, in file order, downsampled to 14 x 14. */
 function firstPerClass(split: Split, classes: number, perClass: number): ImageSubsetSplit {
@@ -60,7 +61,7 @@ async function writeAsset(dataset: Dataset, title: string, file: string, trainPe
   if (classes > IMAGE_ASSET_MAX_CLASSES) throw new Error(`the demo shows at most ${IMAGE_ASSET_MAX_CLASSES} classes; ${title} has ${classes}`);
   const train = firstPerClass(dataset.train, classes, trainPerClass);
   const test = firstPerClass(dataset.test, classes, testPerClass);
-  const bytes = encodeImageSubset({ title, classNames: dataset.classNames, side: SIDE / 2, train, test });
+  const bytes = encodeImageSubset({ title, classNames: dataset.classNames, side: IMAGE_ASSET_SIDE, train, test });
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, bytes);
   return `wrote ${file}: ${title}, ${classes} classes, ${train.count} train + ${test.count} test images, ${(bytes.length / 1024).toFixed(0)} KB`;
