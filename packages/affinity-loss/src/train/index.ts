@@ -1,6 +1,7 @@
 // The training loop and what it needs: optimizers, learning-rate schedules, batched prediction, evaluation.
 export { trainModel, DIVERGENCE_FACTOR, type TrainerOptions, type TrainResult, type EpochLog, type StepReport, type TrainingCallback } from './trainer.js';
-export { shardOf, type DataParallelGroup } from './dataParallel.js';
+// The interface a data-parallel group implements (affinity-loss-node's trainDataParallel makes one), for TrainerOptions.dataParallel.
+export type { DataParallelGroup } from './dataParallel.js';
 export { OPTIMIZER_NAMES, makeOptimizer, setLearningRate, type OptimizerName, type OptimizerOptions } from './optimizer.js';
 export {
   SCHEDULE_NAMES,
