@@ -112,15 +112,24 @@ export function configFieldsOf(flags: object): Partial<ExperimentInput> {
   ) as Partial<ExperimentInput>;
 }
 
+/**
+ * Adds `--data-path`, `--image-size` and `--channels`: where a dataset is and how an image
+ * folder is read (`affinity train`, `tune` and `bench` share them).
+ */
+export function addDatasetLocationOptions(command: Command): Command {
+  return command
+    .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 and image-folder need it)")
+    .option('--image-size <n>', 'image-folder: side of the square images, in pixels (default: 28)', parsePositiveInteger)
+    .option('--channels <n>', 'image-folder: 1 for grayscale, 3 for RGB (default: 1)', parseChannels);
+}
+
 /** Adds every experiment option, `--config`, and the dataset and loss lists to the help. */
 export function addExperimentOptions(command: Command, defaultLoss: string): Command {
   const d = EXPERIMENT_DEFAULTS;
   command
     .option('-c, --config <file>', "start from a saved config (a run's config.json, tune's best-config.json); flags given override it")
-    .option('-d, --dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, 'mnist')
-    .option('--data-path <path>', "the dataset's folder or file when not at its standard location (cifar10 and image-folder need it)")
-    .option('--image-size <n>', 'image-folder: side of the square images, in pixels (default: 28)', parsePositiveInteger)
-    .option('--channels <n>', 'image-folder: 1 for grayscale, 3 for RGB (default: 1)', parseChannels)
+    .option('-d, --dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, 'mnist');
+  addDatasetLocationOptions(command)
     .option('-i, --imbalance <recipe>', 'imbalance recipe: step:0-4:0.1, exp:100, evencap:10, counts:500,50,...; may add +noise:sym:0.2', 'none')
     .option('--noise <spec>', 'label noise on the training split, e.g. sym:0.2 or asym:mnist:0.4 (adds +noise:<spec> to the recipe)')
     .option('-l, --loss <name>', 'loss (method), see the list below', defaultLoss)

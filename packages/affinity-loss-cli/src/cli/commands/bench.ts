@@ -6,10 +6,10 @@ import { BACKBONE_NAMES } from 'affinity-loss/internal/models/backbones.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../bench/protocols.js';
 import { planBench, runBench } from '../../bench/runner.js';
 import { defaultWorkers } from 'affinity-loss-node/internal/parallel/workerCount.js';
-import { addAffinityHeadOptions, configFieldsOf } from '../experimentOptions.js';
+import { addAffinityHeadOptions, addDatasetLocationOptions, configFieldsOf } from '../experimentOptions.js';
 import { addQueueOptions, queueExecutorOf, type QueueFlags } from '../queueOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { commandLine, parseChannels, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
+import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
 import { DATASET_NAMES } from 'affinity-loss-node/internal/data/registry.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
@@ -45,10 +45,8 @@ export function benchCommand(): Command {
     .option('-w, --workers <n>', 'worker threads, one run each', parseWorkerCount, defaultWorkers())
     .option('--force', 'rerun runs whose result file was made with a different config')
     .option('-q, --quiet', 'no progress output')
-    .option('-d, --dataset <name>', `long-tail: run on this dataset instead of MNIST and Fashion-MNIST (${DATASET_NAMES.join(', ')}), e.g. image-folder with --data-path`)
-    .option('--data-path <path>', "the dataset's folder or file (image-folder and cifar10 need it)")
-    .option('--image-size <n>', 'image-folder: side of the square images, in pixels (default: 28)', parsePositiveInteger)
-    .option('--channels <n>', 'image-folder: 1 for grayscale, 3 for RGB (default: 1)', parseChannels)
+    .option('-d, --dataset <name>', `long-tail: run on this dataset instead of MNIST and Fashion-MNIST (${DATASET_NAMES.join(', ')}), e.g. image-folder with --data-path`);
+  addDatasetLocationOptions(command)
     .option('--epochs <n>', 'override the protocol\'s epochs', parsePositiveInteger)
     .addOption(new Option('--backbone <name>', 'override the backbone').choices(BACKBONE_NAMES))
     .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
