@@ -29,17 +29,10 @@ export function toOneHot(yTrue: tf.Tensor, classes: number, rows?: number): tf.T
   if (rows !== undefined && shape[0] !== rows) {
     throw new LabelError(`labels have ${shape[0]} rows but predictions have ${rows}`);
   }
-  if (shape.length === 2 && shape[1] === classes && classes !== 1) {
-    if (readsBackCheaply()) checkOneHotRows(yTrue.dataSync(), classes);
-    return yTrue.dtype === 'float32' ? (yTrue as tf.Tensor2D) : tf.cast(yTrue, 'float32') as tf.Tensor2D;
-  }
-  if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) {
-    if (readsBackCheaply()) checkClassIds(yTrue.dataSync(), classes);
-    return tf.tidy(() => tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes).toFloat() as tf.Tensor2D);
-  }
-  throw new LabelError(
-    `labels must have shape (N, ${classes}) one-hot, or (N) / (N, 1) integer ids; got (${shape.join(', ')})`,
-  );
+  const form = labelForm(shape, classes);
+  if (readsBackCheaply()) checkLabelValues(yTrue, classes, form);
+  if (form === 'one-hot') return yTrue.dtype === 'float32' ? (yTrue as tf.Tensor2D) : tf.cast(yTrue, 'float32') as tf.Tensor2D;
+  return tf.tidy(() => tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes).toFloat() as tf.Tensor2D);
 }
 
 /**
@@ -50,10 +43,20 @@ export function toOneHot(yTrue: tf.Tensor, classes: number, rows?: number): tf.T
  * @throws LabelError naming the first bad row, or a shape that is neither form.
  */
 export function checkLabels(labels: tf.Tensor, classes: number): void {
-  const shape = labels.shape;
-  if (shape.length === 2 && shape[1] === classes && classes !== 1) checkOneHotRows(labels.dataSync(), classes);
-  else if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) checkClassIds(labels.dataSync(), classes);
-  else throw new LabelError(`labels must have shape (N, ${classes}) one-hot, or (N) / (N, 1) integer ids; got (${shape.join(', ')})`);
+  checkLabelValues(labels, classes, labelForm(labels.shape, classes));
+}
+
+/** Which of the two label forms a shape is: (N, classes) one-hot, or (N) / (N, 1) class ids. */
+function labelForm(shape: readonly number[], classes: number): 'one-hot' | 'ids' {
+  if (shape.length === 2 && shape[1] === classes && classes !== 1) return 'one-hot';
+  if (shape.length === 1 || (shape.length === 2 && shape[1] === 1)) return 'ids';
+  throw new LabelError(`labels must have shape (N, ${classes}) one-hot, or (N) / (N, 1) integer ids; got (${shape.join(', ')})`);
+}
+
+/** Reads the labels back and checks their values for their form. */
+function checkLabelValues(labels: tf.Tensor, classes: number, form: 'one-hot' | 'ids'): void {
+  if (form === 'one-hot') checkOneHotRows(labels.dataSync(), classes);
+  else checkClassIds(labels.dataSync(), classes);
 }
 
 /** Throws LabelError unless each row of a flat (N, classes) array is a probability vector. */
