@@ -3,23 +3,12 @@
  * URLs) that opens offline and survives being mailed or attached to an issue.
  */
 import type { ProtocolAggregate } from './aggregate.js';
-import { FAILURES_NOTE, type ReportFailure } from './markdown.js';
+import { FAILURES_NOTE, type MarkdownOptions } from './markdown.js';
 import { slug } from './slug.js';
-import { buildSections, type ReferenceTable, type ReportTable } from './tables.js';
+import { buildSections, type ReportTable } from './tables.js';
 
-/** Options of `renderHtml`. */
-export interface HtmlOptions {
-  /** Page title and first heading. */
-  title: string;
-  /** The command lines that produced the runs (see `runCommands`). */
-  commands?: readonly string[];
-  /** Published numbers, shown after the primary table. */
-  reference?: ReferenceTable;
-  /** Protocol the reference belongs to; when absent it goes under every protocol. */
-  referenceProtocol?: string;
-  /** Runs that failed, listed after the tables. */
-  failures?: readonly ReportFailure[];
-}
+/** Options of `renderHtml`: the same as the markdown report's (the title is the page's too). */
+export type HtmlOptions = MarkdownOptions;
 
 /** A figure to embed: caption and SVG text. */
 export interface HtmlFigure {
