@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'test-output/**', 'node_modules/**', 'web/dist/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
