@@ -3,15 +3,17 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from 'affinity-loss/internal/errors.js';
-import { countPerClass } from 'affinity-loss/internal/data/index.js';
-import { CIFAR10_RECORD_BYTES, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from '../../src/data/cifar.js';
+import { countPerClass } from 'affinity-loss/internal/data/dataset.js';
 import {
+  CIFAR10_RECORD_BYTES,
+  CIFAR10_TEST_FILE,
+  CIFAR10_TRAIN_FILES,
   CIFAR10_CLASS_NAMES,
-  loadDataset,
   parseCifar10Batch,
   readCifar10,
   readCifar10Batch,
-} from '../../src/data/index.js';
+} from '../../src/data/cifar.js';
+import { loadDataset } from '../../src/data/registry.js';
 import { temporaryFolder } from './tmp.js';
 
 const root = temporaryFolder('cifar');

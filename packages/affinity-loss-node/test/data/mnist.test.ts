@@ -1,8 +1,9 @@
 // The only test file that loads the full MNIST (~55 MB of IDX): once, in `before`.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { countPerClass, prepareDataset, type Dataset } from 'affinity-loss/internal/data/index.js';
-import { loadDataset } from '../../src/data/index.js';
+import { countPerClass, type Dataset } from 'affinity-loss/internal/data/dataset.js';
+import { prepareDataset } from 'affinity-loss/internal/data/prepare.js';
+import { loadDataset } from '../../src/data/registry.js';
 import { mnistDataFolder } from '../../src/data/mnist.js';
 
 const OFFICIAL_TRAIN = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];

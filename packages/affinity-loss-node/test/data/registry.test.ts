@@ -3,15 +3,9 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from 'affinity-loss/internal/errors.js';
-import { countPerClass, standardize } from 'affinity-loss/internal/data/index.js';
-import {
-  DATASETS,
-  DATASET_NAMES,
-  FASHION_MNIST_CLASS_NAMES,
-  loadDataset,
-  loadPreparedDataset,
-  type LoadDatasetOptions,
-} from '../../src/data/index.js';
+import { countPerClass, standardize } from 'affinity-loss/internal/data/dataset.js';
+import { DATASETS, DATASET_NAMES, loadDataset, loadPreparedDataset, type LoadDatasetOptions } from '../../src/data/registry.js';
+import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/mnist.js';
 import { SKLEARN_DEBIAN_DATA_FOLDER, findSklearnFile, parseSklearnCsv, sklearnDataFolders } from '../../src/data/sklearn.js';
 import { temporaryFolder } from './tmp.js';
 

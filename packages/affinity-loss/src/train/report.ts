@@ -14,7 +14,7 @@ import {
   perClassRecall,
   shotGroupAccuracy,
   type ShotGroupAccuracy,
-} from '../metrics/index.js';
+} from '../metrics/classification.js';
 import { AffinityConfigError } from '../errors.js';
 
 /** All metrics of one evaluation; fractions in [0, 1]. */

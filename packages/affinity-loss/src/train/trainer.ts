@@ -14,7 +14,7 @@ import { ClassAwareSampler, SAMPLING_MODES, type SamplingMode } from '../data/sa
 import { AffinityConfigError, NonFiniteError, ShapeError, TrainingDivergedError } from '../errors.js';
 import { allFinite } from '../finite.js';
 import type { LossFunction } from '../losses/shared.js';
-import { macroF1, accuracy } from '../metrics/index.js';
+import { macroF1, accuracy } from '../metrics/classification.js';
 import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
 import { releaseAbandonedTape } from './abandonedTape.js';
 import { anyReplica, checkShardable, type DataParallelGroup } from './dataParallel.js';

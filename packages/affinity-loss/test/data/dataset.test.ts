@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LabelError, ShapeError } from '../../src/errors.js';
-import { checkDataset, countPerClass, featureSize, standardize } from '../../src/data/index.js';
-import { checkSplit, indicesByClass, takeRows } from '../../src/data/dataset.js';
+import { checkDataset, countPerClass, featureSize, standardize, checkSplit, indicesByClass, takeRows } from '../../src/data/dataset.js';
 import { trackedDataset } from './fixtures.js';
 
 test('featureSize, countPerClass, indicesByClass', () => {

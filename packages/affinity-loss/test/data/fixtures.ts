@@ -1,5 +1,5 @@
 /** Small synthetic datasets for the data tests: every row's features say which row it was. */
-import type { Dataset, Split } from '../../src/data/index.js';
+import type { Dataset, Split } from '../../src/data/dataset.js';
 
 /**
  * A split with `counts[c]` rows of class c, classes interleaved (row i has class i mod C while

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
-import { checkDataset, countPerClass, makeGaussianBlobs } from '../../src/data/index.js';
-import { blobCentres } from '../../src/data/gaussians.js';
+import { checkDataset, countPerClass } from '../../src/data/dataset.js';
+import { makeGaussianBlobs, blobCentres } from '../../src/data/gaussians.js';
 
 test('blobs: chosen per-class counts, balanced test by default, shape [d]', () => {
   const data = makeGaussianBlobs({ counts: [300, 30, 3] });

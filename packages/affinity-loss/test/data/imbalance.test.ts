@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError, LabelError } from '../../src/errors.js';
-import {
-  applyImbalance,
-  countPerClass,
-  imbalanceTestCounts,
-  imbalanceTrainCounts,
-  type ImbalanceSpec,
-} from '../../src/data/index.js';
-import { selectPerClass } from '../../src/data/imbalance.js';
+import { applyImbalance, imbalanceTestCounts, imbalanceTrainCounts, type ImbalanceSpec, selectPerClass } from '../../src/data/imbalance.js';
+import { countPerClass } from '../../src/data/dataset.js';
 import { sourceRows, trackedDataset } from './fixtures.js';
 
 const TEN = 10;

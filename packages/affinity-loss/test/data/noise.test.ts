@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
-import {
-  MNIST_ASYMMETRIC_MAP,
-  addLabelNoise,
-  applyLabelNoise,
-  countPerClass,
-  type NoiseSpec,
-} from '../../src/data/index.js';
+import { MNIST_ASYMMETRIC_MAP, addLabelNoise, applyLabelNoise, type NoiseSpec } from '../../src/data/noise.js';
+import { countPerClass } from '../../src/data/dataset.js';
 import { trackedDataset } from './fixtures.js';
 
 const COUNTS = [100, 100, 100, 100, 100, 100, 100, 100, 100, 7];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
-import { classCounts, countPerClass, prepareDataset } from '../../src/data/index.js';
+import { classCounts, countPerClass } from '../../src/data/dataset.js';
+import { prepareDataset } from '../../src/data/prepare.js';
 import { sourceRows, trackedDataset } from './fixtures.js';
 
 const TEN = new Array<number>(10).fill(400);

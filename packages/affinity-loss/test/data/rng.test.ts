@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
-import { Rng, deriveSeed } from '../../src/data/index.js';
-import { requireSeed } from '../../src/data/rng.js';
+import { Rng, deriveSeed, requireSeed } from '../../src/data/rng.js';
 
 const firstOutputs = (seed: number, n = 6) => {
   const rng = new Rng(seed);

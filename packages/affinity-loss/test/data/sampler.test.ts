@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError, LabelError } from '../../src/errors.js';
-import { ClassAwareSampler } from '../../src/data/index.js';
+import { ClassAwareSampler } from '../../src/data/sampler.js';
 import { trackedSplit } from './fixtures.js';
 
 const labels = trackedSplit([90, 10]).labels;

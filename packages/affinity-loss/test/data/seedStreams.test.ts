@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SEED_STREAMS } from '../../src/data/index.js';
+import { SEED_STREAMS } from '../../src/data/seedStreams.js';
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
+import { MNIST_ASYMMETRIC_MAP } from '../../src/data/noise.js';
 import {
-  MNIST_ASYMMETRIC_MAP,
   describeImbalance,
   describeNoise,
   describeRecipe,
@@ -10,7 +10,7 @@ import {
   parseNoiseSpec,
   parseRecipe,
   parseSamplingMode,
-} from '../../src/data/index.js';
+} from '../../src/data/spec.js';
 
 test('imbalance specs parse to the builder objects', () => {
   assert.deepEqual(parseImbalanceSpec('step:0-4:0.1'), { kind: 'step', minorityClasses: [0, 1, 2, 3, 4], keepFraction: 0.1 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AffinityConfigError } from '../../src/errors.js';
-import { countPerClass, splitValidation } from '../../src/data/index.js';
-import { heldOutCounts, stratifiedIndices } from '../../src/data/split.js';
+import { countPerClass } from '../../src/data/dataset.js';
+import { splitValidation, heldOutCounts, stratifiedIndices } from '../../src/data/split.js';
 import { sourceRows, trackedDataset } from './fixtures.js';
 
 test('held-out counts: round(fraction * n_c), never a whole class', () => {

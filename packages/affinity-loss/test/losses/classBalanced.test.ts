@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import {
-  AffinityConfigError,
-  classBalancedLoss,
-  classBalancedWeights,
-  crossEntropyLoss,
-  focalLoss,
-  inverseFrequencyWeights,
-} from '../../src/index.js';
+import { AffinityConfigError, classBalancedLoss, crossEntropyLoss, focalLoss } from '../../src/index.js';
+import { classBalancedWeights, inverseFrequencyWeights } from '../../src/losses/classWeights.js';
 import { assertClose } from '../helpers.js';
 import { checkAgainstReference, randomLogits } from './check.js';
 import * as ref from './reference.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError, DeferredReweighting, classBalancedWeights, crossEntropyLoss, ldamLoss } from '../../src/index.js';
+import { AffinityConfigError, DeferredReweighting, crossEntropyLoss, ldamLoss } from '../../src/index.js';
+import { classBalancedWeights } from '../../src/losses/classWeights.js';
 import { assertClose } from '../helpers.js';
 import * as ref from './reference.js';
 import { useTestBackend } from '../testBackend.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError, CosineHead, ShapeError, cosineLogits, ldamLoss, ldamMargins } from '../../src/index.js';
+import { AffinityConfigError, CosineHead, ShapeError, ldamLoss, ldamMargins } from '../../src/index.js';
+import { cosineLogits } from '../../src/losses/cosineHead.js';
 import { assertClose, finiteDifferenceGradient, normRelativeError } from '../helpers.js';
 import { checkAgainstReference, randomLogits } from './check.js';
 import * as ref from './reference.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clusterRadii, radiusRatio, spacingVariation } from '../../src/index.js';
+import { clusterRadii, radiusRatio, spacingVariation } from '../../src/metrics/clusters.js';
 import { clusterScalars } from 'affinity-loss-cli/internal/report/aggregate.js';
 import type { RunRecord } from 'affinity-loss-cli/internal/bench/results.js';
 

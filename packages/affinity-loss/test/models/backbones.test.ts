@@ -3,16 +3,14 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import {
   AffinityConfigError,
-  BACKBONE_NAMES,
-  BACKBONES,
   CenterLossHead,
   CosineHead,
   GaussianAffinity,
   buildClassifier,
-  needsImages,
   type BackboneName,
   type Classifier,
 } from '../../src/index.js';
+import { BACKBONE_NAMES, BACKBONES, needsImages } from '../../src/models/backbones.js';
 import { assertClose } from '../helpers.js';
 
 before(async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { AffinityConfigError, OPTIMIZER_NAMES, makeOptimizer, setLearningRate, type OptimizerOptions } from '../../src/index.js';
+import { AffinityConfigError, makeOptimizer, setLearningRate, type OptimizerOptions } from '../../src/index.js';
+import { OPTIMIZER_NAMES } from '../../src/train/optimizer.js';
 import { assertClose } from '../helpers.js';
 import { useTestBackend } from '../testBackend.js';
 

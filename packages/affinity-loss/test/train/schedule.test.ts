@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AffinityConfigError, learningRateAt, validateSchedule } from '../../src/index.js';
+import { AffinityConfigError } from '../../src/index.js';
+import { learningRateAt, validateSchedule } from '../../src/train/schedule.js';
 
 const at = (epoch: number, step = 0) => ({ epoch, step, stepsPerEpoch: 4, epochs: 10 });
 
