@@ -15,7 +15,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadMnist, readImageFolder } from 'affinity-loss-node';
+import { loadDataset, readImageFolder } from 'affinity-loss-node';
 import type { Dataset, Split } from 'affinity-loss';
 import {
   ASSET_LIST_FILE,
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const trainPerClass = positiveInteger('train-per-class', values['train-per-class']);
   const testPerClass = positiveInteger('test-per-class', values['test-per-class']);
   const out = resolve(values.out);
-  console.log(await writeAsset(await loadMnist(), 'MNIST digits', join(out, MNIST_ASSET_FILE), trainPerClass, testPerClass));
+  console.log(await writeAsset(await loadDataset('mnist'), 'MNIST digits', join(out, MNIST_ASSET_FILE), trainPerClass, testPerClass));
   const folder = values['data-path'];
   if (folder !== undefined) {
     const dataset = await readImageFolder(folder, { imageSize: SIDE, channels: 1 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readImageFolder } from 'affinity-loss-node/internal/data/index.js';
+import { readImageFolder } from 'affinity-loss-node/internal/data/imageFolder.js';
 import { ASSET_LIST_FILE, decodeImageSubset, downsampleByTwo, encodeImageSubset, FOLDER_ASSET_FILE, MNIST_ASSET_FILE } from '../../web/src/imageAsset.js';
 import { mnistDigits, writeImages } from '../../packages/affinity-loss-node/test/data/images.js';
 

@@ -3,7 +3,7 @@
  * core) once and then trains the runs it is handed, one at a time.
  */
 import { AffinityLossError } from 'affinity-loss/internal/errors.js';
-import { useNodeBackend, type NodeBackendInfo } from 'affinity-loss-node/internal/backend/index.js';
+import { useNodeBackend, type NodeBackendInfo } from 'affinity-loss-node/internal/backend/backend.js';
 import { executeRun, type PlannedRun } from './run.js';
 import type { RunRecord } from './results.js';
 

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { before, test } from 'node:test';
-import { useNodeBackend } from 'affinity-loss-node/internal/backend/index.js';
+import { useNodeBackend } from 'affinity-loss-node/internal/backend/backend.js';
 import { planBench } from '../../src/bench/runner.js';
 import { executeRun } from '../../src/bench/run.js';
 

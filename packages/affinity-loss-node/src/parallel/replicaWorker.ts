@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
 import { trainModel, type TrainerOptions } from 'affinity-loss/internal/train/trainer.js';
-import { useNodeBackend, type NodeBackendName } from '../backend/index.js';
+import { useNodeBackend, type NodeBackendName } from '../backend/backend.js';
 import { openDiskRows, type DiskRowsHandle } from '../data/imageCache.js';
 import { buildFromRecipe, joinGroup, type ReplicaRecipe } from './replica.js';
 import { SharedMemoryGroup, type GroupMemory } from './sharedMemoryGroup.js';

@@ -16,7 +16,7 @@ import { AffinityConfigError, AffinityLossError } from 'affinity-loss/internal/e
 import { checkShardable } from 'affinity-loss/internal/train/dataParallel.js';
 import { DEFAULT_BATCH_SIZE, trainModel, type TrainerOptions, type TrainResult } from 'affinity-loss/internal/train/trainer.js';
 import { requireInteger } from 'affinity-loss/internal/validate.js';
-import type { NodeBackendName } from '../backend/index.js';
+import type { NodeBackendName } from '../backend/backend.js';
 import { diskRowsHandle, type DiskRowsHandle } from '../data/imageCache.js';
 import { siblingModule } from '../io/siblingModule.js';
 import { joinGroup, type ReplicaRecipe } from './replica.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { AffinityConfigError, DatasetFormatError, DatasetNotFoundError } from 'affinity-loss/internal/errors.js';
-import { parseCsv, readCsv } from '../../src/data/index.js';
+import { parseCsv, readCsv } from '../../src/data/csv.js';
 import { temporaryFolder } from './tmp.js';
 
 const folder = temporaryFolder('csv');

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DatasetFormatError, DatasetNotFoundError } from 'affinity-loss/internal/errors.js';
-import { readIdxImages, readIdxLabels, readIdxSplit } from '../../src/data/index.js';
-import { parseIdx } from '../../src/data/idx.js';
+import { readIdxImages, readIdxLabels, readIdxSplit, parseIdx } from '../../src/data/idx.js';
 import { temporaryFolder } from './tmp.js';
 
 const folder = temporaryFolder('idx');

@@ -5,7 +5,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DatasetFormatError, DatasetNotFoundError } from 'affinity-loss/internal/errors.js';
-import { loadDataset, readImageFolder } from '../../src/data/index.js';
+import { loadDataset } from '../../src/data/registry.js';
+import { readImageFolder } from '../../src/data/imageFolder.js';
 import { mnistDigits, writeImages } from './images.js';
 
 const root = mkdtempSync(join(tmpdir(), 'affinity-images-'));

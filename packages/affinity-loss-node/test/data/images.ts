@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadDataset } from '../../src/data/index.js';
+import { loadDataset } from '../../src/data/registry.js';
 
 /** The first `perClass` MNIST training images of digits 0 to classes - 1, as raw 28x28 bytes each. */
 export async function mnistDigits(perClass: number, classes = 3): Promise<Buffer[][]> {

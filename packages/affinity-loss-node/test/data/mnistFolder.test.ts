@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DatasetFormatError } from 'affinity-loss/internal/errors.js';
-import { readMnistFolder } from '../../src/data/index.js';
-import { MNIST_FILES } from '../../src/data/mnist.js';
+import { readMnistFolder, MNIST_FILES } from '../../src/data/mnist.js';
 import { temporaryFolder } from './tmp.js';
 
 const root = temporaryFolder('mnist-folder');
