@@ -111,8 +111,6 @@ export {
   type StepReport,
   type TrainingCallback,
 } from './train/trainer.js';
-// TrainerOptions.dataParallel names it; affinity-loss-node's trainDataParallel makes one.
-export type { DataParallelGroup } from './train/dataParallel.js';
 export { makeOptimizer, setLearningRate, type OptimizerName, type OptimizerOptions } from './train/optimizer.js';
 export type { LearningRateSchedule } from './train/schedule.js';
 export type { ValidationScore } from './train/validationScore.js';

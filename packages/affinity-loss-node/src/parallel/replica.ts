@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { GaussianAffinity } from 'affinity-loss/internal/affinity/layer.js';
+import { GaussianAffinity, SHARE_CALIBRATION } from 'affinity-loss/internal/affinity/layer.js';
 import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
 import type { ClassifierOptions } from 'affinity-loss/internal/models/build.js';
 import type { LossFunction } from 'affinity-loss/internal/losses/shared.js';
@@ -83,13 +83,14 @@ export function joinGroup(model: tf.LayersModel, group: DataParallelGroup): () =
   const restoreBatchNorm = shareBatchNormStatistics(layers, group);
   const heads = layers.filter((layer): layer is GaussianAffinity => layer instanceof GaussianAffinity);
   for (const head of heads) {
-    head.shareCalibration = (mean, rows) => {
+    // The whole batch's mean: the replicas' shard means weighted by their rows.
+    head[SHARE_CALIBRATION] = (mean, rows) => {
       const [weighted, total] = sumOverReplicas(group, [mean * rows, rows]);
       return weighted / total;
     };
   }
   return () => {
     restoreBatchNorm();
-    for (const head of heads) head.shareCalibration = undefined;
+    for (const head of heads) head[SHARE_CALIBRATION] = undefined;
   };
 }

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
-import { trainModel, type TrainerOptions } from 'affinity-loss/internal/train/trainer.js';
+import { trainReplica, type TrainerOptions } from 'affinity-loss/internal/train/trainer.js';
 import { useNodeBackend, type NodeBackendName } from '../backend/backend.js';
 import { openDiskRows, type DiskRowsHandle } from '../data/imageCache.js';
 import { buildFromRecipe, joinGroup, type ReplicaRecipe } from './replica.js';
@@ -25,7 +25,7 @@ export interface ReplicaWorkerData {
   features: SharedArrayBuffer | DiskRowsHandle;
   labels: SharedArrayBuffer;
   /** The trainer's options without functions, validation or early stopping. */
-  options: Omit<TrainerOptions, 'loss' | 'callbacks' | 'validation' | 'earlyStoppingPatience' | 'dataParallel'>;
+  options: Omit<TrainerOptions, 'loss' | 'callbacks' | 'validation' | 'earlyStoppingPatience'>;
 }
 
 /** What a worker posts: 'ready' once built (then it trains), and how it ended. */
@@ -52,12 +52,7 @@ async function run(data: ReplicaWorkerData, post: (message: ReplicaWorkerMessage
     const labels = new Int32Array(data.labels);
     joinGroup(built.model, group);
     post({ type: 'ready' });
-    await trainModel(built.model, { features, labels, count: labels.length }, {
-      ...data.options,
-      loss: built.loss,
-      callbacks: built.callbacks,
-      dataParallel: group,
-    });
+    await trainReplica(built.model, { features, labels, count: labels.length }, { ...data.options, loss: built.loss, callbacks: built.callbacks }, group);
     built.model.dispose();
     return { type: 'done' };
   } catch (error) {

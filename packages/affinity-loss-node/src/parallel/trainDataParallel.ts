@@ -14,7 +14,7 @@ import type { Split } from 'affinity-loss/internal/data/dataset.js';
 import { isRowStore, type Features } from 'affinity-loss/internal/data/rowStore.js';
 import { AffinityConfigError, AffinityLossError } from 'affinity-loss/internal/errors.js';
 import { checkShardable } from 'affinity-loss/internal/train/dataParallel.js';
-import { DEFAULT_BATCH_SIZE, trainModel, type TrainerOptions, type TrainResult } from 'affinity-loss/internal/train/trainer.js';
+import { DEFAULT_BATCH_SIZE, trainModel, trainReplica, type TrainerOptions, type TrainResult } from 'affinity-loss/internal/train/trainer.js';
 import { requireInteger } from 'affinity-loss/internal/validate.js';
 import type { NodeBackendName } from '../backend/backend.js';
 import { diskRowsHandle, type DiskRowsHandle } from '../data/imageCache.js';
@@ -27,7 +27,7 @@ import { allocateGroupMemory, ReplicaAbortedError, SharedMemoryGroup } from './s
 import { defaultWorkers, requireWorkerCount } from './workerCount.js';
 
 /** Options of `trainDataParallel`: the trainer's, plus how many threads and how they build the model. */
-export interface DataParallelOptions extends Omit<TrainerOptions, 'dataParallel'> {
+export interface DataParallelOptions extends TrainerOptions {
   /**
    * Threads that train together, this one included: 1 to the machine's cores. Default: the
    * machine's cores (`os.availableParallelism()`). With 1 this is `trainModel`.
@@ -172,7 +172,7 @@ export async function trainDataParallel(model: tf.LayersModel, train: Split<Feat
     const readiness = await Promise.all(started.map(({ ready }) => ready));
     if (readiness.some((message) => message.type !== 'ready')) throw new ReplicaAbortedError();
     leaveGroup = joinGroup(model, group);
-    const result = await trainModel(model, train, { ...trainerOptions, dataParallel: group });
+    const result = await trainReplica(model, train, trainerOptions, group);
     const failure = firstFailure(await Promise.all(started.map(({ outcome }) => outcome)));
     if (failure !== undefined) {
       tf.dispose(result.bestWeights);

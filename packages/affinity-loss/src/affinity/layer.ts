@@ -13,6 +13,17 @@ import { meanSquaredDistance } from './diagnostics.js';
 import { priorCorrectedScores, type PriorCorrection } from './predict.js';
 import { DiversityRegularizer, resolveDiversityOptions, type DiversityOptions } from './regularizer.js';
 
+/**
+ * The key of the layer's one extension point, for data-parallel training, where each replica
+ * holds a shard of every batch: `layer[SHARE_CALIBRATION] = (mean, rows) => wholeBatchMean`
+ * turns this replica's mean squared distance on its shard of the first training batch (and the
+ * shard's rows) into the whole batch's, so that sigma 'auto' is set from the whole batch, the
+ * same on every replica. affinity-loss-node's replicas set it for the length of a run. A symbol
+ * rather than a named field: the hook stays out of the layer's public API (a user sees no
+ * `shareCalibration` to set), and only code that imports this module's key reaches it; the
+ * package entry does not export the key.
+ */
+export const SHARE_CALIBRATION: unique symbol = Symbol('GaussianAffinity.shareCalibration');
 
 /** Options of the GaussianAffinity layer. */
 export interface GaussianAffinityArgs extends LayerArgs {
@@ -83,12 +94,8 @@ export class GaussianAffinity extends tf.layers.Layer {
   readonly outputForm: AffinityOutput;
   /** Training samples per class (the prior of `priorCorrection`), if given. */
   readonly classCounts?: number[];
-  /**
-   * How the first training call's sigma 'auto' is agreed across data-parallel replicas: takes
-   * this replica's mean squared distance and its rows, returns the whole batch's mean. Set by the
-   * data-parallel trainer, which shards each batch; undefined otherwise.
-   */
-  shareCalibration?: (mean: number, rows: number) => number;
+  /** The data-parallel hook of sigma 'auto' (see `SHARE_CALIBRATION`); undefined otherwise. */
+  [SHARE_CALIBRATION]?: (mean: number, rows: number) => number;
   private prototypesWeight: LayerVariable | null = null;
   private calibratedSigma: number | undefined;
   private tau = 0;
@@ -211,7 +218,8 @@ export class GaussianAffinity extends tf.layers.Layer {
         // Only a training call fixes it: an inference call before training sees BatchNorm's
         // initial statistics, not the features training will see.
         if (kwargs.training === true) {
-          if (this.shareCalibration !== undefined) sigma = this.shareCalibration(sigma, features.shape[0]);
+          const share = this[SHARE_CALIBRATION];
+          if (share !== undefined) sigma = share(sigma, features.shape[0]);
           this.calibratedSigma = sigma;
         }
       }

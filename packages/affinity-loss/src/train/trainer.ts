@@ -139,13 +139,6 @@ export interface TrainerOptions {
   seed: number;
   /** Hooks called during training. */
   callbacks?: TrainingCallback[];
-  /**
-   * Train as one replica of a data-parallel group: each step computes this replica's share of
-   * the batch and the group sums the gradients. Made by the Node toolkit (`trainDataParallel`,
-   * `workers` in experiments and the CLI), which also shares BatchNorm's statistics; not for
-   * direct use. Without it the whole batch is computed here.
-   */
-  dataParallel?: DataParallelGroup;
 }
 
 /** What `trainModel` returns. The model itself holds the last epoch's weights. */
@@ -165,14 +158,15 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-interface ResolvedOptions extends Required<Omit<TrainerOptions, 'validation' | 'earlyStoppingPatience' | 'schedule' | 'dataParallel'>> {
+interface ResolvedOptions extends Required<Omit<TrainerOptions, 'validation' | 'earlyStoppingPatience' | 'schedule'>> {
   validation?: Split<Features>;
+  /** The replica group of `trainReplica`; undefined for `trainModel`. */
   dataParallel?: DataParallelGroup;
   earlyStoppingPatience?: number;
   schedule: LearningRateSchedule;
 }
 
-function resolveOptions(options: TrainerOptions, train: Split<Features>): ResolvedOptions {
+function resolveOptions(options: TrainerOptions, train: Split<Features>, group: DataParallelGroup | undefined): ResolvedOptions {
   requireOptions('trainModel', options, '{ classes, featureShape, loss, epochs, seed, ... }');
   const classes = requireInteger('classes', options.classes, 2);
   const featureShape = options.featureShape;
@@ -211,7 +205,7 @@ function resolveOptions(options: TrainerOptions, train: Split<Features>): Resolv
     earlyStoppingPatience,
     seed: requireSeed(options.seed),
     callbacks: options.callbacks ?? [],
-    dataParallel: options.dataParallel,
+    dataParallel: group,
   };
 }
 
@@ -249,7 +243,30 @@ function stopsEarly(settings: ResolvedOptions, epoch: number, bestEpoch: number)
  *   (`keptEpoch`) and the history up to the divergence, so a caller can still save them.
  */
 export async function trainModel(model: tf.LayersModel, train: Split<Features>, options: TrainerOptions): Promise<TrainResult> {
-  const settings = resolveOptions(options, train);
+  return runTraining(model, train, options, undefined);
+}
+
+/**
+ * `trainModel` as one replica of a data-parallel group: each step computes this replica's share
+ * of the batch and the group sums the shares' gradients, losses and counts (dataParallel.ts), and
+ * replica 0's early-stopping decision holds for all. For affinity-loss-node's
+ * `trainDataParallel`, which makes the group and also shares BatchNorm's statistics and sigma
+ * 'auto' across it; a separate function rather than a `trainModel` option so that the public
+ * options hold nothing a user should not set (the package entry does not export it).
+ *
+ * @throws as `trainModel`; AffinityConfigError when a batch cannot give every replica a row.
+ */
+export async function trainReplica(
+  model: tf.LayersModel,
+  train: Split<Features>,
+  options: TrainerOptions,
+  group: DataParallelGroup,
+): Promise<TrainResult> {
+  return runTraining(model, train, options, group);
+}
+
+async function runTraining(model: tf.LayersModel, train: Split<Features>, options: TrainerOptions, group: DataParallelGroup | undefined): Promise<TrainResult> {
+  const settings = resolveOptions(options, train, group);
   const lossFunctions = Array.isArray(settings.loss) ? settings.loss : [settings.loss];
   if (lossFunctions.length !== 1 && lossFunctions.length !== model.outputs.length) {
     throw new AffinityConfigError(`the model has ${model.outputs.length} outputs but ${lossFunctions.length} losses were given`);

@@ -16,6 +16,7 @@ import {
   maxMarginLoss,
 } from '../../src/index.js';
 import { ModelFileError } from '../../src/index.js';
+import { SHARE_CALIBRATION } from '../../src/affinity/layer.js';
 import 'affinity-loss-node'; // registers the file:// handler
 import { assertClose } from '../helpers.js';
 import { TEST_BACKEND, useTestBackend } from '../testBackend.js';
@@ -223,6 +224,25 @@ test("sigma 'auto' is the mean squared feature-prototype distance of the first t
   assert.equal(new GaussianAffinity({ classes: 2, sigma: 'auto' }).getConfig().sigma, 'auto');
   assert.throws(() => new GaussianAffinity({ classes: 2, sigma: 'automatic' as never }), /sigma must be a number > 0 or 'auto', got "automatic"/);
   tf.dispose([features, first]);
+});
+
+test("the data-parallel hook of sigma 'auto' is symbol-keyed: out of the layer's names and config, called by the first training call only", () => {
+  const layer = new GaussianAffinity({ classes: 2, sigma: 'auto', seed: 1 });
+  const calls: Array<[number, number]> = [];
+  layer[SHARE_CALIBRATION] = (mean, rows) => {
+    calls.push([mean, rows]);
+    return 7;
+  };
+  assert.ok(!Object.keys(layer).some((key) => /calibration/i.test(key)), 'no named hook on the layer');
+  tf.dispose(layer.apply(tf.tensor2d([[50, 50]])) as tf.Tensor);
+  assert.equal(calls.length, 0, 'an inference call does not ask the group');
+  tf.dispose(layer.apply(tf.tensor2d([[0, 0], [3, 4], [1, 1]]), { training: true }) as tf.Tensor);
+  tf.dispose(layer.apply(tf.tensor2d([[1, 2]]), { training: true }) as tf.Tensor);
+  // Asked once, with this shard's mean and rows; its answer is the sigma, saved as a number.
+  assert.deepEqual(calls.map(([, rows]) => rows), [3]);
+  assert.equal(layer.sigma, 7);
+  assert.equal(layer.getConfig().sigma, 7);
+  assert.ok(!Object.keys(layer.getConfig()).some((key) => /calibration/i.test(key)));
 });
 
 test("a model with sigma 'auto' trains, and loads back with the sigma it calibrated", async () => {
