@@ -10,31 +10,29 @@ import { countPerClass, featureSize, takeRows, type Dataset, type Split } from '
 import { deriveSeed, Rng } from 'affinity-loss/internal/data/rng.js';
 import { prepareDataset } from 'affinity-loss/internal/data/prepare.js';
 import { SEED_STREAMS } from 'affinity-loss/internal/data/seedStreams.js';
-import { SAMPLING_MODES, type SamplingMode } from 'affinity-loss/internal/data/sampler.js';
-import { parseRecipe, describeRecipe } from 'affinity-loss/internal/data/spec.js';
+import type { SamplingMode } from 'affinity-loss/internal/data/sampler.js';
 import type { Features } from 'affinity-loss/internal/data/rowStore.js';
 import { stratifiedSplit } from 'affinity-loss/internal/data/split.js';
 import { AffinityConfigError, TrainingDivergedError } from 'affinity-loss/internal/errors.js';
 import { equalErrorRate, rocAuc } from 'affinity-loss/internal/metrics/verification.js';
 import { countPairs, makeVerificationPairs, scorePairs } from 'affinity-loss/internal/metrics/pairs.js';
-import { BACKBONE_NAMES, needsImages, type BackboneName } from 'affinity-loss/internal/models/backbones.js';
-import { buildClassifier, type Classifier, type ClassifierOptions } from 'affinity-loss/internal/models/build.js';
-import { METHODS, requireMethodName, type HeadKind, type MethodName } from 'affinity-loss/internal/models/methods.js';
-import { OPTIMIZER_NAMES, type OptimizerName } from 'affinity-loss/internal/train/optimizer.js';
+import { needsImages, type BackboneName } from 'affinity-loss/internal/models/backbones.js';
+import { buildClassifier, headDefaults, type Classifier, type ClassifierOptions } from 'affinity-loss/internal/models/build.js';
+import { requireMethodName, type MethodName } from 'affinity-loss/internal/models/methods.js';
+import type { OptimizerName } from 'affinity-loss/internal/train/optimizer.js';
 import { predictClassIds, predictOutputs } from 'affinity-loss/internal/train/predict.js';
 import { PriorCorrectionSelector } from 'affinity-loss/internal/train/priorCorrection.js';
 import { classificationReport, type ClassificationReport } from 'affinity-loss/internal/train/report.js';
-import { SCHEDULE_NAMES } from 'affinity-loss/internal/train/schedule.js';
-import { VALIDATION_SCORES, type ValidationScore } from 'affinity-loss/internal/train/validationScore.js';
+import type { ValidationScore } from 'affinity-loss/internal/train/validationScore.js';
 import { AffinityMonitor, type EpochAffinityDiagnostics } from 'affinity-loss/internal/train/affinityMonitor.js';
 import { smallestBatch } from 'affinity-loss/internal/train/dataParallel.js';
 import type { EpochLog, TrainingCallback, TrainResult } from 'affinity-loss/internal/train/trainer.js';
-import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from 'affinity-loss/internal/validate.js';
-import { resolveImageSettings } from 'affinity-loss-node/internal/data/imageFolder.js';
-import { DATASET_NAMES, loadDataset } from 'affinity-loss-node/internal/data/registry.js';
+import { requireInteger } from 'affinity-loss/internal/validate.js';
+import { loadDataset } from 'affinity-loss-node/internal/data/registry.js';
 import { classifierRecipe } from 'affinity-loss-node/internal/parallel/replica.js';
 import { trainDataParallel } from 'affinity-loss-node/internal/parallel/trainDataParallel.js';
 import type { FeatureSnapshot, PriorCorrectionRecord, VerificationScores } from './results.js';
+import { EXPERIMENT_FIELDS, settingOf, type ExperimentField } from './settings.js';
 
 /** Everything that defines one experiment; plain JSON, written beside every result. */
 export interface ExperimentConfig {
@@ -109,119 +107,75 @@ export interface ExperimentConfig {
   centerWeight?: number;
 }
 
-/** Every field of `ExperimentConfig`, for checking configs read from files. */
-export const EXPERIMENT_FIELDS = [
-  'dataset',
-  'datasetPath',
-  'imageSize',
-  'imageChannels',
-  'recipe',
-  'validationFraction',
-  'trainClasses',
-  'trainFraction',
-  'seed',
-  'loss',
-  'backbone',
-  'featureWidth',
-  'epochs',
-  'batchSize',
-  'optimizer',
-  'learningRate',
-  'weightDecay',
-  'schedule',
-  'sampling',
-  'selection',
-  'sigma',
-  'margin',
-  'prototypesPerClass',
-  'diversityWeight',
-  'classMargins',
-  'priorCorrection',
-  'centerWeight',
-] as const satisfies readonly (keyof ExperimentConfig)[];
-
 /** What `resolveExperimentConfig` takes: any subset of the fields, with the names as plain strings. */
-export type ExperimentInput = Omit<Partial<ExperimentConfig>, 'dataset' | 'loss'> & { dataset: string; loss: string };
+export type ExperimentInput = Omit<Partial<ExperimentConfig>, 'dataset' | 'loss'> & { dataset?: string; loss?: string };
 
-/** The defaults of every optional field of `ExperimentConfig`. */
-export const EXPERIMENT_DEFAULTS = Object.freeze({
-  recipe: 'none',
-  validationFraction: 0.1,
-  trainFraction: 1,
-  seed: 1,
-  backbone: 'mlp' as BackboneName,
-  featureWidth: 128,
-  epochs: 10,
-  batchSize: 128,
-  optimizer: 'adam' as OptimizerName,
-  learningRate: 1e-3,
-  weightDecay: 0,
-  schedule: 'constant' as const,
-  sampling: 'instance' as SamplingMode,
-  selection: 'balanced-macro-f1' as ValidationScore,
-});
-
-/** Image size and channels belong to image-folder, which needs its folder; filled with their defaults there. */
-function checkImageOptions(config: ExperimentConfig): void {
-  if (config.dataset !== 'image-folder') {
-    const given = (['imageSize', 'imageChannels'] as const).filter((field) => config[field] !== undefined);
-    if (given.length > 0) throw new AffinityConfigError(`${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} to the image-folder dataset only, not ${config.dataset}`);
-    return;
-  }
-  if (config.datasetPath === undefined) throw new AffinityConfigError('image-folder needs datasetPath (--data-path): the folder holding one subfolder per class');
-  const image = resolveImageSettings({ imageSize: config.imageSize, channels: config.imageChannels });
-  config.imageSize = image.imageSize;
-  config.imageChannels = image.channels;
-}
+/** The defaults that are one value for every config (the others depend on the method or the dataset: see `EXPERIMENT_SETTINGS`). */
+export const EXPERIMENT_DEFAULTS: Readonly<Partial<ExperimentConfig>> = Object.freeze(
+  Object.fromEntries(
+    EXPERIMENT_FIELDS.flatMap((field) => {
+      const value = settingOf(field).default;
+      return value === undefined || typeof value === 'function' ? [] : [[field, value]];
+    }),
+  ),
+);
 
 /**
- * Fills the defaults and checks every field, so a bad value fails before data is read or a
- * weight is made. The recipe is parsed and written back in canonical form.
+ * Fills the defaults and checks every field by its entry in `EXPERIMENT_SETTINGS`, so a bad
+ * value fails before data is read or a weight is made. Every default is written into the
+ * result, the head's too (sigma, margin, ... for the affinity heads), so a recorded config
+ * says what ran; the recipe is written back in canonical form.
  *
- * @throws AffinityConfigError naming the bad field and what is allowed.
+ * @throws AffinityConfigError naming the bad field and what is allowed, an unknown field, or a
+ *   field given where it does not apply (sigma for softmax, imageSize for mnist).
  */
 export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfig {
-  const config = { ...EXPERIMENT_DEFAULTS, ...definedFields(input) } as ExperimentConfig;
-  requireOneOf('dataset', config.dataset, DATASET_NAMES);
-  checkImageOptions(config);
-  config.loss = requireMethodName(config.loss);
-  const recipe = parseRecipe(config.recipe);
-  if (recipe.validationFraction !== undefined) {
-    throw new AffinityConfigError(`recipe ${JSON.stringify(config.recipe)} has a val: part; give the validation share as validationFraction (--validation) instead`);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AffinityConfigError(`an experiment config must be an object, got ${JSON.stringify(input)}`);
   }
-  config.recipe = describeRecipe(recipe);
-  requireInRange('validationFraction', config.validationFraction, 0, 1, true);
-  requireInRange('trainFraction', config.trainFraction, 0, 1, false, true);
-  requireSeed(config.seed);
-  requireOneOf('backbone', config.backbone, BACKBONE_NAMES);
-  requireInteger('featureWidth', config.featureWidth, 1);
-  requireInteger('epochs', config.epochs, 1);
-  requireInteger('batchSize', config.batchSize, 1);
-  requireOneOf('optimizer', config.optimizer, OPTIMIZER_NAMES);
-  requirePositive('learningRate', config.learningRate);
-  requireNonNegative('weightDecay', config.weightDecay);
-  requireOneOf('schedule', config.schedule, SCHEDULE_NAMES.filter((name) => name !== 'step'));
-  requireOneOf('sampling', config.sampling, SAMPLING_MODES);
-  requireOneOf('selection', config.selection, VALIDATION_SCORES);
-  if (config.sigma !== undefined && config.sigma !== 'auto') requirePositive('sigma', config.sigma);
-  if (config.margin !== undefined && !(typeof config.margin === 'number' && config.margin > 0 && config.margin <= 1)) {
-    throw new AffinityConfigError(`margin must be a number in (0, 1] (affinities lie in (0, 1]), got ${String(config.margin)}`);
+  const unknown = Object.keys(input).filter((key) => !(EXPERIMENT_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new AffinityConfigError(`unknown config field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${EXPERIMENT_FIELDS.join(', ')}`);
   }
-  if (config.prototypesPerClass !== undefined) requireInteger('prototypesPerClass', config.prototypesPerClass, 1);
-  if (config.diversityWeight !== undefined) requireNonNegative('diversityWeight', config.diversityWeight);
-  if (config.centerWeight !== undefined) requirePositive('centerWeight', config.centerWeight);
-  checkPriorOptions(config);
-  const inapplicable = inapplicableHeadFields(config);
-  if (inapplicable.length > 0) {
-    throw new AffinityConfigError(`${inapplicable.join(', ')} ${inapplicable.length === 1 ? 'does' : 'do'} not apply to loss ${config.loss} (${HEAD_FIELD_NOTE})`);
-  }
-  if (config.trainClasses !== undefined) {
-    const ids = config.trainClasses;
-    if (!Array.isArray(ids) || ids.length < 2 || new Set(ids).size !== ids.length || ids.some((id) => !Number.isInteger(id) || id < 0)) {
-      throw new AffinityConfigError(`trainClasses must list at least 2 distinct class ids, got ${JSON.stringify(ids)}`);
+  const given = definedFields(input) as Record<string, unknown>;
+  const config: Record<string, unknown> = {};
+  // Each default and applicability test sees the fields above it, already checked.
+  const resolved = config as unknown as ExperimentConfig;
+  const inapplicable: ExperimentField[] = [];
+  for (const field of EXPERIMENT_FIELDS) {
+    const setting = settingOf(field);
+    if (setting.appliesTo !== undefined && !setting.appliesTo.test(resolved)) {
+      if (field in given) inapplicable.push(field);
+      continue;
     }
+    const value = field in given ? given[field] : typeof setting.default === 'function' ? setting.default(resolved) : setting.default;
+    if (value !== undefined) config[field] = setting.check(value);
   }
-  return config;
+  if (inapplicable.length > 0) throw new AffinityConfigError(inapplicableMessage(inapplicable, resolved));
+  checkAcrossFields(resolved);
+  return resolved;
+}
+
+/** `sigma, margin do not apply to loss softmax (sigma: affinity, affinity-m5, ...; margin: ...)`, one such part per field tested (loss, dataset). */
+function inapplicableMessage(fields: readonly ExperimentField[], config: ExperimentConfig): string {
+  const parts = (['loss', 'dataset'] as const).flatMap((by) => {
+    const mine = fields.filter((field) => settingOf(field).appliesTo!.by === by);
+    if (mine.length === 0) return [];
+    const where = mine.map((field) => `${field}: ${settingOf(field).appliesTo!.describe}`).join('; ');
+    return [`${mine.join(', ')} ${mine.length === 1 ? 'does' : 'do'} not apply to ${by} ${config[by]} (${where} only)`];
+  });
+  return parts.join('; ');
+}
+
+/** The checks that involve two fields. */
+function checkAcrossFields(config: ExperimentConfig): void {
+  if (config.dataset === 'image-folder' && config.datasetPath === undefined) {
+    throw new AffinityConfigError('image-folder needs datasetPath (--data-path): the folder holding one subfolder per class');
+  }
+  if (config.priorCorrection === 'auto' && config.validationFraction === 0) {
+    const own = headDefaults(config.loss, config.featureWidth).priorCorrection === 'auto' ? ` (${config.loss}'s default)` : '';
+    throw new AffinityConfigError(`priorCorrection 'auto'${own} chooses tau on the validation split: validationFraction (--validation) must be > 0, or give a number`);
+  }
 }
 
 /**
@@ -235,45 +189,16 @@ export function configDifferences(there: object, now: object): string {
   return keys.map((key) => `${key}: ${JSON.stringify(a[key]) ?? 'unset'} there, ${JSON.stringify(b[key]) ?? 'unset'} now`).join('; ');
 }
 
-/** Checks the prior-aware options of the affinity heads against the method and the validation split. */
-function checkPriorOptions(config: ExperimentConfig): void {
-  const own = METHODS[config.loss].affinity;
-  if (config.classMargins !== undefined && typeof config.classMargins !== 'boolean') {
-    throw new AffinityConfigError(`classMargins must be true or false, got ${JSON.stringify(config.classMargins)}`);
-  }
-  if (config.priorCorrection !== undefined && config.priorCorrection !== 'auto') requireNonNegative('priorCorrection', config.priorCorrection);
-  if ((config.priorCorrection ?? own?.priorCorrection) === 'auto' && config.validationFraction === 0) {
-    throw new AffinityConfigError(
-      `priorCorrection 'auto' (${config.loss}'s default) chooses tau on the validation split: validationFraction (--validation) must be > 0, or give a number`,
-    );
-  }
-}
-
-/** The head settings and the heads they belong to. */
-const HEAD_FIELDS: Readonly<Record<string, HeadKind>> = {
-  sigma: 'affinity',
-  margin: 'affinity',
-  prototypesPerClass: 'affinity',
-  diversityWeight: 'affinity',
-  classMargins: 'affinity',
-  priorCorrection: 'affinity',
-  centerWeight: 'center',
-};
-const HEAD_FIELD_NOTE =
-  'sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads (margin and classMargins to the hinge heads only), centerWeight to center-loss';
-// The hinge's settings: the cross-entropy form (affinity-ce) has no margin.
-const HINGE_FIELDS: readonly string[] = ['margin', 'classMargins'];
-
 /**
- * The head settings a config sets that its loss's head does not have (sigma for softmax, ...):
+ * The settings a config gives that do not apply to it (sigma for softmax, imageSize for mnist):
  * refused by `resolveExperimentConfig`, dropped from a bench's overrides for such losses.
  */
-export function inapplicableHeadFields(config: Partial<ExperimentConfig> & { loss: string }): string[] {
-  const method = METHODS[requireMethodName(config.loss)];
-  const applies = (field: string, owner: HeadKind) => owner === method.head && (!HINGE_FIELDS.includes(field) || method.affinity?.lossForm === 'hinge');
-  return Object.entries(HEAD_FIELDS)
-    .filter(([field, owner]) => (config as Record<string, unknown>)[field] !== undefined && !applies(field, owner))
-    .map(([field]) => field);
+export function inapplicableFields(config: Partial<ExperimentConfig> & { loss: string }): ExperimentField[] {
+  const known = { ...config, loss: requireMethodName(config.loss) } as ExperimentConfig;
+  return EXPERIMENT_FIELDS.filter((field) => {
+    const appliesTo = settingOf(field).appliesTo;
+    return config[field] !== undefined && appliesTo !== undefined && !appliesTo.test(known);
+  });
 }
 
 /** The fields of `value` that are set: an option left undefined must not replace a value with nothing. */

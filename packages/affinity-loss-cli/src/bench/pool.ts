@@ -20,7 +20,7 @@ import { defaultWorkers, requireWorkerCount } from 'affinity-loss-node/internal/
 import { parseRunRecord } from '../report/read.js';
 import { configDifferences } from './experiment.js';
 import type { RunRecord } from './results.js';
-import { recordedConfig, type PlannedRun } from './run.js';
+import { recordedConfig, recordsPlan, type PlannedRun } from './run.js';
 import { startRunThreads } from './threads.js';
 
 /** What the pool reports as it goes. */
@@ -164,7 +164,7 @@ async function runUnlocked(plans: readonly PlannedRun[], options: RunPlansOption
     const existing = await finishedRun(fileOf(plan));
     if (existing === undefined) {
       pending.push(plan);
-    } else if (isDeepStrictEqual(existing.config, recordedConfig(plan))) {
+    } else if (recordsPlan(existing.config, plan)) {
       done.push(existing);
     } else if (options.force) {
       stale.push(fileOf(plan));

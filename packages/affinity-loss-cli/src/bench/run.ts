@@ -2,8 +2,9 @@
  * One planned bench run, and how it becomes a `RunResult`: the unit of work a worker does and
  * the unit of what is written to disk.
  */
-import type { ExperimentConfig, ExperimentExtras } from './experiment.js';
-import { runExperiment } from './experiment.js';
+import { isDeepStrictEqual } from 'node:util';
+import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
+import { resolveExperimentConfig, runExperiment, type ExperimentConfig, type ExperimentExtras, type ExperimentInput } from './experiment.js';
 import type { RunRecord } from './results.js';
 
 /** A run as the runner plans it: plain JSON, so it can cross to a worker thread. */
@@ -25,6 +26,24 @@ export interface PlannedRun {
 /** The config a result file records for a plan: what resuming compares, so one function makes both. */
 export function recordedConfig(plan: PlannedRun): Record<string, unknown> {
   return JSON.parse(JSON.stringify({ ...plan.config, extras: plan.extras })) as Record<string, unknown>;
+}
+
+/**
+ * Whether a result file's recorded config is the plan's: what lets a resumed bench skip the run.
+ * Files written before configs recorded the head's defaults (sigma, margin, prototypes, ...)
+ * lack those fields; they are compared with the defaults filled in, which have not changed
+ * since the first release (sigma d + 2, margin 0.3, diversity weight 1, centre weight 0.01).
+ */
+export function recordsPlan(recorded: Record<string, unknown>, plan: PlannedRun): boolean {
+  const planned = recordedConfig(plan);
+  if (isDeepStrictEqual(recorded, planned)) return true;
+  const { extras, ...config } = recorded;
+  try {
+    return isDeepStrictEqual(recordedConfig({ ...plan, config: resolveExperimentConfig(config as ExperimentInput), extras: extras as ExperimentExtras }), planned);
+  } catch (error) {
+    if (error instanceof AffinityConfigError) return false;
+    throw error;
+  }
 }
 
 /**

@@ -22,19 +22,6 @@ export function parsePositive(value: string): number {
   return number;
 }
 
-/** sigma: a number > 0, or 'auto' (set from the first training batch). */
-export function parseSigma(value: string): number | 'auto' {
-  return value === 'auto' ? 'auto' : parsePositive(value);
-}
-
-/** tau of the prior correction: a number >= 0, or 'auto' (chosen on validation). */
-export function parsePriorCorrection(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const number = parseNumber(value);
-  if (number < 0) throw new InvalidArgumentError(`must be 'auto' or a number >= 0, got ${value}`);
-  return number;
-}
-
 /** An integer >= 0. */
 export function parseCount(value: string): number {
   const number = parseNumber(value);
@@ -47,12 +34,6 @@ export function parsePositiveInteger(value: string): number {
   const number = parseNumber(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`must be an integer >= 1, got ${value}`);
   return number;
-}
-
-/** Image channels: 1 (grayscale) or 3 (RGB). */
-export function parseChannels(value: string): 1 | 3 {
-  if (value !== '1' && value !== '3') throw new InvalidArgumentError(`must be 1 (grayscale) or 3 (RGB), got ${value}`);
-  return value === '1' ? 1 : 3;
 }
 
 /** A worker count: an integer from 1 to the machine's cores (more would only share them). */

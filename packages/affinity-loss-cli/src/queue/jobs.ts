@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, DatasetFormatError } from 'affinity-loss/internal/errors.js';
-import { checkExtras, configDifferences, EXPERIMENT_FIELDS, resolveExperimentConfig, type ExperimentExtras, type ExperimentInput } from '../bench/experiment.js';
+import { checkExtras, configDifferences, resolveExperimentConfig, type ExperimentExtras, type ExperimentInput } from '../bench/experiment.js';
+import { EXPERIMENT_FIELDS } from '../bench/settings.js';
 import type { RunRecord } from '../bench/results.js';
 import { recordedConfig, type PlannedRun } from '../bench/run.js';
 import { parseRunRecord } from '../report/read.js';

@@ -109,7 +109,7 @@ export function planTune(options: TuneOptions): { base: ExperimentConfig; space:
   const space = searchedSpace(options.base, options.space);
   if (Object.keys(space).length === 0) throw new AffinityConfigError('nothing to search: every searched value is fixed by the options');
   const rng = new Rng(deriveSeed(searchSeed, SEED_STREAMS.tuneSearch));
-  const configurations = Array.from({ length: budget }, () => sampleTrial(space, rng, base.featureWidth));
+  const configurations = Array.from({ length: budget }, () => sampleTrial(space, rng, base));
   const rounds = strategy === 'random' ? [base.epochs] : halvingEpochs(base.epochs, budget, eta);
   return { base, space, configurations, rounds, eta };
 }

@@ -21,6 +21,38 @@ test('resolveExperimentConfig fills the defaults and writes the recipe canonical
   assert.equal(resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', epochs: undefined }).epochs, EXPERIMENT_DEFAULTS.epochs);
 });
 
+test('resolveExperimentConfig records every default of the head the loss has, and none of the others', () => {
+  const head = (input: Record<string, unknown>) => {
+    const config = resolveExperimentConfig({ dataset: 'mnist', ...input }) as unknown as Record<string, unknown>;
+    const fields = ['sigma', 'margin', 'prototypesPerClass', 'diversityWeight', 'classMargins', 'priorCorrection', 'centerWeight'];
+    return Object.fromEntries(fields.filter((field) => field in config).map((field) => [field, config[field]]));
+  };
+  // sigma = feature width + 2; the paper's weight 1; affinity-m5 has 5 prototypes, affinity-lt
+  // class margins and tau chosen on validation, affinity-ce no hinge (no margin settings).
+  assert.deepEqual(head({ loss: 'affinity' }), { sigma: 130, margin: 0.3, prototypesPerClass: 1, diversityWeight: 1, classMargins: false, priorCorrection: 0 });
+  assert.deepEqual(head({ loss: 'affinity-m5', featureWidth: 2 }), { sigma: 4, margin: 0.3, prototypesPerClass: 5, diversityWeight: 1, classMargins: false, priorCorrection: 0 });
+  assert.deepEqual(head({ loss: 'affinity-lt', margin: 0.5 }), { sigma: 130, margin: 0.5, prototypesPerClass: 1, diversityWeight: 1, classMargins: true, priorCorrection: 'auto' });
+  assert.deepEqual(head({ loss: 'affinity-ce', sigma: 'auto' }), { sigma: 'auto', prototypesPerClass: 1, diversityWeight: 1, priorCorrection: 'auto' });
+  assert.deepEqual(head({ loss: 'center-loss' }), { centerWeight: 0.01 });
+  assert.deepEqual(head({ loss: 'ldam-drw' }), {});
+  // The CLI's default loss is the paper's head.
+  assert.equal(resolveExperimentConfig({}).loss, 'affinity');
+  // Resolving a resolved config changes nothing: what a worker checks a queued job by.
+  const resolved = resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity-lt', recipe: 'exp:100' });
+  assert.deepEqual(resolveExperimentConfig(resolved), resolved);
+});
+
+test('the image settings belong to image-folder: filled there, refused elsewhere', () => {
+  const config = resolveExperimentConfig({ dataset: 'image-folder', datasetPath: 'photos', loss: 'softmax' });
+  assert.equal(config.imageSize, 28);
+  assert.equal(config.imageChannels, 1);
+  assert.equal(resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax' }).imageSize, undefined);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', imageSize: 32 }), /^AffinityConfigError: imageSize does not apply to dataset mnist \(imageSize: image-folder only\)$/);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'image-folder', loss: 'softmax' }), /image-folder needs datasetPath/);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'image-folder', datasetPath: 'photos', loss: 'softmax', imageChannels: 2 as 1 }), /channels must be 1 \(grayscale\) or 3 \(RGB\), got 2/);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', sigmaa: 3 } as never), /unknown config field sigmaa; known: dataset, /);
+});
+
 test('resolveExperimentConfig refuses bad values, naming them and what is allowed', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ loss: 'nosuch' }, new RegExp(`unknown loss "nosuch"; valid losses: ${METHOD_NAMES.join(', ')}`)],
@@ -29,19 +61,18 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ sigma: 0 }, /sigma must be a finite number > 0, got 0/],
     [{ sigma: 1e-46 }, /sigma must be a number > 0 that float32 can hold \(about 1.4e-45 to 3.4e38\), got 1e-46, which is 0 in float32/],
     [{ learningRate: 1e39 }, /learningRate must be a number > 0 that float32 can hold .*, got 1e\+39, which is Infinity in float32/],
-    [{ margin: 2 }, /margin must be a number in \(0, 1\] \(affinities lie in \(0, 1\]\), got 2/],
-    [{ margin: 0 }, /margin must be a number in \(0, 1\]/],
+    [{ margin: 2 }, /margin must be in \(0, 1\] because affinities lie in \(0, 1\]; got 2/],
+    [{ margin: 0 }, /margin must be a finite number in \(0, 1\], got 0/],
     [{ recipe: 'step:oops' }, /bad .*spec "step:oops"/],
     [{ recipe: 'exp:10+val:0.2' }, /has a val: part/],
     [{ validationFraction: 1 }, /validationFraction must be a number in \[0, 1\)/],
     [{ trainFraction: 0 }, /trainFraction must be a number in \(0, 1\], got 0/],
-    [{ loss: undefined }, /no loss given; valid losses: softmax/],
     [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
     [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
-    [{ sigma: 3, margin: 0.2 }, /sigma, margin do not apply to loss softmax \(sigma, margin, prototypesPerClass, diversityWeight, classMargins and priorCorrection belong to the affinity heads \(margin and classMargins to the hinge heads only\)/],
+    [{ loss: 'softmax', sigma: 3, margin: 0.2 }, /^sigma, margin do not apply to loss softmax \(sigma: affinity, affinity-m5, affinity-lt, affinity-ce; margin: affinity, affinity-m5, affinity-lt only\)$/],
   ];
   for (const [fields, message] of bad) {
-    assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', ...fields }), (error: Error) => {
+    assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity', ...fields }), (error: Error) => {
       assert.ok(error instanceof AffinityConfigError, `${JSON.stringify(fields)}: ${error.constructor.name}`);
       assert.match(error.message, message);
       return true;
@@ -162,7 +193,7 @@ test("priorCorrection 'auto': each epoch's tau is chosen on validation, and the 
   assert.deepEqual(fixed.priorCorrection, { selection: 'fixed', last: 0.2, best: 0.2 });
   fixed.classifier.dispose();
   assert.throws(() => resolveExperimentConfig({ ...input, validationFraction: 0 }), /priorCorrection 'auto' \(affinity-lt's default\) chooses tau on the validation split/);
-  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', classMargins: true }), /classMargins does not apply to loss affinity-ce \(.*margin and classMargins to the hinge heads only/);
+  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', classMargins: true }), /: classMargins does not apply to loss affinity-ce \(classMargins: affinity, affinity-m5, affinity-lt only\)$/);
   assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', margin: 0.3 }), /margin does not apply to loss affinity-ce/);
   assert.throws(() => resolveExperimentConfig({ ...input, priorCorrection: -1 }), /priorCorrection/);
   assert.throws(() => resolveExperimentConfig({ ...input, loss: 'softmax', priorCorrection: 0.5 }), /priorCorrection do(es)? not apply to loss softmax/);

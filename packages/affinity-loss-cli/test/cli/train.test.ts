@@ -142,11 +142,11 @@ test('a folder holding other files is not written to without --force', () => {
 
 test('bad options exit with 2 and a message naming the problem, before anything is written', async () => {
   const cases: [string[], RegExp][] = [
-    [['--epochs', '-1'], /--epochs <n>' argument '-1' is invalid\. must be an integer >= 1/],
-    [['--sigma', '0'], /--sigma <s>' argument '0' is invalid\. must be > 0/],
-    [['--imbalance', 'step:oops'], /affinity: bad imbalance spec "step:oops"/],
-    [['--loss', 'nosuch'], /affinity: unknown loss "nosuch"; valid losses: softmax, .*affinity, affinity-m5/],
-    [['--dataset', 'nosuch'], /affinity: dataset must be one of 'mnist', .*'gaussians', 'image-folder', got "nosuch"/],
+    [['--epochs', '-1'], /--epochs <n>' argument '-1' is invalid\. epochs must be an integer >= 1, got -1/],
+    [['--sigma', '0'], /--sigma <s>' argument '0' is invalid\. sigma must be a finite number > 0, got 0/],
+    [['--imbalance', 'step:oops'], /--imbalance <recipe>' argument 'step:oops' is invalid\. bad imbalance spec "step:oops"/],
+    [['--loss', 'nosuch'], /--loss <name>' argument 'nosuch' is invalid\. unknown loss "nosuch"; valid losses: softmax, .*affinity, affinity-m5/],
+    [['--dataset', 'nosuch'], /--dataset <name>' argument 'nosuch' is invalid\. Allowed choices are mnist, .*gaussians, image-folder/],
     [['--workers', String(availableParallelism() + 1)], new RegExp(`--workers <n>' argument '${availableParallelism() + 1}' is invalid\\. workers ${availableParallelism() + 1} is more than this machine's ${availableParallelism()} cores`)],
   ];
   const folder = (args: string[]) => join(root, `bad${args.join('')}`);
@@ -253,9 +253,12 @@ test('train --help lists every option with its default, the datasets, the losses
     assert.match(help.stdout, new RegExp(`${option}\\b`), option);
   }
   // Commander wraps the help to the terminal width, possibly inside "(default: ...)".
-  assert.match(help.stdout, /\(default:\s+"mnist"\)/);
-  assert.match(help.stdout, /\(default:\s+"affinity"\)/);
+  assert.match(help.stdout, /\(default:\s+mnist\)/);
+  assert.match(help.stdout, /\(default:\s+affinity\)/);
   assert.match(help.stdout, /\(default:\s+10\)/);
+  // A head setting's default is the method's, listed from the methods' table.
+  assert.match(help.stdout, /--prototypes <m>[^]*\(default:\s+1;\s+5\s+for\s+affinity-m5\)/);
+  assert.match(help.stdout, /--prior-correction <tau>[^]*\(default:\s+0;\s+auto\s+for\s+affinity-lt,\s+affinity-ce\)/);
   assert.match(help.stdout, /gaussians +synthetic Gaussian blobs/);
   assert.match(help.stdout, /ldam-drw +LDAM with deferred/);
   assert.match(help.stdout, /Examples:\n {2}\$ affinity train .*\n {2}\$ affinity train /);

@@ -74,3 +74,11 @@ test('tune refuses bad options before training', () => {
   }
   assert.equal(existsSync(out), false);
 });
+
+test('tune --help lists the searched ranges from the settings table', () => {
+  const help = run('tune', '--help');
+  assert.equal(help.status, 0, help.stderr);
+  const text = help.stdout.replace(/\s+/g, ' ');
+  assert.match(text, /sigma 0\.05-5 x \(feature width \+ 2\), log-uniform; margin 0\.05-0\.8; prototypesPerClass one of 1, 2, 5; diversityWeight 0\.001-1, log-uniform;/);
+  assert.match(text, /learningRate 0\.0003-0\.003, log-uniform\./);
+});

@@ -4,6 +4,7 @@ import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
 import { Rng } from 'affinity-loss/internal/data/rng.js';
 import { DEFAULT_SEARCH_SPACE, sampleTrial, searchedSpace } from '../../src/tune/space.js';
 import { halvingEpochs, planTune } from '../../src/tune/tuner.js';
+import { resolveExperimentConfig } from '../../src/bench/experiment.js';
 
 test('halvingEpochs: the last round trains the full epochs, each earlier one eta times fewer', () => {
   assert.deepEqual(halvingEpochs(9, 9, 3), [1, 3, 9]); // 9 configurations: rounds of 9, 3, 1
@@ -14,12 +15,12 @@ test('halvingEpochs: the last round trains the full epochs, each earlier one eta
 });
 
 test('searchedSpace: the affinity heads search their settings and the rate; fixed values and other heads do not', () => {
-  const head = ['sigmaScale', 'margin', 'prototypesPerClass', 'diversityWeight', 'classMargins', 'priorCorrection', 'learningRate'];
+  const head = ['sigma', 'margin', 'prototypesPerClass', 'diversityWeight', 'classMargins', 'priorCorrection', 'learningRate'];
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity' })), head);
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-lt' })), head);
   assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-m5' })), head.filter((key) => key !== 'prototypesPerClass'));
   // The cross-entropy form has no margin.
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-ce' })), ['sigmaScale', 'prototypesPerClass', 'diversityWeight', 'priorCorrection', 'learningRate']);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-ce' })), ['sigma', 'prototypesPerClass', 'diversityWeight', 'priorCorrection', 'learningRate']);
   assert.deepEqual(
     Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity', sigma: 10, margin: 0.5, classMargins: true, priorCorrection: 'auto' })),
     ['prototypesPerClass', 'diversityWeight', 'learningRate'],
@@ -32,21 +33,22 @@ test('sampleTrial draws inside the ranges, log-uniformly for sigma, and the same
   const space = searchedSpace({ dataset: 'mnist', loss: 'affinity' });
   const draw = (seed: number) => {
     const rng = new Rng(seed);
-    return Array.from({ length: 400 }, () => sampleTrial(space, rng, 128));
+    return Array.from({ length: 400 }, () => sampleTrial(space, rng, resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity' })));
   };
   const trials = draw(5);
   assert.deepEqual(draw(5), trials);
   assert.notDeepEqual(draw(6), trials);
-  const [low, high] = DEFAULT_SEARCH_SPACE.sigmaScale;
+  const [low, high] = DEFAULT_SEARCH_SPACE.sigma as readonly [number, number];
   let belowDefault = 0;
   for (const trial of trials) {
-    assert.ok(trial.sigma! >= 130 * low * 0.999 && trial.sigma! <= 130 * high * 1.001, `sigma ${trial.sigma}`);
+    const sigma = trial.sigma as number;
+    assert.ok(sigma >= 130 * low * 0.999 && sigma <= 130 * high * 1.001, `sigma ${sigma}`);
     assert.ok(trial.margin! >= 0.05 && trial.margin! <= 0.8);
     assert.ok([1, 2, 5].includes(trial.prototypesPerClass!));
     assert.ok(typeof trial.classMargins === 'boolean');
-    assert.ok(DEFAULT_SEARCH_SPACE.priorCorrection.includes(trial.priorCorrection!), `tau ${trial.priorCorrection}`);
+    assert.ok((DEFAULT_SEARCH_SPACE.priorCorrection as readonly unknown[]).includes(trial.priorCorrection), `tau ${trial.priorCorrection}`);
     assert.ok(trial.learningRate! >= 3e-4 * 0.999 && trial.learningRate! <= 3e-3 * 1.001);
-    if (trial.sigma! < 130) belowDefault++;
+    if (sigma < 130) belowDefault++;
   }
   // Log-uniform on [0.05, 5] x default: ln(1 / 0.05) / ln(5 / 0.05) = 65% of the mass below the
   // default; a uniform draw would put (1 - 0.05) / 4.95 = 19% there.
@@ -65,4 +67,26 @@ test('planTune checks everything before training and refuses a search without a 
   refuse({ base: { dataset: 'gaussians', loss: 'affinity' }, budget: 4, eta: 1 }, /eta must be an integer >= 2/);
   refuse({ base: { dataset: 'gaussians', loss: 'focal', learningRate: 1e-3 }, budget: 4 }, /nothing to search/);
   refuse({ base: { dataset: 'gaussians', loss: 'affinity', sigma: -1 }, budget: 4 }, /sigma must be a finite number > 0/);
+});
+
+test('sampleTrial draws the head settings first, then the learning rate: a search seed gives the trials it gave before the settings table', () => {
+  // The draws as tune made them before: sigma, margin, prototypes, diversity weight, margin form,
+  // tau, learning rate, each from the same stream.
+  const rng = new Rng(11);
+  const logUniform = (low: number, high: number) => Math.exp(Math.log(low) + rng.next() * (Math.log(high) - Math.log(low)));
+  const round3 = (value: number) => Number(value.toPrecision(3));
+  const taus = DEFAULT_SEARCH_SPACE.priorCorrection;
+  const expected = Array.from({ length: 20 }, () => ({
+    sigma: round3(130 * logUniform(0.05, 5)),
+    margin: round3(0.05 + rng.next() * 0.75),
+    prototypesPerClass: [1, 2, 5][rng.int(3)],
+    diversityWeight: round3(logUniform(0.001, 1)),
+    classMargins: [false, true][rng.int(2)],
+    priorCorrection: taus[rng.int(taus.length)],
+    learningRate: round3(logUniform(3e-4, 3e-3)),
+  }));
+  const drawn = new Rng(11);
+  const config = resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity' });
+  const space = searchedSpace({ dataset: 'mnist', loss: 'affinity' });
+  assert.deepEqual(Array.from({ length: 20 }, () => sampleTrial(space, drawn, config)), expected);
 });

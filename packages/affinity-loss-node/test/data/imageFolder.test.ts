@@ -162,7 +162,7 @@ test('affinity train and eval on an image folder: the image settings are recorde
   assert.match(refused.stderr, /image-folder needs datasetPath \(--data-path\)/);
   const misplaced = cli('train', '--dataset', 'gaussians', '--image-size', '16', '--epochs', '1', '--out', join(root, 'never'));
   assert.equal(misplaced.status, 2);
-  assert.match(misplaced.stderr, /imageSize applies to the image-folder dataset only, not gaussians/);
+  assert.match(misplaced.stderr, /imageSize does not apply to dataset gaussians \(imageSize: image-folder only\)/);
 });
 
 test('a CNN on an image folder trains on tfjs-node with one thread where it is installed (its own threads use every core), else on wasm', async () => {

@@ -31,6 +31,37 @@ export function defaultSigma(featureWidth: number): number {
   return featureWidth + 2;
 }
 
+/** The head settings: each applies to some methods only (see `headDefaults`). */
+export const HEAD_SETTING_NAMES = ['sigma', 'margin', 'prototypesPerClass', 'diversityWeight', 'classMargins', 'priorCorrection', 'centerWeight'] as const;
+
+/** One of `HEAD_SETTING_NAMES`. */
+export type HeadSettingName = (typeof HEAD_SETTING_NAMES)[number];
+
+/** Values of head settings, as `ClassifierOptions` takes them. */
+export type HeadSettings = Partial<Pick<ClassifierOptions, HeadSettingName>>;
+
+/**
+ * The default of every head setting `method` has, and only those: what `buildClassifier` uses
+ * for an option left out, and what an experiment records as resolved. The affinity heads have
+ * sigma, prototypes, the diversity weight and the prior correction (the hinge form also the
+ * margin and class margins); center loss its weight; the other heads none.
+ */
+export function headDefaults(method: MethodName | string, featureWidth: number): HeadSettings {
+  const spec = METHODS[requireMethodName(method)];
+  if (spec.head === 'center') return { centerWeight: 0.01 };
+  const own = spec.affinity;
+  if (own === undefined) return {};
+  const hinge = own.lossForm === 'hinge';
+  return {
+    sigma: defaultSigma(featureWidth),
+    ...(hinge ? { margin: 0.3 } : {}),
+    prototypesPerClass: own.prototypesPerClass,
+    diversityWeight: 1,
+    ...(hinge ? { classMargins: own.classMargins } : {}),
+    priorCorrection: own.priorCorrection,
+  };
+}
+
 /** A hook run before each epoch (0-based); the trainer's `TrainingCallback` has this shape. */
 export interface EpochStartHook {
   epochStart(epoch: number): void;
@@ -59,7 +90,7 @@ export interface ClassifierOptions {
    * `GaussianAffinity`). Default `defaultSigma(featureWidth)`.
    */
   sigma?: number | 'auto';
-  /** Affinity head: the margin lambda in (0, 1]. Default 0.3. */
+  /** Affinity head (hinge form): the margin lambda in (0, 1]. Default 0.3 (`headDefaults`). */
   margin?: number;
   /** Affinity head: prototypes per class; overrides the method's own (1, or 5 for affinity-m5). */
   prototypesPerClass?: number;
@@ -79,7 +110,7 @@ export interface ClassifierOptions {
    * Default 1, the paper's (which, in 2-D, pulls the prototypes together: README, Figure 1).
    */
   diversityWeight?: number;
-  /** Center loss: the weight beta of the centre term. Default 0.01. */
+  /** Center loss: the weight beta of the centre term. Default 0.01 (`headDefaults`). */
   centerWeight?: number;
 }
 
@@ -177,7 +208,7 @@ function buildChecked(options: ClassifierOptions): Classifier {
       break;
     }
     case 'center': {
-      const weight = requirePositive('centerWeight', options.centerWeight ?? 0.01);
+      const weight = requirePositive('centerWeight', options.centerWeight ?? headDefaults(method, featureWidth).centerWeight);
       const head = new CenterLossHead({ classes, seed: headSeed, name: 'center_head' });
       outputs = head.apply(features) as tf.SymbolicTensor[];
       loss = [crossEntropyLoss(), centerLoss({ weight })];
@@ -187,16 +218,17 @@ function buildChecked(options: ClassifierOptions): Classifier {
     }
     case 'affinity': {
       const own = METHODS[method].affinity!;
-      const sigma = options.sigma === 'auto' ? 'auto' : requirePositive('sigma', options.sigma ?? defaultSigma(featureWidth));
-      const margin = options.margin ?? 0.3;
-      const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? own.prototypesPerClass, 1);
-      const diversityWeight = requireNonNegative('diversityWeight', options.diversityWeight ?? 1);
-      const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
-      const classMargins = options.classMargins ?? own.classMargins;
-      const priorCorrection = options.priorCorrection ?? own.priorCorrection;
-      if (own.lossForm !== 'hinge' && (classMargins || options.margin !== undefined)) {
+      const defaults = headDefaults(method, featureWidth);
+      if (own.lossForm !== 'hinge' && (options.classMargins || options.margin !== undefined)) {
         throw new AffinityConfigError(`margin and classMargins apply to the hinge; ${method} trains with cross-entropy, whose prior shift is its log pi`);
       }
+      const sigma = options.sigma === 'auto' ? 'auto' : requirePositive('sigma', options.sigma ?? defaults.sigma);
+      const margin = options.margin ?? defaults.margin ?? 0;
+      const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? defaults.prototypesPerClass, 1);
+      const diversityWeight = requireNonNegative('diversityWeight', options.diversityWeight ?? defaults.diversityWeight);
+      const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
+      const classMargins = options.classMargins ?? defaults.classMargins ?? false;
+      const priorCorrection = options.priorCorrection ?? defaults.priorCorrection!;
       // The loss first: it checks the margin before the layer makes any weight. The cross-entropy
       // form adds log pi to the distance-space scores: logit adjustment on the Gaussian head.
       loss =

@@ -2,15 +2,13 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { METHOD_NAMES } from 'affinity-loss/internal/models/methods.js';
-import { BACKBONE_NAMES } from 'affinity-loss/internal/models/backbones.js';
 import { PROTOCOL_NAMES, getProtocol } from '../../bench/protocols.js';
 import { planBench, runBench } from '../../bench/runner.js';
 import { defaultWorkers } from 'affinity-loss-node/internal/parallel/workerCount.js';
-import { addAffinityHeadOptions, addDatasetLocationOptions, configFieldsOf } from '../experimentOptions.js';
+import { addBenchOverrideOptions, configFieldsOf } from '../experimentOptions.js';
 import { addQueueOptions, queueExecutorOf, type QueueFlags } from '../queueOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { commandLine, parseList, parseNumber, parsePositive, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
-import { DATASET_NAMES } from 'affinity-loss-node/internal/data/registry.js';
+import { commandLine, parseList, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
 interface BenchFlags extends QueueFlags {
@@ -44,15 +42,8 @@ export function benchCommand(): Command {
     .option('-o, --out <dir>', 'output folder (default runs/bench/<protocol>[-quick])')
     .option('-w, --workers <n>', 'worker threads, one run each', parseWorkerCount, defaultWorkers())
     .option('--force', 'rerun runs whose result file was made with a different config')
-    .option('-q, --quiet', 'no progress output')
-    .option('-d, --dataset <name>', `long-tail: run on this dataset instead of MNIST and Fashion-MNIST (${DATASET_NAMES.join(', ')}), e.g. image-folder with --data-path`);
-  addDatasetLocationOptions(command)
-    .option('--epochs <n>', 'override the protocol\'s epochs', parsePositiveInteger)
-    .addOption(new Option('--backbone <name>', 'override the backbone').choices(BACKBONE_NAMES))
-    .option('--feature-width <n>', 'override the feature width', parsePositiveInteger)
-    .option('--lr <rate>', 'override the learning rate', parsePositive)
-    .option('--train-fraction <f>', 'override the share of training rows used, in (0, 1]', parseNumber);
-  addAffinityHeadOptions(command);
+    .option('-q, --quiet', 'no progress output');
+  addBenchOverrideOptions(command);
   addQueueOptions(command, 'train the runs as jobs on this Redis queue, taken by `affinity worker` processes on any machine; this command waits and writes every result')
     .addHelpText(
       'after',

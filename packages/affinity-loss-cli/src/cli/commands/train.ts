@@ -163,14 +163,14 @@ export function trainCommand(): Command {
   const command = new Command('train').description(
     'Train one model on a dataset made imbalanced (and noisy) by a recipe; save the model, its metrics and its config to a folder.',
   );
-  addImageReadingOptions(addExperimentOptions(command, 'affinity'))
+  addImageReadingOptions(addExperimentOptions(command))
     .requiredOption('-o, --out <dir>', 'output folder (model/, metrics.json, confusion.csv, config.json)')
     .option('--force', 'overwrite a run of a different config in --out, or write beside other files')
     .option('-q, --quiet', 'no progress output (the summary is still printed)')
     .option('-w, --workers <n>', 'threads that train the model together (data-parallel; same result up to float rounding; default 1 on tfjs-node, which uses every core itself)', parseWorkerCount, defaultWorkers())
     .action(async (flags: TrainFlags) => {
       // Every name and number is checked before any data is read or a folder is made.
-      const config = resolveExperimentConfig(await experimentInput(command, flags));
+      const config = resolveExperimentConfig(await experimentInput(flags));
       const dir = resolve(flags.out);
       await checkRunFolder(dir, config, flags.force === true);
       // Before any data is read: a run that cannot be saved is not worth training.

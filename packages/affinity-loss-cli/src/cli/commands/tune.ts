@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { RunRecord } from '../../bench/results.js';
 import { percent } from '../../report/tables.js';
 import { defaultWorkers } from 'affinity-loss-node/internal/parallel/workerCount.js';
-import { DEFAULT_SEARCH_SPACE } from '../../tune/space.js';
+import { describeSearchSpace } from '../../tune/space.js';
 import { planTune, runTune, validationScore, TUNE_STRATEGIES, type TuneStrategy } from '../../tune/tuner.js';
 import { addExperimentOptions, experimentInput, type ExperimentFlags } from '../experimentOptions.js';
 import { commandLine, parseCount, parsePositiveInteger, parseWorkerCount, withExamples } from '../options.js';
@@ -28,8 +28,6 @@ function trialLine(run: RunRecord, done: number, toRun: number): string {
   return `[${done}/${toRun}] ${run.setting} ${run.id.split('__')[1]}: validation macro-F1 ${percent(validationMacroF1)} at epoch ${bestEpoch}, ${Math.round(run.seconds)} s`;
 }
 
-const space = DEFAULT_SEARCH_SPACE;
-
 /** `affinity tune`. */
 export function tuneCommand(): Command {
   const command = new Command('tune').description(
@@ -37,7 +35,7 @@ export function tuneCommand(): Command {
       '(never the test split); writes the best config for `affinity train --config`. --sigma, --margin, --prototypes, --diversity-weight, --class-margins, --prior-correction and --lr typed ' +
       '(or those fields in --config, but the learning rate) fix a value; the others are searched.',
   );
-  addExperimentOptions(command, 'affinity')
+  addExperimentOptions(command)
     .option('--budget <n>', 'configurations to draw', parsePositiveInteger, 9)
     .addOption(new Option('--strategy <name>', 'successive halving (few epochs for all, then the best retrained from scratch with more) or random search (full epochs for all)').choices(TUNE_STRATEGIES).default('halving'))
     .option('--eta <n>', 'halving: keep the best 1/eta each round, with eta times the epochs', parsePositiveInteger, 3)
@@ -49,15 +47,11 @@ export function tuneCommand(): Command {
   addQueueOptions(command, 'train the trials as jobs on this Redis queue, taken by `affinity worker` processes on any machine; this command waits and writes every result')
     .addHelpText(
       'after',
-      `\nSearched (unless fixed by an option): sigma ${space.sigmaScale[0]}-${space.sigmaScale[1]} x (feature width + 2), log-uniform; ` +
-        `margin ${space.margin[0]}-${space.margin[1]}; prototypes per class ${space.prototypesPerClass.join(', ')}; ` +
-        `diversity weight ${space.diversityWeight[0]}-${space.diversityWeight[1]}, log-uniform; ` +
-        `hinge heads: one margin or class margins; prior correction tau one of ${space.priorCorrection.join(', ')}; ` +
-        `learning rate ${space.learningRate[0]}-${space.learningRate[1]}, log-uniform. Losses without an affinity head: the learning rate only.`,
+      `\nSearched (unless fixed by an option or not applying to the loss): ${describeSearchSpace()}.`,
     )
     .action(async (flags: TuneFlags) => {
       // The search options keep the flags' values, so only the experiment's are read from --config.
-      const base = await experimentInput(command, flags);
+      const base = await experimentInput(flags);
       // A default is not a choice: the learning rate is searched unless typed (every saved config
       // holds one, so --config alone does not fix it either).
       if (command.getOptionValueSource('lr') !== 'cli') delete base.learningRate;

@@ -1,0 +1,391 @@
+/**
+ * One entry per experiment setting: its value type, default, check, command-line flag, help
+ * text, search range and the configs it applies to. Everything else reads this table:
+ * `resolveExperimentConfig` fills and checks a config with it (every default resolved, the
+ * head's included), `addExperimentOptions` makes the flags of train and tune and bench's
+ * overrides from it, `readConfigFile` knows the fields by it, and tune draws from its ranges.
+ * (imbalanced-learn's `@validate_params` table plays the same part.)
+ */
+import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
+import { SAMPLING_MODES } from 'affinity-loss/internal/data/sampler.js';
+import { describeRecipe, parseRecipe } from 'affinity-loss/internal/data/spec.js';
+import { validateMargin } from 'affinity-loss/internal/affinity/loss.js';
+import { BACKBONE_NAMES } from 'affinity-loss/internal/models/backbones.js';
+import { HEAD_SETTING_NAMES, headDefaults, type HeadSettingName } from 'affinity-loss/internal/models/build.js';
+import { METHOD_NAMES, requireMethodName, type MethodName } from 'affinity-loss/internal/models/methods.js';
+import { OPTIMIZER_NAMES } from 'affinity-loss/internal/train/optimizer.js';
+import { PRIOR_CORRECTION_GRID } from 'affinity-loss/internal/train/priorCorrection.js';
+import { SCHEDULE_NAMES } from 'affinity-loss/internal/train/schedule.js';
+import { VALIDATION_SCORES } from 'affinity-loss/internal/train/validationScore.js';
+import { requireInRange, requireInteger, requireNonNegative, requireOneOf, requirePositive, requireSeed } from 'affinity-loss/internal/validate.js';
+import { resolveImageSettings } from 'affinity-loss-node/internal/data/imageFolder.js';
+import { DATASET_NAMES } from 'affinity-loss-node/internal/data/registry.js';
+import type { Rng } from 'affinity-loss/internal/data/rng.js';
+import type { ExperimentConfig } from './experiment.js';
+
+/** How a flag's text becomes a value (before the setting's check). */
+export type SettingType = 'string' | 'number' | 'integer' | 'number-or-auto' | 'boolean' | 'integer-list';
+
+/** The command-line form of a setting. */
+export interface SettingFlag {
+  /** Commander's flags: `-e, --epochs <n>`; a boolean setting has no argument and also gets `--no-...`. */
+  flags: string;
+  /** The values to list in --help and accept (commander's `choices`). */
+  choices?: readonly string[];
+  /** Boolean settings: the help of the `--no-` form. */
+  negatedHelp?: string;
+  /**
+   * `affinity bench` takes it too, as an override of its protocols' settings (long flag only):
+   * `true`, or the help text bench shows instead of the usual one.
+   */
+  bench?: true | string;
+}
+
+/** How `affinity tune` draws a setting: a range (log-uniform or uniform) or a list to pick from. */
+export interface SettingSearch<T> {
+  /** The default range: [low, high], or the values to pick from. */
+  range: readonly [number, number] | readonly T[];
+  /** One value of a trial, from the range, given the config it joins (sigma scales by the feature width). */
+  draw(rng: Rng, range: SettingSearch<T>['range'], config: ExperimentConfig): T;
+  /** For --help: how the range is searched. */
+  describe(range: SettingSearch<T>['range']): string;
+  /** Methods whose name fixes the value (affinity-m5's prototypes): not searched for them. */
+  fixedBy?: readonly MethodName[];
+}
+
+/** One experiment setting. */
+export interface Setting<T> {
+  /** What it is and what is allowed, for --help. */
+  help: string;
+  /** How a flag's text is read. */
+  type: SettingType;
+  /**
+   * The value when none is given: a constant, or one from the fields before it (the head
+   * settings: from the method). Absent: the field stays unset unless given.
+   */
+  default?: T | ((config: ExperimentConfig) => T | undefined);
+  /** For --help, when the default is not one value (`feature width + 2`); otherwise made from `default`. */
+  defaultHelp?: string;
+  /** Checks a given value; returns it in canonical form. @throws AffinityConfigError naming the field. */
+  check(value: unknown): T;
+  /**
+   * Whether the setting applies to a config (the head settings: to some methods; the image
+   * settings: to image-folder). A setting given where it does not apply is refused.
+   */
+  appliesTo?: {
+    test(config: ExperimentConfig): boolean;
+    /** The field the test reads (the loss, the dataset), for the refusal's message. */
+    by: 'loss' | 'dataset';
+    /** What it applies to: `the image-folder dataset`. */
+    describe: string;
+  };
+  /** Its flag, for settings the command line sets (trainClasses is set in --config files only). */
+  flag?: SettingFlag;
+  /** Its search range, for settings `affinity tune` searches. */
+  search?: SettingSearch<T>;
+}
+
+/** The settings of every field of `ExperimentConfig`, in the order they are resolved (a default sees the fields above it). */
+export type ExperimentSettings = { readonly [F in keyof ExperimentConfig]-?: Setting<NonNullable<ExperimentConfig[F]>> };
+
+function logUniform(rng: Rng, [low, high]: readonly [number, number]): number {
+  return Math.exp(Math.log(low) + rng.next() * (Math.log(high) - Math.log(low)));
+}
+
+// Three significant digits: what a person would type, and what a config file shows.
+const round3 = (value: number) => Number(value.toPrecision(3));
+const pair = (range: readonly unknown[]) => range as readonly [number, number];
+
+/** A scale searched log-uniformly between two bounds. */
+function logUniformSearch(range: readonly [number, number]): SettingSearch<number> {
+  return { range, draw: (rng, bounds) => round3(logUniform(rng, pair(bounds))), describe: (bounds) => `${bounds[0]}-${bounds[1]}, log-uniform` };
+}
+
+/** One of a list of values, each as likely. */
+function choiceSearch<T>(values: readonly T[]): SettingSearch<T> {
+  return { range: values, draw: (rng, list) => (list as readonly T[])[rng.int(list.length)], describe: (list) => `one of ${list.join(', ')}` };
+}
+
+/** A head setting applies to the methods whose head has it, and defaults to the method's value (`headDefaults`). */
+function headSetting<T>(name: HeadSettingName): Pick<Setting<T>, 'appliesTo' | 'defaultHelp'> & { default: (config: ExperimentConfig) => T | undefined } {
+  const methods = METHOD_NAMES.filter((method) => name in headDefaults(method, 1));
+  return {
+    default: (config) => headDefaults(config.loss, config.featureWidth)[name] as T | undefined,
+    defaultHelp: headDefaultHelp(name),
+    appliesTo: { test: (config) => name in headDefaults(config.loss, 1), by: 'loss', describe: methods.join(', ') },
+  };
+}
+
+/** The default of a head setting per method, for --help: `0; auto for affinity-lt, affinity-ce`. */
+function headDefaultHelp(name: HeadSettingName): string {
+  const byValue = new Map<string, string[]>();
+  for (const method of METHOD_NAMES) {
+    const defaults = headDefaults(method, 1);
+    if (!(name in defaults)) continue;
+    const value = String(defaults[name]);
+    byValue.set(value, [...(byValue.get(value) ?? []), method]);
+  }
+  const [common, ...others] = [...byValue.entries()].sort((a, b) => b[1].length - a[1].length);
+  return [common[0], ...others.map(([value, methods]) => `${value} for ${methods.join(', ')}`)].join('; ');
+}
+
+const imageFolderOnly = { test: (config: ExperimentConfig) => config.dataset === 'image-folder', by: 'dataset', describe: 'image-folder' } as const;
+
+/** The settings. The table is the one place each is defined; the `ExperimentConfig` fields carry their doc comments. */
+export const EXPERIMENT_SETTINGS = Object.freeze({
+  dataset: {
+    help: 'dataset',
+    type: 'string',
+    default: 'mnist',
+    check: (value) => requireOneOf('dataset', value, DATASET_NAMES),
+    flag: { flags: '-d, --dataset <name>', choices: DATASET_NAMES, bench: `long-tail: run on this dataset instead of MNIST and Fashion-MNIST (${DATASET_NAMES.join(', ')}), e.g. image-folder with --data-path` },
+  },
+  datasetPath: {
+    help: "the dataset's folder or file when not at its standard location (cifar10 and image-folder need it)",
+    type: 'string',
+    check: (value) => {
+      if (typeof value !== 'string' || value === '') throw new AffinityConfigError(`datasetPath must be a folder or file path, got ${JSON.stringify(value)}`);
+      return value;
+    },
+    flag: { flags: '--data-path <path>', bench: true },
+  },
+  imageSize: {
+    help: 'image-folder: side of the square images, in pixels',
+    type: 'integer',
+    default: (config) => (config.dataset === 'image-folder' ? resolveImageSettings({}).imageSize : undefined),
+    check: (value) => resolveImageSettings({ imageSize: value as number }).imageSize,
+    defaultHelp: String(resolveImageSettings({}).imageSize),
+    appliesTo: imageFolderOnly,
+    flag: { flags: '--image-size <n>', bench: true },
+  },
+  imageChannels: {
+    help: 'image-folder: 1 for grayscale, 3 for RGB',
+    type: 'integer',
+    default: (config) => (config.dataset === 'image-folder' ? resolveImageSettings({}).channels : undefined),
+    check: (value) => resolveImageSettings({ channels: value as 1 | 3 }).channels,
+    defaultHelp: String(resolveImageSettings({}).channels),
+    appliesTo: imageFolderOnly,
+    flag: { flags: '--channels <n>', bench: true },
+  },
+  recipe: {
+    help: 'imbalance recipe: step:0-4:0.1, exp:100, evencap:10, counts:500,50,...; may add +noise:sym:0.2',
+    type: 'string',
+    default: 'none',
+    check: (value) => {
+      const recipe = parseRecipe(value as string);
+      if (recipe.validationFraction !== undefined) {
+        throw new AffinityConfigError(`recipe ${JSON.stringify(value)} has a val: part; give the validation share as validationFraction (--validation) instead`);
+      }
+      return describeRecipe(recipe);
+    },
+    flag: { flags: '-i, --imbalance <recipe>' },
+  },
+  validationFraction: {
+    help: 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch',
+    type: 'number',
+    default: 0.1,
+    check: (value) => requireInRange('validationFraction', value, 0, 1, true),
+    flag: { flags: '--validation <fraction>' },
+  },
+  trainClasses: {
+    help: 'classes to train on (verification: the others are unseen), renumbered 0..n-1 in this order',
+    type: 'integer-list',
+    check: (value) => {
+      if (!Array.isArray(value) || value.length < 2 || new Set(value).size !== value.length || value.some((id) => !Number.isInteger(id) || id < 0)) {
+        throw new AffinityConfigError(`trainClasses must list at least 2 distinct class ids, got ${JSON.stringify(value)}`);
+      }
+      return value as number[];
+    },
+  },
+  trainFraction: {
+    help: 'share of the training rows used (stratified), in (0, 1]',
+    type: 'number',
+    default: 1,
+    check: (value) => requireInRange('trainFraction', value, 0, 1, false, true),
+    flag: { flags: '--train-fraction <f>', bench: true },
+  },
+  seed: {
+    help: 'seed of the recipe, the initial weights, the batch order and the sampler',
+    type: 'integer',
+    default: 1,
+    check: (value) => requireSeed(value),
+    flag: { flags: '-s, --seed <n>' },
+  },
+  loss: {
+    help: 'loss (method), see the list below',
+    type: 'string',
+    // The paper's head: what this project is about.
+    default: 'affinity',
+    check: (value) => requireMethodName(value),
+    flag: { flags: '-l, --loss <name>' },
+  },
+  backbone: {
+    help: 'backbone: mlp takes flat inputs, the CNNs images',
+    type: 'string',
+    default: 'mlp',
+    check: (value) => requireOneOf('backbone', value, BACKBONE_NAMES),
+    flag: { flags: '--backbone <name>', choices: BACKBONE_NAMES, bench: true },
+  },
+  featureWidth: {
+    help: 'width of the features the head sees',
+    type: 'integer',
+    default: 128,
+    check: (value) => requireInteger('featureWidth', value, 1),
+    flag: { flags: '--feature-width <n>', bench: true },
+  },
+  epochs: {
+    help: 'epochs',
+    type: 'integer',
+    default: 10,
+    check: (value) => requireInteger('epochs', value, 1),
+    flag: { flags: '-e, --epochs <n>', bench: true },
+  },
+  batchSize: {
+    help: 'rows per step',
+    type: 'integer',
+    default: 128,
+    check: (value) => requireInteger('batchSize', value, 1),
+    flag: { flags: '-b, --batch-size <n>' },
+  },
+  optimizer: {
+    help: 'optimizer',
+    type: 'string',
+    default: 'adam',
+    check: (value) => requireOneOf('optimizer', value, OPTIMIZER_NAMES),
+    flag: { flags: '--optimizer <name>', choices: OPTIMIZER_NAMES },
+  },
+  learningRate: {
+    help: 'initial learning rate',
+    type: 'number',
+    default: 1e-3,
+    check: (value) => requirePositive('learningRate', value),
+    flag: { flags: '--lr <rate>', bench: true },
+    search: logUniformSearch([3e-4, 3e-3]),
+  },
+  weightDecay: {
+    help: 'L2 weight decay on kernels',
+    type: 'number',
+    default: 0,
+    check: (value) => requireNonNegative('weightDecay', value),
+    flag: { flags: '--weight-decay <w>' },
+  },
+  schedule: {
+    help: 'learning-rate schedule after warm-up: constant, or cosine annealing to 0',
+    type: 'string',
+    default: 'constant',
+    // The step schedule needs milestones, which a config does not carry.
+    check: (value) => requireOneOf('schedule', value, SCHEDULE_NAMES.filter((name) => name !== 'step')) as 'constant' | 'cosine',
+    flag: { flags: '--schedule <name>', choices: ['constant', 'cosine'] },
+  },
+  sampling: {
+    help: 'how batches weigh classes',
+    type: 'string',
+    default: 'instance',
+    check: (value) => requireOneOf('sampling', value, SAMPLING_MODES),
+    flag: { flags: '--sampling <mode>', choices: SAMPLING_MODES },
+  },
+  selection: {
+    help: 'validation score that picks the best epoch and the prior correction: balanced-macro-f1 weights each row by 1 / its class count (for a balanced test split), macro-f1 takes the rows as they are',
+    type: 'string',
+    default: 'balanced-macro-f1',
+    check: (value) => requireOneOf('selection', value, VALIDATION_SCORES),
+    flag: { flags: '--selection <score>', choices: VALIDATION_SCORES },
+  },
+  sigma: {
+    help: "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch)",
+    type: 'number-or-auto',
+    ...headSetting<number | 'auto'>('sigma'),
+    defaultHelp: 'feature width + 2',
+    check: (value) => (value === 'auto' ? 'auto' : requirePositive('sigma', value)),
+    flag: { flags: '--sigma <s>', bench: true },
+    // A multiple of the default (feature width + 2, the typical squared distance between fresh
+    // BatchNorm features and prototypes): below a twentieth affinities vanish, above five times
+    // they all sit near 1.
+    search: {
+      range: [0.05, 5],
+      draw: (rng, range, config) => round3(headDefaults(config.loss, config.featureWidth).sigma as number * logUniform(rng, pair(range))),
+      describe: (range) => `${range[0]}-${range[1]} x (feature width + 2), log-uniform`,
+    },
+  },
+  margin: {
+    help: 'affinity heads (hinge): margin lambda in (0, 1]',
+    type: 'number',
+    ...headSetting<number>('margin'),
+    check: (value) => validateMargin(value),
+    flag: { flags: '--margin <m>', bench: true },
+    // From nearly none to the paper's 0.75 and beyond.
+    search: {
+      range: [0.05, 0.8],
+      draw: (rng, range) => {
+        const [low, high] = pair(range);
+        return round3(low + rng.next() * (high - low));
+      },
+      describe: (range) => `${range[0]}-${range[1]}`,
+    },
+  },
+  prototypesPerClass: {
+    help: 'affinity heads: prototypes per class',
+    type: 'integer',
+    ...headSetting<number>('prototypesPerClass'),
+    check: (value) => requireInteger('prototypesPerClass', value, 1),
+    flag: { flags: '--prototypes <m>', bench: true },
+    search: { ...choiceSearch([1, 2, 5]), fixedBy: ['affinity-m5'] },
+  },
+  diversityWeight: {
+    help: "affinity heads: weight of the diversity regularizer, 0 turns it off (1 is the paper's)",
+    type: 'number',
+    ...headSetting<number>('diversityWeight'),
+    check: (value) => requireNonNegative('diversityWeight', value),
+    flag: { flags: '--diversity-weight <w>', bench: true },
+    // From a thousandth of the paper's weight (which can pull the prototypes together) up to it.
+    search: logUniformSearch([0.001, 1]),
+  },
+  classMargins: {
+    help: 'affinity heads (hinge): margins margin * (n_min / n_y)^(1/4) from the class counts',
+    type: 'boolean',
+    ...headSetting<boolean>('classMargins'),
+    check: (value) => {
+      if (typeof value !== 'boolean') throw new AffinityConfigError(`classMargins must be true or false, got ${JSON.stringify(value)}`);
+      return value;
+    },
+    flag: { flags: '--class-margins', negatedHelp: 'affinity heads (hinge): one margin for every class, even for affinity-lt', bench: true },
+    search: choiceSearch([false, true]),
+  },
+  priorCorrection: {
+    help: "affinity heads: predict by log A - tau log pi; 'auto' chooses tau on the validation split after every epoch",
+    type: 'number-or-auto',
+    ...headSetting<number | 'auto'>('priorCorrection'),
+    check: (value) => (value === 'auto' ? 'auto' : requireNonNegative('priorCorrection', value)),
+    flag: { flags: '--prior-correction <tau>', bench: true },
+    // A trial's tau is fixed for its training, so its validation scores (the trial's score) are the corrected ones.
+    search: choiceSearch<number | 'auto'>(PRIOR_CORRECTION_GRID),
+  },
+  centerWeight: {
+    help: 'center-loss: weight of the centre term',
+    type: 'number',
+    ...headSetting<number>('centerWeight'),
+    check: (value) => requirePositive('centerWeight', value),
+    flag: { flags: '--center-weight <w>' },
+  },
+} satisfies ExperimentSettings);
+
+/** A field of `ExperimentConfig`. */
+export type ExperimentField = keyof ExperimentConfig;
+
+/** Every field of `ExperimentConfig`, in resolution order. */
+export const EXPERIMENT_FIELDS = Object.keys(EXPERIMENT_SETTINGS) as ExperimentField[];
+
+/** The setting of a field, typed loosely (for code that walks the table). */
+export function settingOf(field: ExperimentField): Setting<unknown> {
+  return EXPERIMENT_SETTINGS[field] as Setting<unknown>;
+}
+
+/** The default as --help shows it (`10`, `feature width + 2`, `0; auto for affinity-lt, affinity-ce`), or undefined for none. */
+export function defaultHelpOf(field: ExperimentField): string | undefined {
+  const setting = settingOf(field);
+  if (setting.defaultHelp !== undefined) return setting.defaultHelp;
+  return typeof setting.default === 'function' || setting.default === undefined ? undefined : String(setting.default);
+}
+
+/** The head settings: the fields whose default comes from the method. */
+export const HEAD_FIELDS: readonly ExperimentField[] = HEAD_SETTING_NAMES;
