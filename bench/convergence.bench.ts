@@ -13,7 +13,7 @@
  * The table gives each head's numbers beside softmax's at the same step; `--json` writes them all.
  *
  *   npm run bench:convergence
- *   npm run bench:convergence -- --losses softmax,affinity,affinity-ce --steps 400 --json out.json
+ *   npm run bench:convergence -- --methods softmax,affinity,affinity-ce --steps 400 --json out.json
  *   npm run bench:convergence -- --quick          (the MLP, a few dozen steps: seconds)
  */
 import { writeFile } from 'node:fs/promises';
@@ -68,12 +68,12 @@ function isBackbone(variable: tf.LayerVariable): boolean {
 }
 
 async function trace(loss: string, flags: Flags): Promise<StepLog[]> {
-  const config = resolveExperimentConfig({ dataset: 'mnist', recipe: flags.recipe, loss, backbone: flags.backbone, seed: flags.seed, epochs: 1 });
+  const config = resolveExperimentConfig({ dataset: 'mnist', recipe: flags.recipe, method: loss, backbone: flags.backbone, seed: flags.seed, epochs: 1 });
   const data = await loadExperimentData(config);
   const { dataset, inputShape, trainCounts } = data;
   const classes = dataset.classNames.length;
-  const sigma = config.loss.startsWith('affinity') ? flags.sigma : undefined;
-  const classifier: Classifier = buildClassifier({ method: config.loss, backbone: config.backbone, inputShape, classes, classCounts: trainCounts, epochs: 1, seed: config.seed, sigma });
+  const sigma = config.method.startsWith('affinity') ? flags.sigma : undefined;
+  const classifier: Classifier = buildClassifier({ method: config.method, backbone: config.backbone, inputShape, classes, classCounts: trainCounts, epochs: 1, seed: config.seed, sigma });
   const { model } = classifier;
   const lossFunction = classifier.loss as (y: tf.Tensor, p: tf.Tensor) => tf.Scalar;
   const optimizer = tf.train.adam(1e-3);
@@ -162,7 +162,7 @@ const fixed = (value: number | undefined, digits: number) => (value === undefine
 
 async function main(): Promise<void> {
   const program = new Command('bench:convergence')
-    .option('--losses <list>', 'heads to trace; softmax first is the reference', 'softmax,affinity,affinity-lt,affinity-ce')
+    .option('--methods <list>', 'heads to trace; softmax first is the reference', 'softmax,affinity,affinity-lt,affinity-ce')
     .option('--backbone <name>', `backbone: ${BACKBONE_NAMES.join(', ')}`, 'cnn')
     .option('--recipe <recipe>', 'imbalance recipe on MNIST', 'evencap:10')
     .option('--steps <n>', 'training steps per head', positiveInteger, 300)

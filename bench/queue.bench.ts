@@ -132,14 +132,14 @@ function positiveInteger(value: string): number {
 const program = new Command('bench:queue')
   .description('Times a quick bench protocol through the Redis queue with 1 and with 2 worker processes (one thread each).')
   .option('--protocol <name>', 'bench protocol (quick settings)', 'figure1')
-  .option('--losses <list>', "comma-separated losses (default: the protocol's quick list)")
+  .option('--methods <list>', "comma-separated losses (default: the protocol's quick list)")
   .option('--seeds <n>', 'seeds', positiveInteger, 2)
   .option('--tiny', '2 runs of seconds (6% of the rows, 1 epoch, softmax and affinity, 1 seed): checks that the script works, measures nothing worth quoting')
   .parse();
 const flags = program.opts<{ protocol: string; losses?: string; seeds: number; tiny?: boolean }>();
 const benchArgs = flags.tiny
-  ? ['--protocol', 'figure1', '--quick', '--train-fraction', '0.06', '--epochs', '1', '--losses', 'softmax,affinity', '--seeds', '1']
-  : ['--protocol', flags.protocol, '--quick', '--seeds', String(flags.seeds), ...(flags.losses ? ['--losses', flags.losses] : [])];
+  ? ['--protocol', 'figure1', '--quick', '--train-fraction', '0.06', '--epochs', '1', '--methods', 'softmax,affinity', '--seeds', '1']
+  : ['--protocol', flags.protocol, '--quick', '--seeds', String(flags.seeds), ...(flags.losses ? ['--methods', flags.losses] : [])];
 
 console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
 console.log(`affinity bench ${benchArgs.join(' ')} --queue ..., worker processes with --workers 1 each\n`);

@@ -34,7 +34,7 @@ const NODE_TOOLKIT = [
   // Backend
   'useNodeBackend', 'preferredBackend', 'installGradientFixes', 'removeGradientFixes', 'gradientFixesInstalled',
   // Files
-  'fileSystemHandler', 'writeFileAtomic', 'createFolder', 'checkWritableFolder', 'replaceEntries',
+  'fileSystemHandler',
   // Datasets
   'readIdxImages', 'readIdxLabels', 'readCsv', 'readCifar10', 'readImageFolder', 'loadDataset', 'loadPreparedDataset',
   // Data-parallel training

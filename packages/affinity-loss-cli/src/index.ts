@@ -12,9 +12,11 @@ export {
   resolveExperimentConfig,
   EXPERIMENT_DEFAULTS,
   type ExperimentConfig,
+  type ExperimentInput,
   type ExperimentExtras,
   type ExperimentOutcome,
 } from './bench/experiment.js';
+export { EXPERIMENT_SETTINGS, type Setting } from './bench/settings.js';
 export { getProtocol, PROTOCOL_NAMES, type Protocol, type ProtocolName, type ProtocolSetting } from './bench/protocols.js';
 export { planBench, runBench, type BenchOptions, type BenchSummary, type RunBenchOptions } from './bench/runner.js';
 export { runPlans, localExecutor, type PoolEvent, type RunExecutor, type RunPlansOptions, type RunPlansResult } from './bench/pool.js';

@@ -6,7 +6,7 @@
  * one model on every core. Loads no plotting, CLI or job-queue code.
  *
  * The entry lists its names one by one, and each is in the README (a test holds the two
- * together): per-format parsers, file lookup, the image cache's row store, worker counts and the
+ * together): per-format parsers, file lookup, the image cache's row store, whole-or-nothing file writes, worker counts and the
  * replicas' shared memory stay behind `affinity-loss-node/internal/*`, for the app only.
  */
 import { registerFileSystemRouter } from './io/fileHandler.js';
@@ -22,10 +22,8 @@ export {
 } from './backend/backend.js';
 export { installGradientFixes, removeGradientFixes, gradientFixesInstalled } from 'tfjs-wasm-training';
 
-// Files: the file:// model handler (registered below) and whole-or-nothing writes.
+// Files: the file:// model handler (registered below).
 export { fileSystemHandler } from './io/fileHandler.js';
-export { writeFileAtomic } from './io/atomicWrite.js';
-export { createFolder, checkWritableFolder, replaceEntries } from './io/folders.js';
 
 // Datasets: readers of the common formats, and the named datasets with their recipes.
 export { readIdxImages, readIdxLabels, type IdxImages } from './data/idx.js';

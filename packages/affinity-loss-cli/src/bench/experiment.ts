@@ -32,7 +32,7 @@ import { loadDataset } from 'affinity-loss-node/internal/data/registry.js';
 import { classifierRecipe } from 'affinity-loss-node/internal/parallel/replica.js';
 import { trainDataParallel } from 'affinity-loss-node/internal/parallel/trainDataParallel.js';
 import type { FeatureSnapshot, PriorCorrectionRecord, VerificationScores } from './results.js';
-import { EXPERIMENT_FIELDS, settingOf, type ExperimentField } from './settings.js';
+import { checkKnownFields, EXPERIMENT_FIELDS, HEAD_FIELDS, settingOf, upgradeConfigFields, type ExperimentField } from './settings.js';
 
 /** Everything that defines one experiment; plain JSON, written beside every result. */
 export interface ExperimentConfig {
@@ -60,8 +60,8 @@ export interface ExperimentConfig {
   trainFraction: number;
   /** Seed of the recipe, the initialisation, the batch order and the sampler. */
   seed: number;
-  /** Method (loss) name. */
-  loss: MethodName;
+  /** Method name: the head and the loss that trains it (`METHODS`). */
+  method: MethodName;
   /** Backbone name. */
   backbone: BackboneName;
   /** Width of the features the head sees. */
@@ -108,14 +108,14 @@ export interface ExperimentConfig {
 }
 
 /** What `resolveExperimentConfig` takes: any subset of the fields, with the names as plain strings. */
-export type ExperimentInput = Omit<Partial<ExperimentConfig>, 'dataset' | 'loss'> & { dataset?: string; loss?: string };
+export type ExperimentInput = Omit<Partial<ExperimentConfig>, 'dataset' | 'method'> & { dataset?: string; method?: string };
 
-/** The defaults that are one value for every config (the others depend on the method or the dataset: see `EXPERIMENT_SETTINGS`). */
+/** The defaults of the settings every config has (the head's depend on the method, the image settings belong to image-folder: see `EXPERIMENT_SETTINGS`). */
 export const EXPERIMENT_DEFAULTS: Readonly<Partial<ExperimentConfig>> = Object.freeze(
   Object.fromEntries(
     EXPERIMENT_FIELDS.flatMap((field) => {
-      const value = settingOf(field).default;
-      return value === undefined || typeof value === 'function' ? [] : [[field, value]];
+      const { default: value, appliesTo } = settingOf(field);
+      return value === undefined || typeof value === 'function' || appliesTo !== undefined ? [] : [[field, value]];
     }),
   ),
 );
@@ -133,10 +133,7 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new AffinityConfigError(`an experiment config must be an object, got ${JSON.stringify(input)}`);
   }
-  const unknown = Object.keys(input).filter((key) => !(EXPERIMENT_FIELDS as readonly string[]).includes(key));
-  if (unknown.length > 0) {
-    throw new AffinityConfigError(`unknown config field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${EXPERIMENT_FIELDS.join(', ')}`);
-  }
+  checkKnownFields(input, 'the config');
   const given = definedFields(input) as Record<string, unknown>;
   const config: Record<string, unknown> = {};
   // Each default and applicability test sees the fields above it, already checked.
@@ -152,13 +149,13 @@ export function resolveExperimentConfig(input: ExperimentInput): ExperimentConfi
     if (value !== undefined) config[field] = setting.check(value);
   }
   if (inapplicable.length > 0) throw new AffinityConfigError(inapplicableMessage(inapplicable, resolved));
-  checkAcrossFields(resolved);
+  checkAcrossFields(resolved, given);
   return resolved;
 }
 
-/** `sigma, margin do not apply to loss softmax (sigma: affinity, affinity-m5, ...; margin: ...)`, one such part per field tested (loss, dataset). */
+/** `sigma, margin do not apply to method softmax (sigma: affinity, affinity-m5, ...; margin: ...)`, one such part per field tested (method, dataset). */
 function inapplicableMessage(fields: readonly ExperimentField[], config: ExperimentConfig): string {
-  const parts = (['loss', 'dataset'] as const).flatMap((by) => {
+  const parts = (['method', 'dataset'] as const).flatMap((by) => {
     const mine = fields.filter((field) => settingOf(field).appliesTo!.by === by);
     if (mine.length === 0) return [];
     const where = mine.map((field) => `${field}: ${settingOf(field).appliesTo!.describe}`).join('; ');
@@ -167,15 +164,59 @@ function inapplicableMessage(fields: readonly ExperimentField[], config: Experim
   return parts.join('; ');
 }
 
-/** The checks that involve two fields. */
-function checkAcrossFields(config: ExperimentConfig): void {
+/** The checks that involve two fields; `given` says which values were defaults. */
+function checkAcrossFields(config: ExperimentConfig, given: Record<string, unknown>): void {
   if (config.dataset === 'image-folder' && config.datasetPath === undefined) {
     throw new AffinityConfigError('image-folder needs datasetPath (--data-path): the folder holding one subfolder per class');
   }
   if (config.priorCorrection === 'auto' && config.validationFraction === 0) {
-    const own = headDefaults(config.loss, config.featureWidth).priorCorrection === 'auto' ? ` (${config.loss}'s default)` : '';
+    const own = 'priorCorrection' in given ? '' : ` (${config.method}'s default)`;
     throw new AffinityConfigError(`priorCorrection 'auto'${own} chooses tau on the validation split: validationFraction (--validation) must be > 0, or give a number`);
   }
+}
+
+/**
+ * Whether a recorded config (a result file's, a run folder's) is `config`, what lets a resumed
+ * bench skip a run and a retrained run folder be overwritten. Configs of earlier versions lack
+ * the head's defaults (sigma, margin, prototypes, ...) and may use older field names; they are
+ * compared renamed, with those defaults filled in, which have not changed since the first
+ * release.
+ */
+export function recordsConfig(recorded: Record<string, unknown>, config: ExperimentConfig): boolean {
+  const expected = JSON.parse(JSON.stringify(config)) as unknown;
+  if (isDeepStrictEqual(recorded, expected)) return true;
+  try {
+    return isDeepStrictEqual(JSON.parse(JSON.stringify(resolveExperimentConfig(upgradeConfigFields(recorded) as ExperimentInput))), expected);
+  } catch (error) {
+    if (error instanceof AffinityConfigError) return false;
+    throw error;
+  }
+}
+
+/**
+ * The experiment to run from a recorded config (`--config`: a run folder's config.json, tune's
+ * best-config.json) with `typed` settings on top. A recorded head setting that is its method's
+ * default is read as a default, so it follows a method or feature width typed on top (a run of
+ * affinity retrained with --method affinity-m5 gets 5 prototypes, not the 1 recorded); head
+ * settings the typed method does not have are left out. Files of earlier versions are read
+ * under today's field names.
+ */
+export function recordedInput(recorded: Record<string, unknown>, typed: Partial<ExperimentInput>): ExperimentInput {
+  const file = upgradeConfigFields(recorded) as Partial<ExperimentInput>;
+  const input: Record<string, unknown> = { ...file, ...typed };
+  let ownDefaults: Record<string, unknown> = {};
+  try {
+    ownDefaults = headDefaults(file.method ?? (settingOf('method').default as string), file.featureWidth ?? (settingOf('featureWidth').default as number));
+  } catch (error) {
+    // An unknown method: resolving the input reports it.
+    if (!(error instanceof AffinityConfigError)) throw error;
+  }
+  const changed = inapplicableFields({ ...(input as Omit<Partial<ExperimentConfig>, 'method'>), method: (input.method as string | undefined) ?? (settingOf('method').default as string) });
+  for (const field of HEAD_FIELDS) {
+    if (field in typed || !(field in file)) continue;
+    if (isDeepStrictEqual(file[field], ownDefaults[field]) || (typed.method !== undefined && changed.includes(field))) delete input[field];
+  }
+  return input as ExperimentInput;
 }
 
 /**
@@ -190,11 +231,12 @@ export function configDifferences(there: object, now: object): string {
 }
 
 /**
- * The settings a config gives that do not apply to it (sigma for softmax, imageSize for mnist):
- * refused by `resolveExperimentConfig`, dropped from a bench's overrides for such losses.
+ * The settings a partial config gives that do not apply to its method and dataset (sigma for
+ * softmax, imageSize for mnist or for no dataset): refused by `resolveExperimentConfig`; bench
+ * drops such head overrides for the methods without that head.
  */
-export function inapplicableFields(config: Partial<ExperimentConfig> & { loss: string }): ExperimentField[] {
-  const known = { ...config, loss: requireMethodName(config.loss) } as ExperimentConfig;
+export function inapplicableFields(config: Omit<Partial<ExperimentConfig>, 'method'> & { method: string }): ExperimentField[] {
+  const known = { ...config, method: requireMethodName(config.method) } as ExperimentConfig;
   return EXPERIMENT_FIELDS.filter((field) => {
     const appliesTo = settingOf(field).appliesTo;
     return config[field] !== undefined && appliesTo !== undefined && !appliesTo.test(known);
@@ -420,7 +462,7 @@ export async function runExperiment(input: ExperimentInput, extras: ExperimentEx
   const { dataset, inputShape, trainCounts } = data;
   const classes = dataset.classNames.length;
   const settings: ClassifierOptions = {
-    method: config.loss,
+    method: config.method,
     backbone: config.backbone,
     inputShape,
     classes,

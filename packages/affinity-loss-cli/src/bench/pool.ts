@@ -222,7 +222,7 @@ async function runUnlocked(plans: readonly PlannedRun[], options: RunPlansOption
       warning: (message) => emit({ type: 'warning', message }),
     });
   }
-  // Keep the plans' order (settings, then losses, then seeds) in every table and file.
+  // Keep the plans' order (settings, then methods, then seeds) in every table and file.
   const order = new Map(plans.map((plan, index) => [plan.id, index]));
   done.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   return { done, failed, skipped };

@@ -1,5 +1,5 @@
 /**
- * The benchmark protocols of `affinity bench`: which data, which settings, which losses by
+ * The benchmark protocols of `affinity bench`: which data, which settings, which methods by
  * default, and the published numbers to print beside ours. A protocol only plans runs; the
  * runner executes them.
  */
@@ -14,7 +14,7 @@ export const PROTOCOL_NAMES = ['figure1', 'step-sweep', 'long-tail', 'noise', 'v
 /** One of `PROTOCOL_NAMES`. */
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
 
-/** One setting of a protocol: the data and training it fixes, for every loss and seed. */
+/** One setting of a protocol: the data and training it fixes, for every method and seed. */
 export interface ProtocolSetting {
   /** Name shown in the tables (`k=10`, `rho=100 mnist`). */
   setting: string;
@@ -32,10 +32,10 @@ export interface Protocol {
   title: string;
   /** One paragraph: what it measures and where it comes from. */
   description: string;
-  /** Losses compared when `--losses` is not given. */
-  defaultLosses: readonly MethodName[];
-  /** Losses of a quick run when `--losses` is not given; default: `defaultLosses`. */
-  quickLosses?: readonly MethodName[];
+  /** Methods compared when `--methods` is not given. */
+  defaultMethods: readonly MethodName[];
+  /** Methods of a quick run when `--methods` is not given; default: `defaultMethods`. */
+  quickMethods?: readonly MethodName[];
   /** Seeds when `--seeds` is not given (a quick run takes one). */
   defaultSeeds: number;
   /**
@@ -61,9 +61,9 @@ const FULL = { backbone: 'mlp', epochs: 10 } as const;
 // and affinity-ce level off on validation by epoch 6-10 and softmax by 5-8, while after 3 epochs
 // (the old quick run) every affinity head was 9-30 points behind softmax and below every baseline.
 const QUICK = { backbone: 'mlp', epochs: 12, trainFraction: 0.25 } as const;
-// A quick run of a protocol that compares every loss: the paper's heads, the recommended
+// A quick run of a protocol that compares every method: the paper's heads, the recommended
 // prior-aware ones and the strongest baselines, so that `npm start` fits in about 5 minutes.
-const QUICK_LOSSES: readonly MethodName[] = ['softmax', 'balanced-softmax', 'logit-adjusted', 'ldam-drw', 'affinity', 'affinity-m5', 'affinity-lt', 'affinity-ce'];
+const QUICK_METHODS: readonly MethodName[] = ['softmax', 'balanced-softmax', 'logit-adjusted', 'ldam-drw', 'affinity', 'affinity-m5', 'affinity-lt', 'affinity-ce'];
 
 const STEP_SWEEP_K = [500, 200, 100, 50, 20, 10];
 
@@ -75,9 +75,9 @@ export const STEP_SWEEP_REFERENCE: ReferenceTable = {
   title: 'public re-implementation, 3-block CNN, best epoch of 100, Adam 1e-3',
   source: 'docs/METHOD.md: macro-F1 (%) on MNIST with the even digits capped at 6k train / k test images',
   rows: [
-    { loss: 'softmax', values: referenceRow([99.28, 99.03, 98.79, 98.2, 98.56, 97.83]) },
-    { loss: 'affinity', values: referenceRow([99.39, 99.2, 98.97, 98.54, 98.36, 98.27]) },
-    { loss: 'affinity-m5', values: referenceRow([99.33, 99.12, 98.75, 98.65, 98.85, 98.85]) },
+    { method: 'softmax', values: referenceRow([99.28, 99.03, 98.79, 98.2, 98.56, 97.83]) },
+    { method: 'affinity', values: referenceRow([99.39, 99.2, 98.97, 98.54, 98.36, 98.27]) },
+    { method: 'affinity-m5', values: referenceRow([99.33, 99.12, 98.75, 98.65, 98.85, 98.85]) },
   ],
 };
 
@@ -91,7 +91,7 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     title: 'Figure 1: 2-D features on MNIST with digits 0-4 at 10%',
     description:
       'MNIST, digits 0-4 keep 10% of their training images, a 2-D feature layer; softmax, softmax + center loss and the affinity loss side by side (and the affinity head with class margins and a prior correction), with the test features and each head\'s prototypes or centres (the paper\'s Figure 1).',
-    defaultLosses: ['softmax', 'center-loss', 'affinity', 'affinity-lt'],
+    defaultMethods: ['softmax', 'center-loss', 'affinity', 'affinity-lt'],
     defaultSeeds: 3,
     settings: (quick) => [
       {
@@ -108,8 +108,8 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     title: 'Step sweep: even digits capped at 6k train / k test',
     description:
       'The public re-implementation\'s protocol: even MNIST digits keep their first 6k training and first k test images, odd digits keep everything; macro-F1 on the test split per k.',
-    defaultLosses: METHOD_NAMES,
-    quickLosses: QUICK_LOSSES,
+    defaultMethods: METHOD_NAMES,
+    quickMethods: QUICK_METHODS,
     defaultSeeds: 3,
     settings: (quick) =>
       (quick ? [50, 10] : STEP_SWEEP_K).map((k) => ({
@@ -126,8 +126,8 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     title: 'Long tail: exponential imbalance on MNIST and Fashion-MNIST',
     description:
       'Per-class training counts n_i = n_max * rho^(-i/(C-1)) (Cao et al. 2019), balanced test split; accuracy, macro-F1 and many / medium / few-shot accuracy. Takes --dataset (your own images), which it also runs as given.',
-    defaultLosses: METHOD_NAMES,
-    quickLosses: QUICK_LOSSES,
+    defaultMethods: METHOD_NAMES,
+    quickMethods: QUICK_METHODS,
     defaultSeeds: 3,
     datasets: LONG_TAIL_DATASETS,
     settings: (quick, datasets = LONG_TAIL_DATASETS) =>
@@ -146,8 +146,8 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     title: 'Label noise on imbalanced MNIST (digits 0-4 at 10%)',
     description:
       'Digits 0-4 keep 10% of their training images, then a share of training labels is corrupted: symmetric (to any other class) or asymmetric (2>7, 3>8, 5<>6, 7>1); the test split stays clean.',
-    defaultLosses: METHOD_NAMES,
-    quickLosses: QUICK_LOSSES,
+    defaultMethods: METHOD_NAMES,
+    quickMethods: QUICK_METHODS,
     defaultSeeds: 3,
     settings: (quick) =>
       (quick ? ['clean', 'sym 40%'] : ['clean', 'sym 20%', 'sym 40%', 'asym 20%', 'asym 40%']).map((setting) => {
@@ -161,8 +161,8 @@ const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     title: 'Verification: 8 seen classes (0-3 at 10%), 2 unseen',
     description:
       'Train on classes 0-7 with 0-3 keeping 10% of their training images; verify same / different pairs of test images by feature distance, among the seen classes and among the 2 unseen classes (8, 9); ROC AUC and equal error rate.',
-    defaultLosses: METHOD_NAMES,
-    quickLosses: QUICK_LOSSES,
+    defaultMethods: METHOD_NAMES,
+    quickMethods: QUICK_METHODS,
     defaultSeeds: 3,
     settings: (quick) =>
       (quick ? ['mnist'] : ['mnist', 'fashion-mnist']).map((dataset) => ({

@@ -54,8 +54,8 @@ export interface RunRecord {
   setting: string;
   /** Sort key of the setting, so tables list settings in protocol order. */
   settingOrder: number;
-  /** Loss (method) name, as on the command line. */
-  loss: string;
+  /** Method name, as on the command line. */
+  method: string;
   /** Seed of the data recipe, the initialisation and the batch order. */
   seed: number;
   /** Everything that made this run, to rerun it alone. */

@@ -3,8 +3,7 @@
  * the unit of what is written to disk.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
-import { resolveExperimentConfig, runExperiment, type ExperimentConfig, type ExperimentExtras, type ExperimentInput } from './experiment.js';
+import { recordsConfig, runExperiment, type ExperimentConfig, type ExperimentExtras } from './experiment.js';
 import type { RunRecord } from './results.js';
 
 /** A run as the runner plans it: plain JSON, so it can cross to a worker thread. */
@@ -28,22 +27,10 @@ export function recordedConfig(plan: PlannedRun): Record<string, unknown> {
   return JSON.parse(JSON.stringify({ ...plan.config, extras: plan.extras })) as Record<string, unknown>;
 }
 
-/**
- * Whether a result file's recorded config is the plan's: what lets a resumed bench skip the run.
- * Files written before configs recorded the head's defaults (sigma, margin, prototypes, ...)
- * lack those fields; they are compared with the defaults filled in, which have not changed
- * since the first release (sigma d + 2, margin 0.3, diversity weight 1, centre weight 0.01).
- */
+/** Whether a result file's recorded config is the plan's (see `recordsConfig`): what lets a resumed bench skip the run. */
 export function recordsPlan(recorded: Record<string, unknown>, plan: PlannedRun): boolean {
-  const planned = recordedConfig(plan);
-  if (isDeepStrictEqual(recorded, planned)) return true;
   const { extras, ...config } = recorded;
-  try {
-    return isDeepStrictEqual(recordedConfig({ ...plan, config: resolveExperimentConfig(config as ExperimentInput), extras: extras as ExperimentExtras }), planned);
-  } catch (error) {
-    if (error instanceof AffinityConfigError) return false;
-    throw error;
-  }
+  return isDeepStrictEqual(extras, recordedConfig(plan).extras) && recordsConfig(config, plan.config);
 }
 
 /**
@@ -61,7 +48,7 @@ export async function executeRun(plan: PlannedRun, backend: string): Promise<Run
     protocol: plan.protocol,
     setting: plan.setting,
     settingOrder: plan.settingOrder,
-    loss: plan.config.loss,
+    method: plan.config.method,
     seed: plan.config.seed,
     config: recordedConfig(plan),
     ...(outcome.last && outcome.best ? { last: outcome.last, best: outcome.best } : {}),

@@ -1,5 +1,5 @@
 /**
- * Runs a bench protocol: plans every (setting, loss, seed), runs them through the worker pool
+ * Runs a bench protocol: plans every (setting, method, seed), runs them through the worker pool
  * (which skips finished runs and writes each run's file as it finishes), then writes the report.
  */
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ import type { PlannedRun } from './run.js';
 export interface BenchOptions {
   /** Protocol name (see PROTOCOL_NAMES). */
   protocol: string;
-  /** Losses to compare. Default: the protocol's list (its shorter quick list when `quick`). */
-  losses?: readonly string[];
+  /** Methods to compare. Default: the protocol's list (its shorter quick list when `quick`). */
+  methods?: readonly string[];
   /** Number of seeds (1, 2, ... from `firstSeed`). Default: the protocol's, or 1 when quick. */
   seeds?: number;
   /** First seed. Default 1. */
@@ -66,13 +66,13 @@ export interface BenchSummary {
  * Every run of a protocol, each config resolved and checked: bad names or numbers fail here,
  * before anything trains.
  *
- * @throws AffinityConfigError for an unknown protocol or loss (listing the valid ones) or a bad value.
+ * @throws AffinityConfigError for an unknown protocol or method (listing the valid ones) or a bad value.
  */
 export function planBench(options: BenchOptions): { protocol: Protocol; plans: PlannedRun[] } {
   const protocol = getProtocol(options.protocol);
-  const losses = (options.losses ?? (options.quick ? protocol.quickLosses : undefined) ?? protocol.defaultLosses).map(requireMethodName);
-  if (losses.length === 0) throw new AffinityConfigError('losses: give at least one loss');
-  if (new Set(losses).size !== losses.length) throw new AffinityConfigError(`losses: a loss is listed twice in ${losses.join(',')}`);
+  const methods = (options.methods ?? (options.quick ? protocol.quickMethods : undefined) ?? protocol.defaultMethods).map(requireMethodName);
+  if (methods.length === 0) throw new AffinityConfigError('methods: give at least one method');
+  if (new Set(methods).size !== methods.length) throw new AffinityConfigError(`methods: a method is listed twice in ${methods.join(',')}`);
   const seeds = requireInteger('seeds', options.seeds ?? (options.quick ? 1 : protocol.defaultSeeds), 1);
   const firstSeed = requireSeed(options.firstSeed ?? 1, 'firstSeed');
   // An override left undefined must not replace the protocol's value with the default.
@@ -88,15 +88,15 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
   const chosen = chosenSettings(protocol.name, options.quick ?? false, settings, options.settings);
   settings.forEach((setting, settingOrder) => {
     if (!chosen.has(setting.setting)) return;
-    for (const loss of losses) {
+    for (const method of methods) {
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
-        // A head override (--sigma) applies to the losses with that head; the others train as they would without it.
+        // A head override (--sigma) applies to the methods with that head; the others train as they would without it.
         const own: Record<string, unknown> = { ...overrides };
-        for (const field of inapplicableFields({ ...own, loss })) if ((HEAD_FIELDS as readonly string[]).includes(field)) delete own[field];
-        const config = resolveExperimentConfig({ ...setting.config, ...own, loss, seed });
+        for (const field of inapplicableFields({ ...own, method })) if ((HEAD_FIELDS as readonly string[]).includes(field)) delete own[field];
+        const config = resolveExperimentConfig({ ...setting.config, ...own, method, seed });
         checkExtras(config, setting.extras);
         plans.push({
-          id: `${slug(setting.setting)}__${loss}__seed${seed}`,
+          id: `${slug(setting.setting)}__${method}__seed${seed}`,
           protocol: protocol.name,
           setting: setting.setting,
           settingOrder,
@@ -151,7 +151,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchSummary> 
           command: options.command,
           reference: protocol.reference,
           protocol: protocol.name,
-          lossOrder: [...new Set(plans.map((plan) => plan.config.loss))],
+          methodOrder: [...new Set(plans.map((plan) => plan.config.method))],
           failures: failed.map(({ plan, error }) => ({ id: plan.id, message: error.message })),
         });
   return { protocol, runs: done, skipped, ran: plans.length - skipped - failed.length, failed, reportFiles };

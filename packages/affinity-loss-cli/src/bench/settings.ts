@@ -23,32 +23,36 @@ import { DATASET_NAMES } from 'affinity-loss-node/internal/data/registry.js';
 import type { Rng } from 'affinity-loss/internal/data/rng.js';
 import type { ExperimentConfig } from './experiment.js';
 
-/** How a flag's text becomes a value (before the setting's check). */
-export type SettingType = 'string' | 'number' | 'integer' | 'number-or-auto' | 'boolean' | 'integer-list';
+/** How a flag's text becomes a value before the setting's check: as it is, as a number, or as `auto` or a number. */
+export type FlagValue = 'text' | 'number' | 'number-or-auto';
 
 /** The command-line form of a setting. */
 export interface SettingFlag {
-  /** Commander's flags: `-e, --epochs <n>`; a boolean setting has no argument and also gets `--no-...`. */
+  /** Commander's flags: `-e, --epochs <n>`; a switch (no argument) also gets its `--no-` form. */
   flags: string;
+  /** How the argument is read (default 'text'); absent for a switch. */
+  value?: FlagValue;
   /** The values to list in --help and accept (commander's `choices`). */
   choices?: readonly string[];
-  /** Boolean settings: the help of the `--no-` form. */
+  /** Switches: the help of the `--no-` form. */
   negatedHelp?: string;
   /**
-   * `affinity bench` takes it too, as an override of its protocols' settings (long flag only):
-   * `true`, or the help text bench shows instead of the usual one.
+   * `affinity bench` takes it too, as an override of its protocols' settings: `true`, or the
+   * help text bench shows instead of the usual one.
    */
   bench?: true | string;
 }
 
-/** How `affinity tune` draws a setting: a range (log-uniform or uniform) or a list to pick from. */
-export interface SettingSearch<T> {
-  /** The default range: [low, high], or the values to pick from. */
-  range: readonly [number, number] | readonly T[];
+/** How `affinity tune` draws a setting: from a range `R` ([low, high], or the values to pick from). */
+export interface SettingSearch<T, R extends readonly unknown[] = readonly unknown[]> {
+  /** The default range. */
+  range: R;
+  /** @throws AffinityConfigError unless `range` is a range of this kind (a search space given by a caller). */
+  checkRange(range: unknown, field: string): R;
   /** One value of a trial, from the range, given the config it joins (sigma scales by the feature width). */
-  draw(rng: Rng, range: SettingSearch<T>['range'], config: ExperimentConfig): T;
+  draw(rng: Rng, range: R, config: ExperimentConfig): T;
   /** For --help: how the range is searched. */
-  describe(range: SettingSearch<T>['range']): string;
+  describe(range: R): string;
   /** Methods whose name fixes the value (affinity-m5's prototypes): not searched for them. */
   fixedBy?: readonly MethodName[];
 }
@@ -57,8 +61,6 @@ export interface SettingSearch<T> {
 export interface Setting<T> {
   /** What it is and what is allowed, for --help. */
   help: string;
-  /** How a flag's text is read. */
-  type: SettingType;
   /**
    * The value when none is given: a constant, or one from the fields before it (the head
    * settings: from the method). Absent: the field stays unset unless given.
@@ -74,15 +76,16 @@ export interface Setting<T> {
    */
   appliesTo?: {
     test(config: ExperimentConfig): boolean;
-    /** The field the test reads (the loss, the dataset), for the refusal's message. */
-    by: 'loss' | 'dataset';
-    /** What it applies to: `the image-folder dataset`. */
+    /** The field the test reads (the method, the dataset), for the refusal's message. */
+    by: 'method' | 'dataset';
+    /** What it applies to: `image-folder`, `affinity, affinity-m5`. */
     describe: string;
   };
   /** Its flag, for settings the command line sets (trainClasses is set in --config files only). */
   flag?: SettingFlag;
   /** Its search range, for settings `affinity tune` searches. */
-  search?: SettingSearch<T>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each setting's range type is its own (see SearchSpace)
+  search?: SettingSearch<T, any>;
 }
 
 /** The settings of every field of `ExperimentConfig`, in the order they are resolved (a default sees the fields above it). */
@@ -94,25 +97,57 @@ function logUniform(rng: Rng, [low, high]: readonly [number, number]): number {
 
 // Three significant digits: what a person would type, and what a config file shows.
 const round3 = (value: number) => Number(value.toPrecision(3));
-const pair = (range: readonly unknown[]) => range as readonly [number, number];
 
-/** A scale searched log-uniformly between two bounds. */
-function logUniformSearch(range: readonly [number, number]): SettingSearch<number> {
-  return { range, draw: (rng, bounds) => round3(logUniform(rng, pair(bounds))), describe: (bounds) => `${bounds[0]}-${bounds[1]}, log-uniform` };
+/** [low, high] with 0 < low <= high (`positive`) or low <= high. */
+function checkInterval(range: unknown, field: string, positive: boolean): readonly [number, number] {
+  const ok = Array.isArray(range) && range.length === 2 && range.every((bound) => typeof bound === 'number' && Number.isFinite(bound) && (!positive || bound > 0)) && range[0] <= range[1];
+  if (!ok) throw new AffinityConfigError(`the search range of ${field} must be [low, high] with ${positive ? '0 < ' : ''}low <= high, got ${JSON.stringify(range)}`);
+  return range as [number, number];
 }
 
-/** One of a list of values, each as likely. */
-function choiceSearch<T>(values: readonly T[]): SettingSearch<T> {
-  return { range: values, draw: (rng, list) => (list as readonly T[])[rng.int(list.length)], describe: (list) => `one of ${list.join(', ')}` };
+/**
+ * A scale searched log-uniformly between two bounds > 0, or between two multiples of a `unit`
+ * that depends on the config (sigma: of its default).
+ */
+function logUniformSearch(range: readonly [number, number], unit?: { of(config: ExperimentConfig): number; describe: string }): SettingSearch<number, readonly [number, number]> {
+  return {
+    range,
+    checkRange: (value, field) => checkInterval(value, field, true),
+    draw: (rng, bounds, config) => round3((unit?.of(config) ?? 1) * logUniform(rng, bounds)),
+    describe: (bounds) => `${bounds[0]}-${bounds[1]}${unit ? ` x (${unit.describe})` : ''}, log-uniform`,
+  };
+}
+
+/** A value searched uniformly between two bounds. */
+function uniformSearch(range: readonly [number, number]): SettingSearch<number, readonly [number, number]> {
+  return {
+    range,
+    checkRange: (value, field) => checkInterval(value, field, false),
+    draw: (rng, [low, high]) => round3(low + rng.next() * (high - low)),
+    describe: (bounds) => `${bounds[0]}-${bounds[1]}`,
+  };
+}
+
+/** One of a list of values, each as likely; `check` is the setting's check of one value. */
+function choiceSearch<T>(values: readonly T[], check: (value: unknown) => T): SettingSearch<T, readonly T[]> {
+  return {
+    range: values,
+    checkRange: (value, field) => {
+      if (!Array.isArray(value) || value.length === 0) throw new AffinityConfigError(`the search range of ${field} must be a non-empty list of values, got ${JSON.stringify(value)}`);
+      return value.map(check);
+    },
+    draw: (rng, list) => list[rng.int(list.length)],
+    describe: (list) => `one of ${list.join(', ')}`,
+  };
 }
 
 /** A head setting applies to the methods whose head has it, and defaults to the method's value (`headDefaults`). */
 function headSetting<T>(name: HeadSettingName): Pick<Setting<T>, 'appliesTo' | 'defaultHelp'> & { default: (config: ExperimentConfig) => T | undefined } {
   const methods = METHOD_NAMES.filter((method) => name in headDefaults(method, 1));
   return {
-    default: (config) => headDefaults(config.loss, config.featureWidth)[name] as T | undefined,
+    default: (config) => headDefaults(config.method, config.featureWidth)[name] as T | undefined,
     defaultHelp: headDefaultHelp(name),
-    appliesTo: { test: (config) => name in headDefaults(config.loss, 1), by: 'loss', describe: methods.join(', ') },
+    appliesTo: { test: (config) => name in headDefaults(config.method, 1), by: 'method', describe: methods.join(', ') },
   };
 }
 
@@ -129,20 +164,31 @@ function headDefaultHelp(name: HeadSettingName): string {
   return [common[0], ...others.map(([value, methods]) => `${value} for ${methods.join(', ')}`)].join('; ');
 }
 
+// `defaultSigma` in words.
+const SIGMA_DEFAULT_HELP = 'feature width + 2';
+
+// The step schedule needs milestones, which a config does not carry.
+const CONFIG_SCHEDULES = SCHEDULE_NAMES.filter((name): name is 'constant' | 'cosine' => name !== 'step');
+
+const checkPrototypes = (value: unknown) => requireInteger('prototypesPerClass', value, 1);
+const checkClassMargins = (value: unknown) => {
+  if (typeof value !== 'boolean') throw new AffinityConfigError(`classMargins must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+};
+const checkPriorCorrection = (value: unknown) => (value === 'auto' ? 'auto' : requireNonNegative('priorCorrection', value));
+
 const imageFolderOnly = { test: (config: ExperimentConfig) => config.dataset === 'image-folder', by: 'dataset', describe: 'image-folder' } as const;
 
 /** The settings. The table is the one place each is defined; the `ExperimentConfig` fields carry their doc comments. */
 export const EXPERIMENT_SETTINGS = Object.freeze({
   dataset: {
     help: 'dataset',
-    type: 'string',
     default: 'mnist',
     check: (value) => requireOneOf('dataset', value, DATASET_NAMES),
-    flag: { flags: '-d, --dataset <name>', choices: DATASET_NAMES, bench: `long-tail: run on this dataset instead of MNIST and Fashion-MNIST (${DATASET_NAMES.join(', ')}), e.g. image-folder with --data-path` },
+    flag: { flags: '-d, --dataset <name>', choices: DATASET_NAMES, bench: 'long-tail: run on this dataset instead of MNIST and Fashion-MNIST, e.g. image-folder with --data-path' },
   },
   datasetPath: {
     help: "the dataset's folder or file when not at its standard location (cifar10 and image-folder need it)",
-    type: 'string',
     check: (value) => {
       if (typeof value !== 'string' || value === '') throw new AffinityConfigError(`datasetPath must be a folder or file path, got ${JSON.stringify(value)}`);
       return value;
@@ -151,25 +197,20 @@ export const EXPERIMENT_SETTINGS = Object.freeze({
   },
   imageSize: {
     help: 'image-folder: side of the square images, in pixels',
-    type: 'integer',
-    default: (config) => (config.dataset === 'image-folder' ? resolveImageSettings({}).imageSize : undefined),
+    default: resolveImageSettings({}).imageSize,
     check: (value) => resolveImageSettings({ imageSize: value as number }).imageSize,
-    defaultHelp: String(resolveImageSettings({}).imageSize),
     appliesTo: imageFolderOnly,
-    flag: { flags: '--image-size <n>', bench: true },
+    flag: { flags: '--image-size <n>', value: 'number', bench: true },
   },
   imageChannels: {
     help: 'image-folder: 1 for grayscale, 3 for RGB',
-    type: 'integer',
-    default: (config) => (config.dataset === 'image-folder' ? resolveImageSettings({}).channels : undefined),
+    default: resolveImageSettings({}).channels,
     check: (value) => resolveImageSettings({ channels: value as 1 | 3 }).channels,
-    defaultHelp: String(resolveImageSettings({}).channels),
     appliesTo: imageFolderOnly,
-    flag: { flags: '--channels <n>', bench: true },
+    flag: { flags: '--channels <n>', value: 'number', bench: true },
   },
   recipe: {
     help: 'imbalance recipe: step:0-4:0.1, exp:100, evencap:10, counts:500,50,...; may add +noise:sym:0.2',
-    type: 'string',
     default: 'none',
     check: (value) => {
       const recipe = parseRecipe(value as string);
@@ -182,14 +223,12 @@ export const EXPERIMENT_SETTINGS = Object.freeze({
   },
   validationFraction: {
     help: 'share of each training class held out to pick the best epoch, in [0, 1); 0 keeps the last epoch',
-    type: 'number',
     default: 0.1,
     check: (value) => requireInRange('validationFraction', value, 0, 1, true),
-    flag: { flags: '--validation <fraction>' },
+    flag: { flags: '--validation <fraction>', value: 'number' },
   },
   trainClasses: {
     help: 'classes to train on (verification: the others are unseen), renumbered 0..n-1 in this order',
-    type: 'integer-list',
     check: (value) => {
       if (!Array.isArray(value) || value.length < 2 || new Set(value).size !== value.length || value.some((id) => !Number.isInteger(id) || id < 0)) {
         throw new AffinityConfigError(`trainClasses must list at least 2 distinct class ids, got ${JSON.stringify(value)}`);
@@ -199,173 +238,138 @@ export const EXPERIMENT_SETTINGS = Object.freeze({
   },
   trainFraction: {
     help: 'share of the training rows used (stratified), in (0, 1]',
-    type: 'number',
     default: 1,
     check: (value) => requireInRange('trainFraction', value, 0, 1, false, true),
-    flag: { flags: '--train-fraction <f>', bench: true },
+    flag: { flags: '--train-fraction <f>', value: 'number', bench: true },
   },
   seed: {
     help: 'seed of the recipe, the initial weights, the batch order and the sampler',
-    type: 'integer',
     default: 1,
     check: (value) => requireSeed(value),
-    flag: { flags: '-s, --seed <n>' },
+    flag: { flags: '-s, --seed <n>', value: 'number' },
   },
-  loss: {
-    help: 'loss (method), see the list below',
-    type: 'string',
+  method: {
+    help: 'method: a head and the loss that trains it, see the list below',
     // The paper's head: what this project is about.
     default: 'affinity',
     check: (value) => requireMethodName(value),
-    flag: { flags: '-l, --loss <name>' },
+    flag: { flags: '-m, --method <name>' },
   },
   backbone: {
     help: 'backbone: mlp takes flat inputs, the CNNs images',
-    type: 'string',
     default: 'mlp',
     check: (value) => requireOneOf('backbone', value, BACKBONE_NAMES),
     flag: { flags: '--backbone <name>', choices: BACKBONE_NAMES, bench: true },
   },
   featureWidth: {
     help: 'width of the features the head sees',
-    type: 'integer',
     default: 128,
     check: (value) => requireInteger('featureWidth', value, 1),
-    flag: { flags: '--feature-width <n>', bench: true },
+    flag: { flags: '--feature-width <n>', value: 'number', bench: true },
   },
   epochs: {
     help: 'epochs',
-    type: 'integer',
     default: 10,
     check: (value) => requireInteger('epochs', value, 1),
-    flag: { flags: '-e, --epochs <n>', bench: true },
+    flag: { flags: '-e, --epochs <n>', value: 'number', bench: true },
   },
   batchSize: {
     help: 'rows per step',
-    type: 'integer',
     default: 128,
     check: (value) => requireInteger('batchSize', value, 1),
-    flag: { flags: '-b, --batch-size <n>' },
+    flag: { flags: '-b, --batch-size <n>', value: 'number' },
   },
   optimizer: {
     help: 'optimizer',
-    type: 'string',
     default: 'adam',
     check: (value) => requireOneOf('optimizer', value, OPTIMIZER_NAMES),
     flag: { flags: '--optimizer <name>', choices: OPTIMIZER_NAMES },
   },
   learningRate: {
     help: 'initial learning rate',
-    type: 'number',
     default: 1e-3,
     check: (value) => requirePositive('learningRate', value),
-    flag: { flags: '--lr <rate>', bench: true },
+    flag: { flags: '--lr <rate>', value: 'number', bench: true },
     search: logUniformSearch([3e-4, 3e-3]),
   },
   weightDecay: {
     help: 'L2 weight decay on kernels',
-    type: 'number',
     default: 0,
     check: (value) => requireNonNegative('weightDecay', value),
-    flag: { flags: '--weight-decay <w>' },
+    flag: { flags: '--weight-decay <w>', value: 'number' },
   },
   schedule: {
     help: 'learning-rate schedule after warm-up: constant, or cosine annealing to 0',
-    type: 'string',
     default: 'constant',
-    // The step schedule needs milestones, which a config does not carry.
-    check: (value) => requireOneOf('schedule', value, SCHEDULE_NAMES.filter((name) => name !== 'step')) as 'constant' | 'cosine',
-    flag: { flags: '--schedule <name>', choices: ['constant', 'cosine'] },
+    check: (value) => requireOneOf('schedule', value, CONFIG_SCHEDULES),
+    flag: { flags: '--schedule <name>', choices: CONFIG_SCHEDULES },
   },
   sampling: {
     help: 'how batches weigh classes',
-    type: 'string',
     default: 'instance',
     check: (value) => requireOneOf('sampling', value, SAMPLING_MODES),
     flag: { flags: '--sampling <mode>', choices: SAMPLING_MODES },
   },
   selection: {
     help: 'validation score that picks the best epoch and the prior correction: balanced-macro-f1 weights each row by 1 / its class count (for a balanced test split), macro-f1 takes the rows as they are',
-    type: 'string',
     default: 'balanced-macro-f1',
     check: (value) => requireOneOf('selection', value, VALIDATION_SCORES),
     flag: { flags: '--selection <score>', choices: VALIDATION_SCORES },
   },
   sigma: {
     help: "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch)",
-    type: 'number-or-auto',
     ...headSetting<number | 'auto'>('sigma'),
-    defaultHelp: 'feature width + 2',
+    defaultHelp: SIGMA_DEFAULT_HELP,
     check: (value) => (value === 'auto' ? 'auto' : requirePositive('sigma', value)),
-    flag: { flags: '--sigma <s>', bench: true },
+    flag: { flags: '--sigma <s>', value: 'number-or-auto', bench: true },
     // A multiple of the default (feature width + 2, the typical squared distance between fresh
     // BatchNorm features and prototypes): below a twentieth affinities vanish, above five times
     // they all sit near 1.
-    search: {
-      range: [0.05, 5],
-      draw: (rng, range, config) => round3(headDefaults(config.loss, config.featureWidth).sigma as number * logUniform(rng, pair(range))),
-      describe: (range) => `${range[0]}-${range[1]} x (feature width + 2), log-uniform`,
-    },
+    search: logUniformSearch([0.05, 5], { of: (config) => headDefaults(config.method, config.featureWidth).sigma as number, describe: SIGMA_DEFAULT_HELP }),
   },
   margin: {
     help: 'affinity heads (hinge): margin lambda in (0, 1]',
-    type: 'number',
     ...headSetting<number>('margin'),
     check: (value) => validateMargin(value),
-    flag: { flags: '--margin <m>', bench: true },
+    flag: { flags: '--margin <m>', value: 'number', bench: true },
     // From nearly none to the paper's 0.75 and beyond.
-    search: {
-      range: [0.05, 0.8],
-      draw: (rng, range) => {
-        const [low, high] = pair(range);
-        return round3(low + rng.next() * (high - low));
-      },
-      describe: (range) => `${range[0]}-${range[1]}`,
-    },
+    search: uniformSearch([0.05, 0.8]),
   },
   prototypesPerClass: {
     help: 'affinity heads: prototypes per class',
-    type: 'integer',
     ...headSetting<number>('prototypesPerClass'),
-    check: (value) => requireInteger('prototypesPerClass', value, 1),
-    flag: { flags: '--prototypes <m>', bench: true },
-    search: { ...choiceSearch([1, 2, 5]), fixedBy: ['affinity-m5'] },
+    check: checkPrototypes,
+    flag: { flags: '--prototypes <m>', value: 'number', bench: true },
+    search: { ...choiceSearch([1, 2, 5], checkPrototypes), fixedBy: ['affinity-m5'] },
   },
   diversityWeight: {
     help: "affinity heads: weight of the diversity regularizer, 0 turns it off (1 is the paper's)",
-    type: 'number',
     ...headSetting<number>('diversityWeight'),
     check: (value) => requireNonNegative('diversityWeight', value),
-    flag: { flags: '--diversity-weight <w>', bench: true },
+    flag: { flags: '--diversity-weight <w>', value: 'number', bench: true },
     // From a thousandth of the paper's weight (which can pull the prototypes together) up to it.
     search: logUniformSearch([0.001, 1]),
   },
   classMargins: {
     help: 'affinity heads (hinge): margins margin * (n_min / n_y)^(1/4) from the class counts',
-    type: 'boolean',
     ...headSetting<boolean>('classMargins'),
-    check: (value) => {
-      if (typeof value !== 'boolean') throw new AffinityConfigError(`classMargins must be true or false, got ${JSON.stringify(value)}`);
-      return value;
-    },
+    check: checkClassMargins,
     flag: { flags: '--class-margins', negatedHelp: 'affinity heads (hinge): one margin for every class, even for affinity-lt', bench: true },
-    search: choiceSearch([false, true]),
+    search: choiceSearch([false, true], checkClassMargins),
   },
   priorCorrection: {
     help: "affinity heads: predict by log A - tau log pi; 'auto' chooses tau on the validation split after every epoch",
-    type: 'number-or-auto',
     ...headSetting<number | 'auto'>('priorCorrection'),
-    check: (value) => (value === 'auto' ? 'auto' : requireNonNegative('priorCorrection', value)),
-    flag: { flags: '--prior-correction <tau>', bench: true },
+    check: checkPriorCorrection,
+    flag: { flags: '--prior-correction <tau>', value: 'number-or-auto', bench: true },
     // A trial's tau is fixed for its training, so its validation scores (the trial's score) are the corrected ones.
-    search: choiceSearch<number | 'auto'>(PRIOR_CORRECTION_GRID),
+    search: choiceSearch<number | 'auto'>(PRIOR_CORRECTION_GRID, checkPriorCorrection),
   },
   centerWeight: {
     help: 'center-loss: weight of the centre term',
-    type: 'number',
     ...headSetting<number>('centerWeight'),
     check: (value) => requirePositive('centerWeight', value),
-    flag: { flags: '--center-weight <w>' },
+    flag: { flags: '--center-weight <w>', value: 'number' },
   },
 } satisfies ExperimentSettings);
 
@@ -389,3 +393,22 @@ export function defaultHelpOf(field: ExperimentField): string | undefined {
 
 /** The head settings: the fields whose default comes from the method. */
 export const HEAD_FIELDS: readonly ExperimentField[] = HEAD_SETTING_NAMES;
+
+// Field names of earlier versions and their names now.
+const RENAMED_FIELDS: Readonly<Record<string, ExperimentField>> = { loss: 'method' };
+
+/**
+ * A config as an earlier version may have written it (a run folder's config.json, a result
+ * file, tune's best-config.json), with its fields under today's names (`loss` -> `method`).
+ */
+export function upgradeConfigFields(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [RENAMED_FIELDS[key] ?? key, value]));
+}
+
+/** @throws AffinityConfigError naming the fields of `value` that are no experiment setting (a misspelt field is not silently ignored). */
+export function checkKnownFields(value: object, what: string): void {
+  const unknown = Object.keys(value).filter((key) => !(EXPERIMENT_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new AffinityConfigError(`${what} has unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${EXPERIMENT_FIELDS.join(', ')}`);
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * The options that describe one experiment (dataset, recipe, loss, model, training), shared by
+ * The options that describe one experiment (dataset, recipe, method, model, training), shared by
  * `affinity train` and `affinity tune`, and `--config FILE`: a saved config (a run folder's
  * config.json, tune's best-config.json, or a plain config object) that flags given on the
  * command line override.
@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
 import { METHOD_NAMES, METHODS } from 'affinity-loss/internal/models/methods.js';
-import type { ExperimentInput, ImageReading } from '../bench/experiment.js';
-import { defaultHelpOf, EXPERIMENT_FIELDS, settingOf, type ExperimentField } from '../bench/settings.js';
+import { recordedInput, type ExperimentInput, type ImageReading } from '../bench/experiment.js';
+import { checkKnownFields, defaultHelpOf, EXPERIMENT_FIELDS, settingOf, upgradeConfigFields, type ExperimentField } from '../bench/settings.js';
 import { defaultImageCacheDir } from 'affinity-loss-node/internal/data/imageCache.js';
 import { STREAM_ABOVE_BYTES } from 'affinity-loss-node/internal/data/imageFolder.js';
 import { DATASETS } from 'affinity-loss-node/internal/data/registry.js';
-import { parseNumber } from './options.js';
+import { parseNumber, renamedOption } from './options.js';
 
 /**
  * The experiment flags as commander hands them over: one field per setting's flag, under
@@ -36,13 +36,13 @@ const FIELD_OF_FLAG: ReadonlyMap<string, ExperimentField> = new Map(
   }),
 );
 
-/** Reads a flag's text as the setting's type, then checks it, so a bad value fails as commander reads it, with the flag's name. */
+/** Reads a flag's text as its setting takes it, then checks it, so a bad value fails as commander reads it, with the flag's name. */
 function parserOf(field: ExperimentField): (text: string) => unknown {
   const setting = settingOf(field);
   const read = (text: string): unknown => {
-    if (setting.type === 'number' || setting.type === 'integer') return parseNumber(text);
-    if (setting.type === 'number-or-auto') return text === 'auto' ? 'auto' : parseNumber(text);
-    return text;
+    const value = setting.flag?.value ?? 'text';
+    if (value === 'number-or-auto' && text === 'auto') return 'auto';
+    return value === 'text' ? text : parseNumber(text);
   };
   return (text) => {
     try {
@@ -55,24 +55,19 @@ function parserOf(field: ExperimentField): (text: string) => unknown {
 }
 
 /**
- * The options of a setting: `full` as train and tune show them (short flag, default in the
- * help), `bench` as bench's overrides of its protocols' settings (long flag only).
+ * The options of a setting: `full` as train and tune show them, `bench` as bench's overrides of
+ * its protocols' settings (the default of a protocol's setting is the protocol's; of a head
+ * setting, which protocols leave alone, the method's).
  */
 function optionsOf(field: ExperimentField, form: 'full' | 'bench'): Option[] {
   const setting = settingOf(field);
   const flag = setting.flag!;
-  const flags = form === 'bench' ? flag.flags.replace(/^-\w, /, '') : flag.flags;
-  const defaultHelp = defaultHelpOf(field);
-  const help =
-    form === 'bench'
-      ? typeof flag.bench === 'string'
-        ? flag.bench
-        : `${setting.help} (default: the protocol's)`
-      : `${setting.help}${defaultHelp === undefined ? '' : ` (default: ${defaultHelp})`}`;
-  const option = new Option(flags, help);
-  if (setting.type === 'boolean') {
-    const negated = new Option(`--no-${option.long!.slice(2)}`, flag.negatedHelp);
-    return [option, negated];
+  const defaultHelp = form === 'bench' && setting.appliesTo?.by !== 'method' ? "the protocol's" : defaultHelpOf(field);
+  const help = form === 'bench' && typeof flag.bench === 'string' ? flag.bench : `${setting.help}${defaultHelp === undefined ? '' : ` (default: ${defaultHelp})`}`;
+  const option = new Option(flag.flags, help);
+  if (!option.required) {
+    // A switch (no argument): --class-margins, and --no-class-margins to say no.
+    return [option, new Option(`--no-${option.long!.slice(2)}`, flag.negatedHelp)];
   }
   return [flag.choices === undefined ? option.argParser(parserOf(field)) : option.choices(flag.choices)];
 }
@@ -94,9 +89,11 @@ export function configFieldsOf(flags: object): Partial<ExperimentInput> {
   return Object.fromEntries([...FIELD_OF_FLAG].flatMap(([flag, field]) => (values[flag] === undefined ? [] : [[field, values[flag]]]))) as Partial<ExperimentInput>;
 }
 
-/** Adds every experiment option, `--config`, `--noise`, and the dataset and loss lists to the help (`affinity train`, `tune`). */
+/** Adds every experiment option, `--config`, `--noise`, and the dataset and method lists to the help (`affinity train`, `tune`). */
 export function addExperimentOptions(command: Command): Command {
-  command.option('-c, --config <file>', "start from a saved config (a run's config.json, tune's best-config.json); flags given override it");
+  command
+    .option('-c, --config <file>', "start from a saved config (a run's config.json, tune's best-config.json); flags given override it")
+    .addOption(renamedOption('--loss', '--method'));
   for (const field of EXPERIMENT_FIELDS) {
     if (settingOf(field).flag === undefined) continue;
     for (const option of optionsOf(field, 'full')) command.addOption(option);
@@ -107,17 +104,20 @@ export function addExperimentOptions(command: Command): Command {
   return command.addHelpText(
     'after',
     `\nDatasets:\n${DATASETS.map(({ name, summary }) => `  ${name.padEnd(15)} ${summary}`).join('\n')}` +
-      `\n\nLosses:\n${METHOD_NAMES.map((name) => `  ${name.padEnd(17)} ${METHODS[name].description}`).join('\n')}`,
+      `
+
+Methods:
+${METHOD_NAMES.map((name) => `  ${name.padEnd(17)} ${METHODS[name].description}`).join('\n')}`,
   );
 }
 
 /**
  * The experiment the flags describe, before defaults and checks: the `--config` file's, with the
- * flags typed on the command line on top.
+ * flags typed on the command line on top (see `recordedInput`).
  */
 export async function experimentInput(flags: ExperimentFlags): Promise<ExperimentInput> {
-  const base = flags.config === undefined ? {} : await readConfigFile(flags.config);
-  const input: Partial<ExperimentInput> = { ...base, ...configFieldsOf(flags) };
+  const typed = configFieldsOf(flags);
+  const input: Partial<ExperimentInput> = flags.config === undefined ? typed : recordedInput(await readConfigFile(flags.config), typed);
   if (flags.noise !== undefined) {
     // --noise is a shorthand for a noise part of the recipe, so both spellings give one config;
     // it replaces a noise part the recipe already has (a recipe holds at most one), with
@@ -133,7 +133,7 @@ export async function experimentInput(flags: ExperimentFlags): Promise<Experimen
  * best-config.json) or the config object itself. Unknown fields are refused, so a misspelt
  * field is not silently ignored.
  */
-export async function readConfigFile(path: string): Promise<Partial<ExperimentInput>> {
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -152,11 +152,9 @@ export async function readConfigFile(path: string): Promise<Partial<ExperimentIn
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new AffinityConfigError(`--config ${path}: expected a config object or { "config": { ... } }`);
   }
-  const unknown = Object.keys(config).filter((key) => !(EXPERIMENT_FIELDS as readonly string[]).includes(key));
-  if (unknown.length > 0) {
-    throw new AffinityConfigError(`--config ${path}: unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${EXPERIMENT_FIELDS.join(', ')}`);
-  }
-  return config as Partial<ExperimentInput>;
+  const fields = upgradeConfigFields(config as Record<string, unknown>);
+  checkKnownFields(fields, `--config ${path}`);
+  return fields;
 }
 
 /** The flags of how an image folder is read (`addImageReadingOptions`). */

@@ -3,7 +3,7 @@
  * so `--epochs -3` or `--sigma abc` fails with the option's name before anything runs. Also the
  * command line as results record it, and the examples appended to --help.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { AffinityConfigError } from 'affinity-loss/internal/errors.js';
 import { requireWorkerCount } from 'affinity-loss-node/internal/parallel/workerCount.js';
 import { redactCredentials } from '../queue/url.js';
@@ -51,6 +51,13 @@ export function parseList(value: string): string[] {
   const items = value.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new InvalidArgumentError(`empty name in list ${JSON.stringify(value)}`);
   return items;
+}
+
+/** A flag of an earlier version, hidden from --help: giving it fails, naming the flag that replaced it. */
+export function renamedOption(old: string, now: string): Option {
+  return new Option(`${old} <value>`).hideHelp().argParser(() => {
+    throw new InvalidArgumentError(`${old} is now ${now}`);
+  });
 }
 
 /** Appends worked examples to a command's --help. */

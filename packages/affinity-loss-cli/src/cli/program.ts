@@ -27,11 +27,11 @@ export function program(): Command {
     .exitOverride();
   for (const command of [trainCommand(), evalCommand(), benchCommand(), reportCommand(), tuneCommand(), workerCommand(), queueCommand()]) root.addCommand(command.exitOverride());
   return withExamples(root, [
-    'affinity train --dataset mnist --imbalance step:0-4:0.1 --loss affinity --epochs 10 --out runs/affinity',
+    'affinity train --dataset mnist --imbalance step:0-4:0.1 --method affinity --epochs 10 --out runs/affinity',
     'affinity eval --model runs/affinity --dataset fashion-mnist',
     'affinity bench --protocol figure1 --quick',
     'affinity report runs/bench/step-sweep',
-    'affinity tune --dataset mnist --imbalance evencap:10 --loss affinity --budget 9 --out runs/tune-k10',
+    'affinity tune --dataset mnist --imbalance evencap:10 --method affinity --budget 9 --out runs/tune-k10',
     'affinity bench --protocol step-sweep --seeds 3 --queue redis://lab-server:6379   # + affinity worker --queue ... on each machine',
   ]);
 }

@@ -11,7 +11,7 @@ import { percent } from '../report/tables.js';
 /** One line per finished run, e.g. `[3/18] k=10 affinity seed 1: macro-F1 97.31 (best epoch 8 on validation: 97.52), 41 s`. */
 export function runLine(run: RunRecord, done: number, toRun: number): string {
   if (run.last === undefined || run.best === undefined) return `[${done}/${toRun}] ${run.id}, ${Math.round(run.seconds)} s`;
-  return `[${done}/${toRun}] ${run.setting} ${run.loss} seed ${run.seed}: macro-F1 ${percent(run.last.macroF1)} last epoch, ` +
+  return `[${done}/${toRun}] ${run.setting} ${run.method} seed ${run.seed}: macro-F1 ${percent(run.last.macroF1)} last epoch, ` +
     `${percent(run.best.macroF1)} at epoch ${run.bestEpoch} (chosen on validation), ${Math.round(run.seconds)} s`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Seeds folded into table cells: runs grouped by (protocol, setting, loss), each metric
+ * Seeds folded into table cells: runs grouped by (protocol, setting, method), each metric
  * summarised as mean and sample standard deviation over the group's seeds. Every report
  * writer (markdown, CSV-free HTML tables, plots) reads this one structure, so the numbers in
  * the tables and in the plots cannot disagree.
@@ -56,7 +56,7 @@ export type ModelSelection = 'last' | 'best';
 /** Summaries of one model selection; a metric is absent when no seed of the cell has it. */
 export type MetricSummaries = Partial<Record<MetricName, Summary>>;
 
-/** One table cell: every seed of one loss in one setting of one protocol. */
+/** One table cell: every seed of one method in one setting of one protocol. */
 export interface CellAggregate {
   /** Protocol name. */
   protocol: string;
@@ -64,8 +64,8 @@ export interface CellAggregate {
   setting: string;
   /** Sort key of the setting. */
   settingOrder: number;
-  /** Loss (method) name. */
-  loss: string;
+  /** Method name. */
+  method: string;
   /** Seeds of the runs in this cell, in the order read. */
   seeds: number[];
   /** Metrics of the last-epoch model (verification metrics included when present). */
@@ -90,9 +90,9 @@ export interface ProtocolAggregate {
   protocol: string;
   /** Settings (table columns), ordered by settingOrder, then first seen. */
   settings: string[];
-  /** Losses (table rows), in the order first seen: the order the user listed them. */
-  losses: string[];
-  /** One entry per (setting, loss) pair that has runs. */
+  /** Methods (table rows), in the order first seen: the order the user listed them. */
+  methods: string[];
+  /** One entry per (setting, method) pair that has runs. */
   cells: CellAggregate[];
   /** Fewest and most seeds over the cells (equal when every cell has the same count). */
   seeds: { min: number; max: number };
@@ -211,7 +211,7 @@ function aggregateCell(runs: RunResult[]): CellAggregate {
     protocol: first.protocol,
     setting: first.setting,
     settingOrder: first.settingOrder,
-    loss: first.loss,
+    method: first.method,
     seeds: runs.map((run) => run.seed),
     last: summarizeAll(runs.map((run) => ({
       ...classificationScalars(run.last, run.minorityClasses),
@@ -233,16 +233,16 @@ function aggregateCell(runs: RunResult[]): CellAggregate {
 /** Options of `aggregateRuns`. */
 export interface AggregateOptions {
   /**
-   * Row order of the losses, as the user listed them. Runs read back from disk come in
-   * file-name order, which loses that order; losses not listed follow in the order first seen.
+   * Row order of the methods, as the user listed them. Runs read back from disk come in
+   * file-name order, which loses that order; methods not listed follow in the order first seen.
    */
-  lossOrder?: readonly string[];
+  methodOrder?: readonly string[];
 }
 
 /**
- * Groups runs by protocol, then by (setting, loss), and summarises every metric over seeds.
+ * Groups runs by protocol, then by (setting, method), and summarises every metric over seeds.
  * Protocols come in the order first seen; within a protocol settings are sorted by
- * settingOrder (ties keep the order first seen) and losses follow `lossOrder`, then the
+ * settingOrder (ties keep the order first seen) and methods follow `methodOrder`, then the
  * order first seen, which for runs straight from the bench is the command line's order.
  */
 export function aggregateRuns(runs: readonly RunResult[], options: AggregateOptions = {}): ProtocolAggregate[] {
@@ -254,26 +254,26 @@ export function aggregateRuns(runs: readonly RunResult[], options: AggregateOpti
   }
   return [...byProtocol.entries()].map(([protocol, protocolRuns]) => {
     const settingOrder = new Map<string, { order: number; seen: number }>();
-    const losses: string[] = [];
+    const methods: string[] = [];
     const groups = new Map<string, RunResult[]>();
     for (const run of protocolRuns) {
       if (!settingOrder.has(run.setting)) settingOrder.set(run.setting, { order: run.settingOrder, seen: settingOrder.size });
-      if (!losses.includes(run.loss)) losses.push(run.loss);
+      if (!methods.includes(run.method)) methods.push(run.method);
       // JSON of the pair, not a joined string, so no separator can collide with a name.
-      const key = JSON.stringify([run.setting, run.loss]);
+      const key = JSON.stringify([run.setting, run.method]);
       const group = groups.get(key) ?? [];
       group.push(run);
       groups.set(key, group);
     }
-    const listed = (options.lossOrder ?? []).filter((loss) => losses.includes(loss));
-    losses.splice(0, losses.length, ...new Set([...listed, ...losses]));
+    const listed = (options.methodOrder ?? []).filter((method) => methods.includes(method));
+    methods.splice(0, methods.length, ...new Set([...listed, ...methods]));
     const settings = [...settingOrder.entries()]
       .sort(([, a], [, b]) => a.order - b.order || a.seen - b.seen)
       .map(([setting]) => setting);
     const cells: CellAggregate[] = [];
     for (const setting of settings) {
-      for (const loss of losses) {
-        const group = groups.get(JSON.stringify([setting, loss]));
+      for (const method of methods) {
+        const group = groups.get(JSON.stringify([setting, method]));
         if (group !== undefined) cells.push(aggregateCell(group));
       }
     }
@@ -281,7 +281,7 @@ export function aggregateRuns(runs: readonly RunResult[], options: AggregateOpti
     return {
       protocol,
       settings,
-      losses,
+      methods,
       cells,
       seeds: { min: Math.min(...counts), max: Math.max(...counts) },
       runs: protocolRuns.length,
@@ -289,7 +289,7 @@ export function aggregateRuns(runs: readonly RunResult[], options: AggregateOpti
   });
 }
 
-/** The cell of (setting, loss) in a protocol aggregate, if any run filled it. */
-export function findCell(aggregate: ProtocolAggregate, setting: string, loss: string): CellAggregate | undefined {
-  return aggregate.cells.find((cell) => cell.setting === setting && cell.loss === loss);
+/** The cell of (setting, method) in a protocol aggregate, if any run filled it. */
+export function findCell(aggregate: ProtocolAggregate, setting: string, method: string): CellAggregate | undefined {
+  return aggregate.cells.find((cell) => cell.setting === setting && cell.method === method);
 }

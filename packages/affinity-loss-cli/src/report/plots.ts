@@ -74,27 +74,27 @@ function barEnds(mean: number, std: number): { lo: number; hi: number } {
   return { lo: Math.max(0, (mean - std) * 100), hi: Math.min(100, (mean + std) * 100) };
 }
 
-/** Colour scale of the losses, shared by every figure so a loss keeps its colour. */
-function lossColor(losses: readonly string[], legend: boolean) {
+/** Colour scale of the methods, shared by every figure so a method keeps its colour. */
+function methodColor(methods: readonly string[], legend: boolean) {
   return {
-    field: 'loss',
+    field: 'method',
     type: 'nominal' as const,
-    title: 'Loss',
-    // tableau10 repeats its colours after ten losses, and the bench compares eleven.
-    scale: { domain: [...losses], scheme: losses.length > 10 ? 'tableau20' : 'tableau10' },
+    title: 'Method',
+    // tableau10 repeats its colours after ten methods, and the bench compares eleven.
+    scale: { domain: [...methods], scheme: methods.length > 10 ? 'tableau20' : 'tableau10' },
     ...(legend ? {} : { legend: null }),
   };
 }
 
 /**
- * (a) Macro-F1 of the last epoch per loss in one setting: bars at the mean, error bars at
- * ± one sample std, the mean printed above each bar. Undefined when no loss has it.
+ * (a) Macro-F1 of the last epoch per method in one setting: bars at the mean, error bars at
+ * ± one sample std, the mean printed above each bar. Undefined when no method has it.
  */
 export function macroF1BarSpec(aggregate: ProtocolAggregate, setting: string): TopLevelSpec | undefined {
-  const values = aggregate.losses.flatMap((loss) => {
-    const summary = findCell(aggregate, setting, loss)?.last.macroF1;
+  const values = aggregate.methods.flatMap((method) => {
+    const summary = findCell(aggregate, setting, method)?.last.macroF1;
     if (summary === undefined) return [];
-    return [{ loss, mean: summary.mean * 100, ...barEnds(summary.mean, summary.std), label: (summary.mean * 100).toFixed(2), n: summary.n }];
+    return [{ method, mean: summary.mean * 100, ...barEnds(summary.mean, summary.std), label: (summary.mean * 100).toFixed(2), n: summary.n }];
   });
   if (values.length === 0) return undefined;
   const title = 'Macro-F1 (%)';
@@ -107,14 +107,14 @@ export function macroF1BarSpec(aggregate: ProtocolAggregate, setting: string): T
     height: 240,
     data: { values },
     encoding: {
-      x: { field: 'loss', type: 'nominal', sort: [...aggregate.losses], title: 'Loss', axis: { labelAngle: -30 } },
+      x: { field: 'method', type: 'nominal', sort: [...aggregate.methods], title: 'Method', axis: { labelAngle: -30 } },
     },
     layer: [
       {
         mark: 'bar',
         encoding: {
           y: { field: 'mean', type: 'quantitative', title, scale: { domain: [0, 100] } },
-          color: lossColor(aggregate.losses, false),
+          color: methodColor(aggregate.methods, false),
         },
       },
       { mark: { type: 'errorbar', ticks: ERROR_TICKS }, encoding: { y: { field: 'lo', type: 'quantitative', title }, y2: { field: 'hi' } } },
@@ -128,13 +128,13 @@ export function macroF1BarSpec(aggregate: ProtocolAggregate, setting: string): T
 }
 
 /**
- * (b) Last-epoch recall of every class, bars grouped by loss. Minority classes carry a `*`
+ * (b) Last-epoch recall of every class, bars grouped by method. Minority classes carry a `*`
  * and a red axis label, so the drop on rare classes is visible at a glance. (A grey band
  * behind them would need a layer without xOffset, which breaks Vega-Lite's grouped bars.)
  */
 export function perClassRecallSpec(aggregate: ProtocolAggregate, setting: string): TopLevelSpec | undefined {
-  const cells = aggregate.losses.flatMap((loss) => {
-    const cell = findCell(aggregate, setting, loss);
+  const cells = aggregate.methods.flatMap((method) => {
+    const cell = findCell(aggregate, setting, method);
     return cell === undefined || cell.perClassRecall.last.length === 0 ? [] : [cell];
   });
   if (cells.length === 0) return undefined;
@@ -146,14 +146,14 @@ export function perClassRecallSpec(aggregate: ProtocolAggregate, setting: string
     cell.perClassRecall.last.flatMap((summary, j) =>
       summary.n === 0
         ? []
-        : [{ loss: cell.loss, classLabel: labels[j], recall: summary.mean * 100, ...barEnds(summary.mean, summary.std) }],
+        : [{ method: cell.method, classLabel: labels[j], recall: summary.mean * 100, ...barEnds(summary.mean, summary.std) }],
     ),
   );
   const x = { field: 'classLabel', type: 'nominal' as const, sort: labels, title: `Class (${MINORITY_MARK.trim()} minority)` };
   const title = 'Recall (%)';
   return {
     title: { text: `Per-class recall, last epoch: ${setting}`, subtitle: `${aggregate.protocol}; mean ± std over seeds; * minority class` },
-    // One step per bar (per loss within a class), so many losses widen the chart linearly, not quadratically.
+    // One step per bar (per method within a class), so many methods widen the chart linearly, not quadratically.
     width: { step: 12, for: 'offset' },
     height: 240,
     data: { values },
@@ -168,17 +168,17 @@ export function perClassRecallSpec(aggregate: ProtocolAggregate, setting: string
               labelColor: { expr: `indexof(datum.value, '${MINORITY_MARK.trim()}') >= 0 ? '#b22222' : '#333333'` },
             },
           },
-          xOffset: { field: 'loss', sort: [...aggregate.losses] },
-          // Grouped, not stacked: each loss's recall is its own bar.
+          xOffset: { field: 'method', sort: [...aggregate.methods] },
+          // Grouped, not stacked: each method's recall is its own bar.
           y: { field: 'recall', type: 'quantitative', title, scale: { domain: [0, 100] }, stack: null },
-          color: lossColor(aggregate.losses, true),
+          color: methodColor(aggregate.methods, true),
         },
       },
       {
         mark: { type: 'errorbar', ticks: ERROR_TICKS },
         encoding: {
           x,
-          xOffset: { field: 'loss', sort: [...aggregate.losses] },
+          xOffset: { field: 'method', sort: [...aggregate.methods] },
           y: { field: 'lo', type: 'quantitative', title },
           y2: { field: 'hi' },
         },
@@ -208,10 +208,10 @@ function thinPoints(snapshot: NonNullable<RunResult['features']>): { x: number; 
 }
 
 /**
- * (c) Figure 1 of the paper: for each loss with features, its 2-D test features coloured by
+ * (c) Figure 1 of the paper: for each method with features, its 2-D test features coloured by
  * class (category10), with its anchors as black crosses: affinity prototypes or center-loss
  * centres; heads without anchors (softmax) show their class means as black diamonds instead.
- * One row per (protocol, setting), one panel per loss, the seed with the lowest number.
+ * One row per (protocol, setting), one panel per method, the seed with the lowest number.
  * Undefined when no run has features.
  */
 export function figure1Spec(runs: readonly RunResult[]): TopLevelSpec | undefined {
@@ -221,7 +221,7 @@ export function figure1Spec(runs: readonly RunResult[]): TopLevelSpec | undefine
     if (run.features === undefined || run.features.points.length === 0) continue;
     const row = JSON.stringify([run.protocol, run.setting]);
     if (!rowKeys.includes(row)) rowKeys.push(row);
-    const key = JSON.stringify([run.protocol, run.setting, run.loss]);
+    const key = JSON.stringify([run.protocol, run.setting, run.method]);
     const current = chosen.get(key);
     if (current === undefined || run.seed < current.seed) chosen.set(key, run);
   }
@@ -244,7 +244,7 @@ export function figure1Spec(runs: readonly RunResult[]): TopLevelSpec | undefine
       : snapshot.classMeans.map(([x, y]) => ({ x, y }));
     return {
       title: {
-        text: manyRows ? `${run.loss} (${run.setting})` : run.loss,
+        text: manyRows ? `${run.method} (${run.setting})` : run.method,
         subtitle: hasAnchors ? 'black ×: prototypes / centres' : 'black ◆: class means',
       },
       width: 220,
@@ -286,7 +286,7 @@ export function figure1Spec(runs: readonly RunResult[]): TopLevelSpec | undefine
 
 /**
  * (d) Verification: ROC AUC on pairs of seen classes next to pairs of unseen classes, per
- * loss, one column per setting. Undefined when no run has verification scores.
+ * method, one column per setting. Undefined when no run has verification scores.
  */
 export function verificationSpec(aggregate: ProtocolAggregate): TopLevelSpec | undefined {
   const values = aggregate.cells.flatMap((cell) =>
@@ -294,11 +294,11 @@ export function verificationSpec(aggregate: ProtocolAggregate): TopLevelSpec | u
       const summary = cell.last[split === 'seen' ? 'seenRocAuc' : 'unseenRocAuc'];
       return summary === undefined
         ? []
-        : [{ setting: cell.setting, loss: cell.loss, split, mean: summary.mean * 100, ...barEnds(summary.mean, summary.std) }];
+        : [{ setting: cell.setting, method: cell.method, split, mean: summary.mean * 100, ...barEnds(summary.mean, summary.std) }];
     }),
   );
   if (values.length === 0) return undefined;
-  const x = { field: 'loss', type: 'nominal' as const, sort: [...aggregate.losses], title: 'Loss', axis: { labelAngle: -30 } };
+  const x = { field: 'method', type: 'nominal' as const, sort: [...aggregate.methods], title: 'Method', axis: { labelAngle: -30 } };
   const xOffset = { field: 'split', sort: ['seen', 'unseen'] };
   const title = 'ROC AUC (%)';
   return {

@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError } from 'affinity-loss/internal/errors.js';
 import type { RunRecord, RunResult } from '../bench/results.js';
+import { upgradeConfigFields } from '../bench/settings.js';
 
 /** Folder under a bench's output folder that holds one JSON file per finished run. */
 export const RUNS_FOLDER = 'runs';
@@ -110,6 +111,16 @@ class ShapeChecker {
   }
 }
 
+/** A run record as an earlier version may have written it, with today's field names (`loss` -> `method`, in its config too). */
+function upgradeRecordFields(run: Record<string, unknown>): Record<string, unknown> {
+  const { loss, config, ...rest } = run;
+  return {
+    ...rest,
+    ...(loss === undefined || 'method' in rest ? {} : { method: loss }),
+    config: typeof config === 'object' && config !== null ? upgradeConfigFields(config as Record<string, unknown>) : config,
+  };
+}
+
 /**
  * Parses and checks one run record of a bench or a search.
  *
@@ -125,8 +136,8 @@ export function parseRunRecord(text: string, file: string): RunRecord {
     throw new DatasetFormatError(`${file}: not valid JSON (${(error as Error).message}); a run file cut short by a crash can be deleted and rerun`);
   }
   const check = new ShapeChecker(file);
-  const run = check.object(value, '(root)');
-  for (const key of ['id', 'protocol', 'setting', 'loss', 'backend']) check.string(run[key], key);
+  const run = upgradeRecordFields(check.object(value, '(root)'));
+  for (const key of ['id', 'protocol', 'setting', 'method', 'backend']) check.string(run[key], key);
   for (const key of ['settingOrder', 'seed', 'bestEpoch', 'seconds']) check.number(run[key], key);
   check.object(run.config, 'config');
   check.array(run.history, 'history');

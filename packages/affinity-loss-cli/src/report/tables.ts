@@ -19,8 +19,8 @@ export interface ReferenceTable {
   title: string;
   /** Where they come from (citation or URL), printed under the title. */
   source: string;
-  /** One row per loss; values in percent, keyed by setting as in our tables (`k=10`). */
-  rows: { loss: string; values: Record<string, number> }[];
+  /** One row per method; values in percent, keyed by setting as in our tables (`k=10`). */
+  rows: { method: string; values: Record<string, number> }[];
 }
 
 /** How a metric is named in the tables and which way is better. */
@@ -66,7 +66,7 @@ export interface TableCell {
   bold: boolean;
 }
 
-/** One table: rows are losses, columns are settings. */
+/** One table: rows are methods, columns are settings. */
 export interface ReportTable {
   /** Stable identifier (`macroF1-last`, `reference`), for anchors and tests. */
   id: string;
@@ -78,7 +78,7 @@ export interface ReportTable {
   corner: string;
   /** Setting names, in column order. */
   columns: string[];
-  /** One row per loss. */
+  /** One row per method. */
   rows: { label: string; cells: TableCell[] }[];
 }
 
@@ -140,8 +140,8 @@ function boldBest(values: (number | undefined)[][], higherIsBetter: boolean, tar
 
 /** The table of one metric and model selection; undefined when no cell has the metric. */
 export function metricTable(aggregate: ProtocolAggregate, metric: MetricName, selection: ModelSelection): ReportTable | undefined {
-  const summaries = aggregate.losses.map((loss) =>
-    aggregate.settings.map((setting) => findCell(aggregate, setting, loss)?.[selection][metric]),
+  const summaries = aggregate.methods.map((method) =>
+    aggregate.settings.map((setting) => findCell(aggregate, setting, method)?.[selection][metric]),
   );
   if (summaries.every((row) => row.every((summary) => summary === undefined))) return undefined;
   const info = METRIC_INFO[metric];
@@ -149,10 +149,10 @@ export function metricTable(aggregate: ProtocolAggregate, metric: MetricName, se
   return {
     id: `${metric}-${selection}`,
     title: `${info.label}, ${SELECTION_LABEL[selection]}`,
-    corner: 'Loss',
+    corner: 'Method',
     columns: aggregate.settings,
-    rows: aggregate.losses.map((loss, r) => ({
-      label: loss,
+    rows: aggregate.methods.map((method, r) => ({
+      label: method,
       cells: summaries[r].map((summary, c) => ({
         text: summary === undefined ? EMPTY_CELL : formatSummary(summary, aggregate.seeds.max),
         bold: bold[r][c],
@@ -175,10 +175,10 @@ export function referenceTable(reference: ReferenceTable, settings: readonly str
     id: 'reference',
     title: `Published: ${reference.title}`,
     note: `Source: ${reference.source}`,
-    corner: 'Loss',
+    corner: 'Method',
     columns,
     rows: reference.rows.map((row, r) => ({
-      label: row.loss,
+      label: row.method,
       cells: values[r].map((value, c) => ({
         text: value === undefined || !Number.isFinite(value) ? EMPTY_CELL : value.toFixed(2),
         bold: bold[r][c],

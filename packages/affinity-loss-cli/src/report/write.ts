@@ -32,10 +32,10 @@ export interface WriteReportOptions {
   /** The bench protocol the report is about; the reference is printed in its section. */
   protocol: string;
   /**
-   * Row order of the losses, as the user listed them; needed for runs read back with
+   * Row order of the methods, as the user listed them; needed for runs read back with
    * `readRunResults`, which come in file-name order. Default: the order first seen in `runs`.
    */
-  lossOrder?: readonly string[];
+  methodOrder?: readonly string[];
   /** PNG rendering options (fonts, scale). */
   png?: PngOptions;
   /**
@@ -50,7 +50,7 @@ export const PLOTS_FOLDER = 'plots';
 
 /**
  * The commands that made the runs, each once, in the order of the first run it made (a run
- * without one counts as made by `fallback`): a folder filled by several commands (one loss with
+ * without one counts as made by `fallback`): a folder filled by several commands (one method with
  * tuned settings, the others with defaults) names them all.
  */
 function runCommands(runs: readonly RunResult[], fallback: string | undefined): string[] {
@@ -69,7 +69,7 @@ export async function writeReport(outDir: string, runs: readonly RunResult[], op
   if (runs.length === 0) {
     throw new AffinityConfigError(`writeReport: no runs to report for protocol ${options.protocol} in ${outDir}; finish at least one run first`);
   }
-  const aggregates = aggregateRuns(runs, { lossOrder: options.lossOrder });
+  const aggregates = aggregateRuns(runs, { methodOrder: options.methodOrder });
   // A reference for a protocol with no runs here would vanish; print it under every protocol instead.
   const referenceProtocol = aggregates.some((aggregate) => aggregate.protocol === options.protocol) ? options.protocol : undefined;
   const commands = runCommands(runs, options.command);

@@ -19,7 +19,7 @@ import { writeFileAtomic } from 'affinity-loss-node/internal/io/atomicWrite.js';
 import { checkWritableFolder } from 'affinity-loss-node/internal/io/folders.js';
 import { csvLine } from '../report/csv.js';
 import { RUNS_FOLDER } from '../report/read.js';
-import { sampleTrial, searchedSpace, type SearchSpace, type TrialValues } from './space.js';
+import { SEARCHED_FIELDS, sampleTrial, searchedSpace, type SearchSpace, type TrialValues } from './space.js';
 
 /** Search strategies. */
 export const TUNE_STRATEGIES = ['halving', 'random'] as const;
@@ -29,7 +29,7 @@ export type TuneStrategy = (typeof TUNE_STRATEGIES)[number];
 
 /** Options of `planTune` and `runTune`. */
 export interface TuneOptions {
-  /** The fixed part of every trial (dataset, recipe, loss, epochs, ...); fields set here are not searched. */
+  /** The fixed part of every trial (dataset, recipe, method, epochs, ...); fields set here are not searched. */
   base: ExperimentInput;
   /** Configurations to draw (>= 1). */
   budget: number;
@@ -172,20 +172,7 @@ export async function runTune(options: RunTuneOptions): Promise<TuneSummary> {
   return { trials: scores, best, bestConfig, failed, files };
 }
 
-const COLUMNS = [
-  'round',
-  'epochs',
-  'trial',
-  'sigma',
-  'margin',
-  'prototypesPerClass',
-  'diversityWeight',
-  'classMargins',
-  'priorCorrection',
-  'learningRate',
-  'validationMacroF1',
-  'bestEpoch',
-] as const;
+const COLUMNS = ['round', 'epochs', 'trial', ...SEARCHED_FIELDS, 'validationMacroF1', 'bestEpoch'] as const;
 
 function cell(entry: TrialScore, column: (typeof COLUMNS)[number]): string | number {
   if (column === 'round' || column === 'epochs' || column === 'trial' || column === 'bestEpoch') return entry[column];
@@ -202,7 +189,7 @@ async function writeTuneFiles(options: RunTuneOptions, scores: TrialScore[], bes
     ...scores.map((entry) => `| ${COLUMNS.map((column) => (entry === best && column === 'validationMacroF1' ? `**${cell(entry, column)}**` : cell(entry, column))).join(' | ')} |`),
   ].join('\n');
   const markdown = [
-    `# Tuning ${bestConfig.loss} on ${bestConfig.dataset} (${bestConfig.recipe})`,
+    `# Tuning ${bestConfig.method} on ${bestConfig.dataset} (${bestConfig.recipe})`,
     '',
     ...(options.command ? [`Command: \`${options.command}\``, ''] : []),
     `Score: the best validation macro-F1 (%) over a trial's epochs; the test split is not used. Rows: the last round first, best first; empty cells are values fixed by the command. Best: trial ${best.trial}.`,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { AffinityConfigError, choosePriorCorrection, PRIOR_CORRECTION_GRID } from 'affinity-loss';
-import { EXPERIMENT_DEFAULTS, loadExperimentData, resolveExperimentConfig, runExperiment } from '../../src/bench/experiment.js';
+import { EXPERIMENT_DEFAULTS, loadExperimentData, recordedInput, resolveExperimentConfig, runExperiment } from '../../src/bench/experiment.js';
 import { METHOD_NAMES } from 'affinity-loss/internal/models/methods.js';
 import { loadDataset } from 'affinity-loss-node/internal/data/registry.js';
 
@@ -12,13 +12,13 @@ before(async () => {
 });
 
 test('resolveExperimentConfig fills the defaults and writes the recipe canonically', () => {
-  const config = resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity', recipe: 'step:4,3,2,1,0:0.1' });
+  const config = resolveExperimentConfig({ dataset: 'mnist', method: 'affinity', recipe: 'step:4,3,2,1,0:0.1' });
   assert.equal(config.recipe, 'step:0-4:0.1');
   assert.equal(config.epochs, EXPERIMENT_DEFAULTS.epochs);
   assert.equal(config.validationFraction, 0.1);
   assert.equal(config.backbone, 'mlp');
   // Undefined fields (options not given on a command line) do not erase defaults.
-  assert.equal(resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', epochs: undefined }).epochs, EXPERIMENT_DEFAULTS.epochs);
+  assert.equal(resolveExperimentConfig({ dataset: 'mnist', method: 'softmax', epochs: undefined }).epochs, EXPERIMENT_DEFAULTS.epochs);
 });
 
 test('resolveExperimentConfig records every default of the head the loss has, and none of the others', () => {
@@ -29,33 +29,52 @@ test('resolveExperimentConfig records every default of the head the loss has, an
   };
   // sigma = feature width + 2; the paper's weight 1; affinity-m5 has 5 prototypes, affinity-lt
   // class margins and tau chosen on validation, affinity-ce no hinge (no margin settings).
-  assert.deepEqual(head({ loss: 'affinity' }), { sigma: 130, margin: 0.3, prototypesPerClass: 1, diversityWeight: 1, classMargins: false, priorCorrection: 0 });
-  assert.deepEqual(head({ loss: 'affinity-m5', featureWidth: 2 }), { sigma: 4, margin: 0.3, prototypesPerClass: 5, diversityWeight: 1, classMargins: false, priorCorrection: 0 });
-  assert.deepEqual(head({ loss: 'affinity-lt', margin: 0.5 }), { sigma: 130, margin: 0.5, prototypesPerClass: 1, diversityWeight: 1, classMargins: true, priorCorrection: 'auto' });
-  assert.deepEqual(head({ loss: 'affinity-ce', sigma: 'auto' }), { sigma: 'auto', prototypesPerClass: 1, diversityWeight: 1, priorCorrection: 'auto' });
-  assert.deepEqual(head({ loss: 'center-loss' }), { centerWeight: 0.01 });
-  assert.deepEqual(head({ loss: 'ldam-drw' }), {});
+  assert.deepEqual(head({ method: 'affinity' }), { sigma: 130, margin: 0.3, prototypesPerClass: 1, diversityWeight: 1, classMargins: false, priorCorrection: 0 });
+  assert.deepEqual(head({ method: 'affinity-m5', featureWidth: 2 }), { sigma: 4, margin: 0.3, prototypesPerClass: 5, diversityWeight: 1, classMargins: false, priorCorrection: 0 });
+  assert.deepEqual(head({ method: 'affinity-lt', margin: 0.5 }), { sigma: 130, margin: 0.5, prototypesPerClass: 1, diversityWeight: 1, classMargins: true, priorCorrection: 'auto' });
+  assert.deepEqual(head({ method: 'affinity-ce', sigma: 'auto' }), { sigma: 'auto', prototypesPerClass: 1, diversityWeight: 1, priorCorrection: 'auto' });
+  assert.deepEqual(head({ method: 'center-loss' }), { centerWeight: 0.01 });
+  assert.deepEqual(head({ method: 'ldam-drw' }), {});
   // The CLI's default loss is the paper's head.
-  assert.equal(resolveExperimentConfig({}).loss, 'affinity');
+  assert.equal(resolveExperimentConfig({}).method, 'affinity');
   // Resolving a resolved config changes nothing: what a worker checks a queued job by.
-  const resolved = resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity-lt', recipe: 'exp:100' });
+  const resolved = resolveExperimentConfig({ dataset: 'mnist', method: 'affinity-lt', recipe: 'exp:100' });
   assert.deepEqual(resolveExperimentConfig(resolved), resolved);
 });
 
+test('recordedInput: a recorded head default follows a method or width typed on top; a value that is not a default stays', () => {
+  const recorded = (input: Record<string, unknown>) => JSON.parse(JSON.stringify(resolveExperimentConfig({ dataset: 'mnist', ...input }))) as Record<string, unknown>;
+  const resolve = (file: Record<string, unknown>, typed: Record<string, unknown>) => resolveExperimentConfig(recordedInput(file, typed));
+  const paper = recorded({ method: 'affinity' });
+  assert.deepEqual(resolve(paper, {}), resolveExperimentConfig({ dataset: 'mnist', method: 'affinity' }), 'the same config again');
+  assert.equal(resolve(paper, { method: 'affinity-m5' }).prototypesPerClass, 5);
+  const lt = resolve(paper, { method: 'affinity-lt' });
+  assert.deepEqual([lt.classMargins, lt.priorCorrection], [true, 'auto']);
+  assert.equal(resolve(paper, { featureWidth: 64 }).sigma, 66);
+  assert.equal(resolve(paper, { method: 'softmax' }).sigma, undefined, 'a head the typed method does not have is left out');
+  // A value chosen (not a default) stays, and goes with the head that has it.
+  const tuned = recorded({ method: 'affinity', sigma: 40, prototypesPerClass: 2 });
+  assert.deepEqual([resolve(tuned, { featureWidth: 64 }).sigma, resolve(tuned, { method: 'affinity-m5' }).prototypesPerClass], [40, 2]);
+  assert.equal(resolve(tuned, { method: 'softmax' }).sigma, undefined);
+  assert.equal(resolve(tuned, { sigma: 7 }).sigma, 7, 'typed wins');
+  // A file of an earlier version: the method named loss, no head defaults.
+  assert.deepEqual(resolve({ dataset: 'mnist', loss: 'affinity-lt', epochs: 3 }, {}), resolveExperimentConfig({ dataset: 'mnist', method: 'affinity-lt', epochs: 3 }));
+});
+
 test('the image settings belong to image-folder: filled there, refused elsewhere', () => {
-  const config = resolveExperimentConfig({ dataset: 'image-folder', datasetPath: 'photos', loss: 'softmax' });
+  const config = resolveExperimentConfig({ dataset: 'image-folder', datasetPath: 'photos', method: 'softmax' });
   assert.equal(config.imageSize, 28);
   assert.equal(config.imageChannels, 1);
-  assert.equal(resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax' }).imageSize, undefined);
-  assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', imageSize: 32 }), /^AffinityConfigError: imageSize does not apply to dataset mnist \(imageSize: image-folder only\)$/);
-  assert.throws(() => resolveExperimentConfig({ dataset: 'image-folder', loss: 'softmax' }), /image-folder needs datasetPath/);
-  assert.throws(() => resolveExperimentConfig({ dataset: 'image-folder', datasetPath: 'photos', loss: 'softmax', imageChannels: 2 as 1 }), /channels must be 1 \(grayscale\) or 3 \(RGB\), got 2/);
-  assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'softmax', sigmaa: 3 } as never), /unknown config field sigmaa; known: dataset, /);
+  assert.equal(resolveExperimentConfig({ dataset: 'mnist', method: 'softmax' }).imageSize, undefined);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', method: 'softmax', imageSize: 32 }), /^AffinityConfigError: imageSize does not apply to dataset mnist \(imageSize: image-folder only\)$/);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'image-folder', method: 'softmax' }), /image-folder needs datasetPath/);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'image-folder', datasetPath: 'photos', method: 'softmax', imageChannels: 2 as 1 }), /channels must be 1 \(grayscale\) or 3 \(RGB\), got 2/);
+  assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', method: 'softmax', sigmaa: 3 } as never), /the config has unknown field sigmaa; known: dataset, /);
 });
 
 test('resolveExperimentConfig refuses bad values, naming them and what is allowed', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
-    [{ loss: 'nosuch' }, new RegExp(`unknown loss "nosuch"; valid losses: ${METHOD_NAMES.join(', ')}`)],
+    [{ method: 'nosuch' }, new RegExp(`unknown method "nosuch"; valid methods: ${METHOD_NAMES.join(', ')}`)],
     [{ dataset: 'nosuch' }, /dataset must be one of 'mnist'/],
     [{ epochs: -1 }, /epochs must be an integer >= 1, got -1/],
     [{ sigma: 0 }, /sigma must be a finite number > 0, got 0/],
@@ -69,10 +88,10 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ trainFraction: 0 }, /trainFraction must be a number in \(0, 1\], got 0/],
     [{ schedule: 'step' }, /schedule must be one of 'constant', 'cosine'/],
     [{ trainClasses: [3] }, /trainClasses must list at least 2 distinct class ids/],
-    [{ loss: 'softmax', sigma: 3, margin: 0.2 }, /^sigma, margin do not apply to loss softmax \(sigma: affinity, affinity-m5, affinity-lt, affinity-ce; margin: affinity, affinity-m5, affinity-lt only\)$/],
+    [{ method: 'softmax', sigma: 3, margin: 0.2 }, /^sigma, margin do not apply to method softmax \(sigma: affinity, affinity-m5, affinity-lt, affinity-ce; margin: affinity, affinity-m5, affinity-lt only\)$/],
   ];
   for (const [fields, message] of bad) {
-    assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity', ...fields }), (error: Error) => {
+    assert.throws(() => resolveExperimentConfig({ dataset: 'mnist', method: 'affinity', ...fields }), (error: Error) => {
       assert.ok(error instanceof AffinityConfigError, `${JSON.stringify(fields)}: ${error.constructor.name}`);
       assert.match(error.message, message);
       return true;
@@ -81,7 +100,7 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
 });
 
 test('trainClasses keeps and renumbers the seen classes and sets the unseen test rows aside', async () => {
-  const config = resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', recipe: 'none', trainClasses: [7, 2, 5], validationFraction: 0.2 });
+  const config = resolveExperimentConfig({ dataset: 'gaussians', method: 'softmax', recipe: 'none', trainClasses: [7, 2, 5], validationFraction: 0.2 });
   const data = await loadExperimentData(config);
   const { dataset, unseenTest } = data;
   const names = (await loadDataset('gaussians')).classNames;
@@ -97,12 +116,12 @@ test('trainClasses keeps and renumbers the seen classes and sets the unseen test
 });
 
 test('trainFraction keeps a stratified share of the training rows', async () => {
-  const data = await loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', validationFraction: 0, trainFraction: 0.1 }));
+  const data = await loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', method: 'softmax', validationFraction: 0, trainFraction: 0.1 }));
   assert.deepEqual(data.trainCounts, [50, 50, 50, 50, 50, 5, 5, 5, 5, 5]);
 });
 
 test('recipes that empty a class or a split are refused, naming what is empty', async () => {
-  const load = (fields: Record<string, unknown>) => loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', loss: 'softmax', ...fields }));
+  const load = (fields: Record<string, unknown>) => loadExperimentData(resolveExperimentConfig({ dataset: 'gaussians', method: 'softmax', ...fields }));
   await assert.rejects(load({ recipe: 'step:0:0' }), /gaussians with recipe step:0:0 leaves class blob 0 with no training rows, which no model can learn/);
   await assert.rejects(load({ recipe: 'counts:5,0,0,0,0,0,0,0,0,0' }), /leaves classes blob 1, blob 2, .*blob 9 with no training rows/);
   await assert.rejects(load({ recipe: 'counts:0,0,0,0,0,0,0,0,0,0', validationFraction: 0 }), /the training split of gaussians with recipe counts:0,0,0,0,0,0,0,0,0,0 is empty: there is nothing to train on/);
@@ -113,7 +132,7 @@ test('recipes that empty a class or a split are refused, naming what is empty', 
 
 test('runExperiment trains, scores last and best epochs, and snapshots 2-D features with the prototypes', async () => {
   const outcome = await runExperiment(
-    { dataset: 'gaussians', loss: 'affinity', featureWidth: 2, epochs: 4, batchSize: 64, learningRate: 0.01, seed: 2 },
+    { dataset: 'gaussians', method: 'affinity', featureWidth: 2, epochs: 4, batchSize: 64, learningRate: 0.01, seed: 2 },
     { features: true },
   );
   try {
@@ -141,7 +160,7 @@ test('runExperiment trains, scores last and best epochs, and snapshots 2-D featu
 
 test('runExperiment scores verification on seen and unseen classes', async () => {
   const outcome = await runExperiment(
-    { dataset: 'gaussians', loss: 'softmax', featureWidth: 8, epochs: 2, batchSize: 64, trainClasses: [0, 1, 2, 3, 4, 5, 6, 7] },
+    { dataset: 'gaussians', method: 'softmax', featureWidth: 8, epochs: 2, batchSize: 64, trainClasses: [0, 1, 2, 3, 4, 5, 6, 7] },
     { verification: true },
   );
   outcome.classifier.dispose();
@@ -153,12 +172,12 @@ test('runExperiment scores verification on seen and unseen classes', async () =>
   assert.ok(unseen.rocAuc >= 0 && unseen.rocAuc <= 1);
   assert.equal(seen.pairs, 2 * 5000);
   assert.equal(unseen.pairs, 2 * 5000);
-  await assert.rejects(runExperiment({ dataset: 'gaussians', loss: 'softmax' }, { verification: true }), /verification needs trainClasses/);
-  await assert.rejects(runExperiment({ dataset: 'gaussians', loss: 'softmax' }, { features: true }), /featureWidth 2/);
+  await assert.rejects(runExperiment({ dataset: 'gaussians', method: 'softmax' }, { verification: true }), /verification needs trainClasses/);
+  await assert.rejects(runExperiment({ dataset: 'gaussians', method: 'softmax' }, { features: true }), /featureWidth 2/);
 });
 
 test("sigma 'auto' trains and reports the sigma it took from the first batch", async () => {
-  const outcome = await runExperiment({ dataset: 'gaussians', loss: 'affinity', featureWidth: 8, epochs: 1, batchSize: 64, sigma: 'auto' });
+  const outcome = await runExperiment({ dataset: 'gaussians', method: 'affinity', featureWidth: 8, epochs: 1, batchSize: 64, sigma: 'auto' });
   try {
     const sigma = outcome.classifier.headSettings.sigma;
     assert.equal(typeof sigma, 'number');
@@ -172,7 +191,7 @@ test("sigma 'auto' trains and reports the sigma it took from the first batch", a
 
 test("priorCorrection 'auto': each epoch's tau is chosen on validation, and the kept model predicts with its epoch's", async () => {
   // A long tail on the blobs, so the correction has something to do.
-  const input = { dataset: 'gaussians', recipe: 'exp:20', loss: 'affinity-lt', featureWidth: 8, epochs: 3, batchSize: 32 } as const;
+  const input = { dataset: 'gaussians', recipe: 'exp:20', method: 'affinity-lt', featureWidth: 8, epochs: 3, batchSize: 32 } as const;
   const outcome = await runExperiment(input);
   try {
     const { priorCorrection, classifier, data } = outcome;
@@ -189,20 +208,20 @@ test("priorCorrection 'auto': each epoch's tau is chosen on validation, and the 
   } finally {
     outcome.classifier.dispose();
   }
-  const fixed = await runExperiment({ ...input, loss: 'affinity', priorCorrection: 0.2, epochs: 1 });
+  const fixed = await runExperiment({ ...input, method: 'affinity', priorCorrection: 0.2, epochs: 1 });
   assert.deepEqual(fixed.priorCorrection, { selection: 'fixed', last: 0.2, best: 0.2 });
   fixed.classifier.dispose();
   assert.throws(() => resolveExperimentConfig({ ...input, validationFraction: 0 }), /priorCorrection 'auto' \(affinity-lt's default\) chooses tau on the validation split/);
-  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', classMargins: true }), /: classMargins does not apply to loss affinity-ce \(classMargins: affinity, affinity-m5, affinity-lt only\)$/);
-  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'affinity-ce', margin: 0.3 }), /margin does not apply to loss affinity-ce/);
+  assert.throws(() => resolveExperimentConfig({ ...input, method: 'affinity-ce', classMargins: true }), /: classMargins does not apply to method affinity-ce \(classMargins: affinity, affinity-m5, affinity-lt only\)$/);
+  assert.throws(() => resolveExperimentConfig({ ...input, method: 'affinity-ce', margin: 0.3 }), /margin does not apply to method affinity-ce/);
   assert.throws(() => resolveExperimentConfig({ ...input, priorCorrection: -1 }), /priorCorrection/);
-  assert.throws(() => resolveExperimentConfig({ ...input, loss: 'softmax', priorCorrection: 0.5 }), /priorCorrection do(es)? not apply to loss softmax/);
+  assert.throws(() => resolveExperimentConfig({ ...input, method: 'softmax', priorCorrection: 0.5 }), /priorCorrection do(es)? not apply to method softmax/);
 });
 
 test('a bench head override applies to the losses with that head only; an undefined override keeps the protocol value', async () => {
   const { planBench } = await import('../../src/bench/runner.js');
-  const { plans } = planBench({ protocol: 'figure1', losses: ['softmax', 'affinity'], seeds: 1, overrides: { sigma: 5, epochs: undefined } });
-  assert.equal(plans[0].config.loss, 'softmax');
+  const { plans } = planBench({ protocol: 'figure1', methods: ['softmax', 'affinity'], seeds: 1, overrides: { sigma: 5, epochs: undefined } });
+  assert.equal(plans[0].config.method, 'softmax');
   assert.equal(plans[0].config.sigma, undefined);
   assert.equal(plans[1].config.sigma, 5);
   assert.equal(plans[0].config.epochs, 30, "figure1's own epochs, not the default 10");
@@ -210,7 +229,7 @@ test('a bench head override applies to the losses with that head only; an undefi
 
 test('a bench can run some settings of a protocol: protocol order kept, unknown names refused', async () => {
   const { planBench } = await import('../../src/bench/runner.js');
-  const { plans } = planBench({ protocol: 'step-sweep', losses: ['softmax'], seeds: 1, settings: ['k=10', 'k=50'] });
+  const { plans } = planBench({ protocol: 'step-sweep', methods: ['softmax'], seeds: 1, settings: ['k=10', 'k=50'] });
   assert.deepEqual(
     plans.map((plan) => [plan.setting, plan.settingOrder, plan.config.recipe]),
     [
@@ -218,14 +237,14 @@ test('a bench can run some settings of a protocol: protocol order kept, unknown 
       ['k=10', 5, 'evencap:10'],
     ],
   );
-  const quick = planBench({ protocol: 'long-tail', losses: ['softmax'], seeds: 1, quick: true, settings: ['rho=100 mnist'] }).plans;
+  const quick = planBench({ protocol: 'long-tail', methods: ['softmax'], seeds: 1, quick: true, settings: ['rho=100 mnist'] }).plans;
   assert.deepEqual(quick.map((plan) => plan.id), ['rho-100-mnist__softmax__seed1']);
-  assert.throws(() => planBench({ protocol: 'long-tail', losses: ['softmax'], quick: true, settings: ['rho=10 mnist'] }), /unknown setting "rho=10 mnist" for protocol long-tail \(quick\); valid: "rho=100 mnist", "rho=100 fashion-mnist"/);
+  assert.throws(() => planBench({ protocol: 'long-tail', methods: ['softmax'], quick: true, settings: ['rho=10 mnist'] }), /unknown setting "rho=10 mnist" for protocol long-tail \(quick\); valid: "rho=100 mnist", "rho=100 fashion-mnist"/);
   assert.throws(() => planBench({ protocol: 'noise', settings: [] }), /give at least one setting/);
-  // A quick run without --losses trains the protocol's shorter list, for 12 epochs.
+  // A quick run without --methods trains the protocol's shorter list, for 12 epochs.
   const quickDefault = planBench({ protocol: 'step-sweep', quick: true, settings: ['k=10'] }).plans;
   assert.deepEqual(
-    quickDefault.map((plan) => plan.config.loss),
+    quickDefault.map((plan) => plan.config.method),
     ['softmax', 'balanced-softmax', 'logit-adjusted', 'ldam-drw', 'affinity', 'affinity-m5', 'affinity-lt', 'affinity-ce'],
   );
   assert.deepEqual([...new Set(quickDefault.map((plan) => plan.config.epochs))], [12]);

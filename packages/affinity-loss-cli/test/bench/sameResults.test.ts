@@ -26,7 +26,7 @@ before(async () => {
 const LOSSES = ['softmax', 'ldam-drw', 'center-loss', 'affinity', 'affinity-lt', 'affinity-ce'];
 
 test('bench results for a fixed config and seed are the ones recorded', async () => {
-  const { plans } = planBench({ protocol: 'step-sweep', quick: true, settings: ['k=10'], losses: LOSSES, overrides: { epochs: 2, trainFraction: 0.04 } });
+  const { plans } = planBench({ protocol: 'step-sweep', quick: true, settings: ['k=10'], methods: LOSSES, overrides: { epochs: 2, trainFraction: 0.04 } });
   const results: Record<string, unknown> = {};
   for (const plan of plans) {
     const run = await executeRun(plan, 'wasm');

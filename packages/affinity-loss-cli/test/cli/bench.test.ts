@@ -27,7 +27,7 @@ function readRun(out: string, file: string): RunResult {
 
 test('bench writes one result file per run and the whole report; a rerun skips finished runs', () => {
   const out = join(root, 'first');
-  const first = run('bench', ...TINY, '--losses', 'softmax,affinity', '--out', out);
+  const first = run('bench', ...TINY, '--methods', 'softmax,affinity', '--out', out);
   assert.equal(first.status, 0, first.stderr);
   assert.deepEqual(runFiles(out), ['digits-0-4-at-10__affinity__seed1.json', 'digits-0-4-at-10__softmax__seed1.json']);
   for (const name of ['results.json', 'results.csv', 'results.md', 'report.html', 'plots/figure1.png', 'plots/figure1.svg']) {
@@ -43,21 +43,21 @@ test('bench writes one result file per run and the whole report; a rerun skips f
     assert.ok(result.last.accuracy > 0.2, `${file}: accuracy ${result.last.accuracy}`);
     assert.equal(result.features?.points.length, 2000); // 200 test points per class
     assert.deepEqual(result.minorityClasses, [0, 1, 2, 3, 4]);
-    assert.equal(result.command, `affinity bench ${[...TINY, '--losses', 'softmax,affinity', '--out', out].join(' ')}`);
+    assert.equal(result.command, `affinity bench ${[...TINY, '--methods', 'softmax,affinity', '--out', out].join(' ')}`);
   }
   const markdown = readFileSync(join(out, 'results.md'), 'utf8');
   assert.match(markdown, /softmax/);
   assert.match(markdown, /affinity/);
 
   const before = runFiles(out).map((file) => statSync(join(out, 'runs', file)).mtimeMs);
-  const again = run('bench', ...TINY, '--losses', 'softmax,affinity', '--out', out);
+  const again = run('bench', ...TINY, '--methods', 'softmax,affinity', '--out', out);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /2 runs planned: 2 already done, 0 to train/);
   assert.deepEqual(runFiles(out).map((file) => statSync(join(out, 'runs', file)).mtimeMs), before, 'finished runs are not rewritten');
 
   // Same seed, same numbers: a second folder trains the same runs from scratch.
   const twin = join(root, 'twin');
-  assert.equal(run('bench', ...TINY, '--losses', 'softmax,affinity', '--out', twin).status, 0);
+  assert.equal(run('bench', ...TINY, '--methods', 'softmax,affinity', '--out', twin).status, 0);
   for (const file of runFiles(out)) {
     const [a, b] = [readRun(out, file), readRun(twin, file)];
     assert.deepEqual(b.last, a.last, `${file}: last-epoch metrics`);
@@ -65,7 +65,7 @@ test('bench writes one result file per run and the whole report; a rerun skips f
   }
 
   // Another config in the same folder is refused, and runs with --force.
-  const changed = run('bench', ...TINY.slice(0, -4), '--epochs', '2', '--workers', '2', '--losses', 'softmax', '--out', out);
+  const changed = run('bench', ...TINY.slice(0, -4), '--epochs', '2', '--workers', '2', '--methods', 'softmax', '--out', out);
   assert.equal(changed.status, 2);
   assert.match(changed.stderr, /made with a different config \(epochs: 1 there, 2 now\).*--force/);
 
@@ -80,7 +80,7 @@ test('bench writes one result file per run and the whole report; a rerun skips f
 
 test('a bench killed mid-way leaves only whole result files, and the rerun trains only what is missing', async () => {
   const out = join(root, 'killed');
-  const args = [...CLI, 'bench', ...TINY.slice(0, -2), '--workers', '1', '--losses', 'softmax,center-loss,affinity', '--out', out];
+  const args = [...CLI, 'bench', ...TINY.slice(0, -2), '--workers', '1', '--methods', 'softmax,center-loss,affinity', '--out', out];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   const runs = join(out, 'runs');
   // Kill it as soon as the first run is on disk (the second is then in flight).
@@ -102,7 +102,7 @@ test('a bench killed mid-way leaves only whole result files, and the rerun train
   assert.ok(finished.length >= 1 && finished.length < 3, `finished: ${finished.join(', ')}`);
   for (const file of finished) readRun(out, file); // each one parses completely
 
-  const resumed = run('bench', ...TINY.slice(0, -2), '--workers', '1', '--losses', 'softmax,center-loss,affinity', '--out', out);
+  const resumed = run('bench', ...TINY.slice(0, -2), '--workers', '1', '--methods', 'softmax,center-loss,affinity', '--out', out);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`3 runs planned: ${finished.length} already done, ${3 - finished.length} to train`));
   // The killed bench's lock was left behind; its process is gone, so the rerun takes it over.
@@ -113,7 +113,7 @@ test('a bench killed mid-way leaves only whole result files, and the rerun train
 
 test('a second bench into a folder a running bench writes to is refused, naming the owner', async () => {
   const out = join(root, 'concurrent');
-  const args = ['bench', ...TINY.slice(0, -2), '--workers', '1', '--losses', 'softmax,center-loss', '--out', out];
+  const args = ['bench', ...TINY.slice(0, -2), '--workers', '1', '--methods', 'softmax,center-loss', '--out', out];
   const first = spawn(process.execPath, [...CLI, ...args], { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
   const lock = join(out, 'runs', '.lock');
@@ -129,11 +129,11 @@ test('bad names and numbers fail before anything trains, naming what is valid', 
   const out = join(root, 'bad');
   const cases: [string[], RegExp][] = [
     [['--protocol', 'nosuch'], /argument 'nosuch' is invalid. Allowed choices are figure1, step-sweep, long-tail, noise, verification/],
-    [['--protocol', 'figure1', '--losses', 'softmax,nosuch'], /unknown loss "nosuch"; valid losses: softmax, weighted-ce/],
+    [['--protocol', 'figure1', '--methods', 'softmax,nosuch'], /unknown method "nosuch"; valid methods: softmax, weighted-ce/],
     [['--protocol', 'figure1', '--epochs', '-1'], /--epochs.*must be an integer >= 1, got -1/],
     [['--protocol', 'figure1', '--sigma', '0'], /--sigma.*sigma must be a finite number > 0, got 0/],
     [['--protocol', 'figure1', '--margin', '1.5'], /--margin.*margin must be in \(0, 1\] because affinities lie in \(0, 1\]; got 1.5/],
-    [['--protocol', 'figure1', '--losses', 'softmax,softmax'], /listed twice/],
+    [['--protocol', 'figure1', '--methods', 'softmax,softmax'], /listed twice/],
     [['--protocol', 'step-sweep', '--settings', 'k=10,k=7'], /unknown setting "k=7" for protocol step-sweep; valid: "k=500", "k=200", "k=100", "k=50", "k=20", "k=10"/],
   ];
   for (const [args, message] of cases) {
@@ -150,7 +150,7 @@ test('bad names and numbers fail before anything trains, naming what is valid', 
 test('a file where the output folder should be fails with exit 2 naming it, for bench and report alike', () => {
   const file = join(root, 'a-file');
   writeFileSync(file, 'not a folder');
-  const bench = run('bench', ...TINY, '--losses', 'softmax', '--out', file);
+  const bench = run('bench', ...TINY, '--methods', 'softmax', '--out', file);
   assert.equal(bench.status, 2, bench.stderr);
   assert.match(bench.stderr, new RegExp(`affinity: output folder ${file}: ${file} is a file, not a folder`));
   const report = run('report', file);
@@ -174,7 +174,7 @@ test('long-tail runs on a folder of your own images, as given and made more imba
   for (const [id, name] of ['zero', 'one', 'two'].entries()) await writeImages(join(folder, name), digits[id], 'png');
   const out = join(root, 'own-images');
   const own = ['--dataset', 'image-folder', '--data-path', folder, '--image-size', '14'];
-  const bench = run('bench', '--protocol', 'long-tail', '--quick', ...own, '--train-fraction', '1', '--epochs', '2', '--losses', 'softmax,affinity-lt', '--workers', '2', '--out', out);
+  const bench = run('bench', '--protocol', 'long-tail', '--quick', ...own, '--train-fraction', '1', '--epochs', '2', '--methods', 'softmax,affinity-lt', '--workers', '2', '--out', out);
   assert.equal(bench.status, 0, bench.stderr);
   assert.deepEqual(runFiles(out), [
     'as-given-image-folder__affinity-lt__seed1.json',

@@ -61,7 +61,7 @@ test('eval on the training dataset reproduces the best model\'s test metrics of 
 test('eval predicts with the prior correction saved with the model', async () => {
   const corrected = join(root, 'corrected');
   // tau 1 on the hinge head after 2 epochs of a 10:1 tail: the correction moves many predictions.
-  const trained = run('train', '--dataset', 'gaussians', '--imbalance', 'exp:10', '--loss', 'affinity', '--prior-correction', '1', '--epochs', '2', '--batch-size', '64', '--feature-width', '16', '--quiet', '--out', corrected);
+  const trained = run('train', '--dataset', 'gaussians', '--imbalance', 'exp:10', '--method', 'affinity', '--prior-correction', '1', '--epochs', '2', '--batch-size', '64', '--feature-width', '16', '--quiet', '--out', corrected);
   assert.equal(trained.status, 0, trained.stderr);
   const out = join(root, 'eval', 'corrected.json');
   const result = run('eval', '--model', corrected, '--imbalance', 'exp:10', '--out', out);

@@ -45,7 +45,7 @@ function numbers(run: RunResult): object {
 }
 
 test('a protocol through 2 worker processes: every result once, equal to a local run, and the password nowhere', async () => {
-  const losses = ['--losses', 'softmax,center-loss,affinity'];
+  const losses = ['--methods', 'softmax,center-loss,affinity'];
   // One worker has the password in its URL, the other in the environment.
   const workers = [new CliProcess(['worker', '--queue', withPassword, '--workers', '1']), new CliProcess(['worker', '--queue', withoutPassword, '--workers', '1'], passwordEnv)];
   for (const worker of workers) await worker.waitFor(/worker \S+ on redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 \(runs\): 1 thread, 1 job at once/);
@@ -91,7 +91,7 @@ test('a server that is down or refuses the password fails within seconds, with e
   const closed = await startRedisServer();
   await closed.stop();
   const out = join(root, 'refused');
-  const tune = ['tune', '--dataset', 'gaussians', '--loss', 'affinity', '--epochs', '1', '--budget', '2', '--out', out];
+  const tune = ['tune', '--dataset', 'gaussians', '--method', 'affinity', '--epochs', '1', '--budget', '2', '--out', out];
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
     [['bench', ...TINY, '--queue', `redis://:wrong-${PASSWORD}@127.0.0.1:${redis.port}`, '--out', out], {}, new RegExp(`the queue server redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 refused the credentials \\(WRONGPASS`)],
     [['bench', ...TINY, '--queue', `redis://127.0.0.1:${redis.port}`, '--out', out], {}, new RegExp(`the queue server redis://127\\.0\\.0\\.1:${redis.port}/0 asks for a password and none was given; set AFFINITY_QUEUE_PASSWORD`)],
@@ -116,7 +116,7 @@ test('a server that is down or refuses the password fails within seconds, with e
 test('a job a retry cannot fix fails once: its error is in the output and the report, the other runs are written, exit 1', async () => {
   const name = 'tampered';
   const out = join(root, 'tampered');
-  const { plans } = planBench({ protocol: 'figure1', quick: true, losses: ['softmax', 'affinity'], overrides: { trainFraction: 0.06, epochs: 1 } });
+  const { plans } = planBench({ protocol: 'figure1', quick: true, methods: ['softmax', 'affinity'], overrides: { trainFraction: 0.06, epochs: 1 } });
   const [bad, good] = plans;
   // Someone with access to Redis put a job with the id the coordinator will look for, naming a module.
   const queue = new Queue<RunJobData>(name, queueOptions(parseQueueUrl(withPassword, {})));
@@ -126,7 +126,7 @@ test('a job a retry cannot fix fails once: its error is in the output and the re
   await queue.add(RUN_JOB_NAME, tampered, runJobOptions(bad));
 
   try {
-    const coordinator = new CliProcess(['bench', ...TINY, '--losses', 'softmax,affinity', '--queue', withoutPassword, '--queue-name', name, '--out', out], passwordEnv);
+    const coordinator = new CliProcess(['bench', ...TINY, '--methods', 'softmax,affinity', '--queue', withoutPassword, '--queue-name', name, '--out', out], passwordEnv);
     await coordinator.waitFor(/1 enqueued, 1 already queued or running/);
     const worker = new CliProcess(['worker', '--queue', withoutPassword, '--queue-name', name, '--workers', '1'], passwordEnv);
     assert.equal(await coordinator.exit(), 1, coordinator.output);

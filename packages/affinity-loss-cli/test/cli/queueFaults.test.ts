@@ -21,7 +21,7 @@ const address = parseQueueUrl(redis.url, {});
 
 const TINY = ['--protocol', 'figure1', '--quick', '--train-fraction', '0.06', '--epochs', '1'];
 const SHORT_LOCKS = ['--lock-seconds', '2', '--stall-check-seconds', '1'];
-const plansOf = (losses: string[], epochs = 1) => planBench({ protocol: 'figure1', quick: true, losses, overrides: { trainFraction: 0.06, epochs } }).plans;
+const plansOf = (losses: string[], epochs = 1) => planBench({ protocol: 'figure1', quick: true, methods: losses, overrides: { trainFraction: 0.06, epochs } }).plans;
 
 function queueNamed(name: string): Queue<RunJobData> {
   const queue = new Queue<RunJobData>(name, queueOptions(address));
@@ -44,7 +44,7 @@ test('a worker killed with SIGKILL mid-run: its job goes to another worker, and 
   try {
     const first = new CliProcess(['worker', '--queue', redis.url, '--queue-name', name, '--workers', '1', ...SHORT_LOCKS]);
     await first.waitFor(/1 job at once/);
-    const coordinator = new CliProcess(['bench', ...TINY, '--losses', 'softmax', '--queue', redis.url, '--queue-name', name, '--out', out]);
+    const coordinator = new CliProcess(['bench', ...TINY, '--methods', 'softmax', '--queue', redis.url, '--queue-name', name, '--out', out]);
     await first.waitFor(/started digits-0-4-at-10__softmax__seed1/);
     first.child.kill('SIGKILL');
     await first.exit();
@@ -73,7 +73,7 @@ test('the coordinator killed: the same command again finds what finished meanwhi
   const out = join(root, 'killed-coordinator');
   const losses = ['softmax', 'center-loss', 'affinity'];
   const plans = plansOf(losses);
-  const command = ['bench', ...TINY, '--losses', losses.join(','), '--queue', redis.url, '--queue-name', name, '--out', out];
+  const command = ['bench', ...TINY, '--methods', losses.join(','), '--queue', redis.url, '--queue-name', name, '--out', out];
   const queue = queueNamed(name);
   const worker = new CliProcess(['worker', '--queue', redis.url, '--queue-name', name, '--workers', '1']);
   try {
@@ -150,7 +150,7 @@ test('a worker paused past its lock (at-least-once delivery): another trains the
   const [plan] = plansOf(['softmax'], 3);
   const paused = new CliProcess(['worker', '--queue', redis.url, '--queue-name', name, '--workers', '1', ...SHORT_LOCKS]);
   await paused.waitFor(/1 job at once/);
-  const coordinator = new CliProcess(['bench', ...TINY.slice(0, -2), '--epochs', '3', '--losses', 'softmax', '--queue', redis.url, '--queue-name', name, '--out', out]);
+  const coordinator = new CliProcess(['bench', ...TINY.slice(0, -2), '--epochs', '3', '--methods', 'softmax', '--queue', redis.url, '--queue-name', name, '--out', out]);
   await paused.waitFor(/started digits-0-4-at-10__softmax__seed1/);
   // A machine suspended, or a process swapped out: alive, but silent past its lock.
   paused.child.kill('SIGSTOP');

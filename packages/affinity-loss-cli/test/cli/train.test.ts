@@ -60,7 +60,7 @@ test('train writes the model, its metrics, the confusion matrix and the config, 
 
   const config = readJson<RunFolderConfig>(join(out, 'config.json'));
   assert.equal(config.config.dataset, 'gaussians');
-  assert.equal(config.config.loss, 'affinity');
+  assert.equal(config.config.method, 'affinity');
   assert.equal(config.config.epochs, 2);
   assert.equal(config.config.learningRate, 0.02);
   assert.equal(config.config.recipe, 'none');
@@ -111,7 +111,7 @@ test('the same config in the same folder retrains and gives the same numbers', (
 
 test('another config in a finished run folder is refused, leaving it as it was, and runs with --force', () => {
   const folder = join(root, 'forced');
-  const base = ['--dataset', 'gaussians', '--loss', 'softmax', '--epochs', '1', '--batch-size', '64', '--feature-width', '8', '--quiet'];
+  const base = ['--dataset', 'gaussians', '--method', 'softmax', '--epochs', '1', '--batch-size', '64', '--feature-width', '8', '--quiet'];
   assert.equal(run('train', ...base, '--out', folder).status, 0);
   const files = snapshot(folder);
 
@@ -145,7 +145,7 @@ test('bad options exit with 2 and a message naming the problem, before anything 
     [['--epochs', '-1'], /--epochs <n>' argument '-1' is invalid\. epochs must be an integer >= 1, got -1/],
     [['--sigma', '0'], /--sigma <s>' argument '0' is invalid\. sigma must be a finite number > 0, got 0/],
     [['--imbalance', 'step:oops'], /--imbalance <recipe>' argument 'step:oops' is invalid\. bad imbalance spec "step:oops"/],
-    [['--loss', 'nosuch'], /--loss <name>' argument 'nosuch' is invalid\. unknown loss "nosuch"; valid losses: softmax, .*affinity, affinity-m5/],
+    [['--method', 'nosuch'], /--method <name>' argument 'nosuch' is invalid\. unknown method "nosuch"; valid methods: softmax, .*affinity, affinity-m5/],
     [['--dataset', 'nosuch'], /--dataset <name>' argument 'nosuch' is invalid\. Allowed choices are mnist, .*gaussians, image-folder/],
     [['--workers', String(availableParallelism() + 1)], new RegExp(`--workers <n>' argument '${availableParallelism() + 1}' is invalid\\. workers ${availableParallelism() + 1} is more than this machine's ${availableParallelism()} cores`)],
   ];
@@ -228,7 +228,7 @@ test('a retrain that fills the disk while saving leaves the finished run as it w
 test('a run that diverges after a good epoch saves the best epoch before it, notes it in metrics.json, and exits 2', () => {
   const out = join(root, 'diverged');
   // SGD at lr 1.1 on the blobs: finite for an epoch or two, then past the loss bound.
-  const diverged = run('train', '--dataset', 'gaussians', '--epochs', '8', '--batch-size', '64', '--feature-width', '16', '--optimizer', 'sgd', '--lr', '1.1', '--loss', 'softmax', '--workers', '1', '--quiet', '--out', out);
+  const diverged = run('train', '--dataset', 'gaussians', '--epochs', '8', '--batch-size', '64', '--feature-width', '16', '--optimizer', 'sgd', '--lr', '1.1', '--method', 'softmax', '--workers', '1', '--quiet', '--out', out);
   assert.equal(diverged.status, 2, diverged.stderr);
   assert.match(diverged.stderr, /affinity: training diverged: training loss reached .* past its bound .* Saved the model of epoch \d to /);
   assert.match(diverged.stdout, /for \d of 8 epochs before it diverged/);
@@ -246,7 +246,7 @@ test('train --help lists every option with its default, the datasets, the losses
   const help = run('train', '--help');
   assert.equal(help.status, 0);
   for (const option of [
-    '--dataset', '--data-path', '--imbalance', '--noise', '--loss', '--backbone', '--feature-width', '--epochs', '--batch-size',
+    '--dataset', '--data-path', '--imbalance', '--noise', '--method', '--backbone', '--feature-width', '--epochs', '--batch-size',
     '--optimizer', '--lr', '--weight-decay', '--schedule', '--sampling', '--validation', '--train-fraction', '--seed', '--sigma',
     '--margin', '--prototypes', '--center-weight', '--out', '--force', '--quiet',
   ]) {
@@ -279,7 +279,7 @@ test('--config retrains a saved config, flags given on the command line override
   assert.deepEqual(changed, { ...saved.config, epochs: 3, recipe: 'noise:sym:0.2' });
 
   const bad = join(root, 'bad-config.json');
-  writeFileSync(bad, JSON.stringify({ dataset: 'gaussians', loss: 'softmax', sigmaa: 3 }));
+  writeFileSync(bad, JSON.stringify({ dataset: 'gaussians', method: 'softmax', sigmaa: 3 }));
   const refused = run('train', '--config', bad, '--out', join(root, 'never'));
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /unknown field sigmaa; known: dataset, datasetPath/);

@@ -64,7 +64,7 @@ test('tune refuses bad options before training', () => {
   const out = join(root, 'bad');
   for (const [args, message] of [
     [['--validation', '0'], /validation split/],
-    [['--loss', 'focal', '--lr', '0.001'], /nothing to search/],
+    [['--method', 'focal', '--lr', '0.001'], /nothing to search/],
     [['--strategy', 'grid'], /Allowed choices are halving, random/],
     [['--budget', '0'], /--budget.*must be an integer >= 1/],
   ] as [string[], RegExp][]) {

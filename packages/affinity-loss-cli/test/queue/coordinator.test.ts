@@ -41,7 +41,7 @@ function blobPlans(losses: readonly string[], epochs = 1): PlannedRun[] {
     protocol: 'test',
     setting: 'blobs',
     settingOrder: 0,
-    config: resolveExperimentConfig({ dataset: 'gaussians', loss, epochs, featureWidth: 8, batchSize: 64, trainFraction: 0.3 }),
+    config: resolveExperimentConfig({ dataset: 'gaussians', method: loss, epochs, featureWidth: 8, batchSize: 64, trainFraction: 0.3 }),
     extras: {},
   }));
 }
@@ -193,7 +193,7 @@ test('a worker fails a job that names a module, or whose dataset is missing here
     protocol: 'test',
     setting: 'digits',
     settingOrder: 0,
-    config: resolveExperimentConfig({ dataset: 'digits', datasetPath: join(root, 'no-such', 'digits.csv.gz'), loss: 'softmax', epochs: 1 }),
+    config: resolveExperimentConfig({ dataset: 'digits', datasetPath: join(root, 'no-such', 'digits.csv.gz'), method: 'softmax', epochs: 1 }),
     extras: {},
   } satisfies PlannedRun;
   const [plain] = blobPlans(['softmax']);

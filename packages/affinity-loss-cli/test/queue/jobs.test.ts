@@ -6,7 +6,7 @@ import { recordedConfig, type PlannedRun } from '../../src/bench/run.js';
 import type { RunRecord } from '../../src/bench/results.js';
 import { jobDataOf, jobIdOf, readJobData, readJobResult } from '../../src/queue/jobs.js';
 
-const tiny = (epochs = 1) => planBench({ protocol: 'figure1', quick: true, losses: ['softmax', 'affinity'], overrides: { trainFraction: 0.06, epochs } }).plans;
+const tiny = (epochs = 1) => planBench({ protocol: 'figure1', quick: true, methods: ['softmax', 'affinity'], overrides: { trainFraction: 0.06, epochs } }).plans;
 
 test('a job id is the run id and a hash of everything that defines the run: the same run gives the same id, another config another', () => {
   const [softmax, affinity] = tiny();
@@ -36,8 +36,9 @@ test('a worker refuses code paths, unknown fields, bad values, unresolved config
     [(value) => ((value.plan.config.module = '/tmp/evil.js'), (value.plan.config.exportName = 'x'), value), /its config has unknown fields module, exportName/],
     [(value) => ((value.plan.extras.module = '/tmp/evil.js'), value), /its extras has unknown field module/],
     [(value) => ({ ...value, recipe: { module: 'x' } }), /its data has unknown field recipe/],
-    [(value) => ((value.plan.config.margin = 5), value), /margin must be a number in \(0, 1\]/],
-    [(value) => ((value.plan.config.loss = 'nosuch'), value), /unknown loss "nosuch"/],
+    [(value) => ((value.plan.config.learningRate = -1), value), /learningRate must be a finite number > 0, got -1/],
+    [(value) => ((value.plan.config.margin = 0.5), value), /margin does not apply to method softmax/],
+    [(value) => ((value.plan.config.method = 'nosuch'), value), /unknown method "nosuch"/],
     [(value) => ((value.plan.extras.features = 'yes'), value), /extras.features must be true or false/],
     [(value) => (delete value.plan.config.batchSize, value), /its config is not fully resolved here \(batchSize: unset there, 128 now\)/],
     [(value) => ((value.plan.config.epochs = 2), value), /its plan gives job id .*: the data was changed after it was enqueued/],
@@ -62,7 +63,7 @@ test('the coordinator refuses a result that is not the run it asked for', () => 
     protocol: plan.protocol,
     setting: plan.setting,
     settingOrder: plan.settingOrder,
-    loss: plan.config.loss,
+    method: plan.config.method,
     seed: plan.config.seed,
     config: recordedConfig(plan),
     bestEpoch: 1,

@@ -18,11 +18,11 @@ test('summarize: mean, sample std (n - 1) and n; one value has std 0; NaN and nu
   close(sampleStd([1, 2, 3]), 1, 'std of 1, 2, 3');
 });
 
-test('aggregateRuns: settings by settingOrder, losses in first-seen order, cells per (setting, loss)', () => {
+test('aggregateRuns: settings by settingOrder, methods in first-seen order, cells per (setting, method)', () => {
   const [aggregate] = aggregateRuns(fixtureRuns());
   assert.equal(aggregate.protocol, 'figure1');
   assert.deepEqual(aggregate.settings, ['k=10', 'k=20']);
-  assert.deepEqual(aggregate.losses, ['softmax', 'affinity']);
+  assert.deepEqual(aggregate.methods, ['softmax', 'affinity']);
   assert.equal(aggregate.cells.length, 4);
   assert.deepEqual(aggregate.seeds, { min: 1, max: 2 });
   assert.equal(aggregate.runs, 6);
@@ -55,12 +55,12 @@ test('aggregateRuns: shot groups and verification appear only when present; NaN 
   const group = (accuracy: number) => ({ accuracy, classes: [0], samples: 1 });
   const runs = [
     run({
-      setting: 's', loss: 'focal', seed: 1,
+      setting: 's', method: 'focal', seed: 1,
       last: report(0.5, [0.5, 0.5], { shotGroups: { many: group(0.9), medium: group(0.5), few: group(NaN) } }),
       verification: { seen: { rocAuc: 0.9, equalErrorRate: 0.1, pairs: 10 }, unseen: { rocAuc: 0.7, equalErrorRate: 0.3, pairs: 10 } },
     }),
     run({
-      setting: 's', loss: 'focal', seed: 2,
+      setting: 's', method: 'focal', seed: 2,
       last: report(0.5, [0.5, 0.5], { shotGroups: { many: group(0.7), medium: group(0.5), few: group(0.1) } }),
       verification: { seen: { rocAuc: 0.8, equalErrorRate: 0.2, pairs: 10 }, unseen: { rocAuc: 0.6, equalErrorRate: 0.4, pairs: 10 } },
     }),
@@ -75,11 +75,11 @@ test('aggregateRuns: shot groups and verification appear only when present; NaN 
 });
 
 test('aggregateRuns: one aggregate per protocol, in first-seen order', () => {
-  const runs = [run({ setting: 'a', loss: 'x', seed: 1, protocol: 'verification' }), run({ setting: 'a', loss: 'x', seed: 1 })];
+  const runs = [run({ setting: 'a', method: 'x', seed: 1, protocol: 'verification' }), run({ setting: 'a', method: 'x', seed: 1 })];
   assert.deepEqual(aggregateRuns(runs).map((aggregate) => aggregate.protocol), ['verification', 'figure1']);
 });
 
-test('aggregateRuns: lossOrder sets the rows; losses it does not name follow in first-seen order', () => {
-  const runs = [run({ setting: 'a', loss: 'focal', seed: 1 }), run({ setting: 'a', loss: 'affinity', seed: 1 }), run({ setting: 'a', loss: 'softmax', seed: 1 })];
-  assert.deepEqual(aggregateRuns(runs, { lossOrder: ['softmax', 'affinity', 'ldam'] })[0].losses, ['softmax', 'affinity', 'focal']);
+test('aggregateRuns: methodOrder sets the rows; methods it does not name follow in first-seen order', () => {
+  const runs = [run({ setting: 'a', method: 'focal', seed: 1 }), run({ setting: 'a', method: 'affinity', seed: 1 }), run({ setting: 'a', method: 'softmax', seed: 1 })];
+  assert.deepEqual(aggregateRuns(runs, { methodOrder: ['softmax', 'affinity', 'ldam'] })[0].methods, ['softmax', 'affinity', 'focal']);
 });

@@ -15,14 +15,14 @@ test('csvField: quotes commas, quotes and line breaks; numbers plain; missing em
 });
 
 test('renderCsv: a header and one row per run that csv-parse reads back, comma in a setting included', () => {
-  const runs = [...fixtureRuns(), run({ setting: 'rho=100, mnist', loss: 'focal', seed: 3 })];
+  const runs = [...fixtureRuns(), run({ setting: 'rho=100, mnist', method: 'focal', seed: 3 })];
   const text = renderCsv(runs);
   const rows = parse(text, { columns: true }) as Record<string, string>[];
   assert.equal(rows.length, runs.length);
   assert.equal(rows.at(-1)!.setting, 'rho=100, mnist');
   assert.match(text, /"rho=100, mnist"/);
   const first = rows[0];
-  for (const column of ['protocol', 'setting', 'loss', 'seed', 'bestEpoch', 'seconds', 'last_macroF1', 'best_macroF1', 'last_minorityRecall', 'recall_0', 'recall_3']) {
+  for (const column of ['protocol', 'setting', 'method', 'seed', 'bestEpoch', 'seconds', 'last_macroF1', 'best_macroF1', 'last_minorityRecall', 'recall_0', 'recall_3']) {
     assert.ok(column in first, `column ${column}`);
   }
   assert.equal(first.last_macroF1, '0.7');

@@ -19,10 +19,10 @@ export function report(macroF1: number, perClassRecall: number[], extra: Partial
 }
 
 /** One run of 4 classes, classes 2 and 3 the minority. */
-export function run(overrides: Partial<RunResult> & Pick<RunResult, 'setting' | 'loss' | 'seed'>): RunResult {
+export function run(overrides: Partial<RunResult> & Pick<RunResult, 'setting' | 'method' | 'seed'>): RunResult {
   const macroF1 = 0.9;
   return {
-    id: `${overrides.setting}-${overrides.loss}-${overrides.seed}`,
+    id: `${overrides.setting}-${overrides.method}-${overrides.seed}`,
     protocol: 'figure1',
     settingOrder: 0,
     config: {},
@@ -45,12 +45,12 @@ export function run(overrides: Partial<RunResult> & Pick<RunResult, 'setting' | 
  */
 export function fixtureRuns(): RunResult[] {
   return [
-    run({ setting: 'k=20', settingOrder: 20, loss: 'softmax', seed: 1, last: report(0.7, [1, 1, 0.2, 0.2]) }),
-    run({ setting: 'k=10', settingOrder: 10, loss: 'softmax', seed: 1, last: report(0.9, [1, 1, 0.5, 0.5]), best: report(0.91, [1, 1, 0.5, 0.5]) }),
-    run({ setting: 'k=10', settingOrder: 10, loss: 'softmax', seed: 2, last: report(0.8, [1, 0.8, 0.3, 0.5]), best: report(0.85, [1, 1, 0.5, 0.5]) }),
-    run({ setting: 'k=10', settingOrder: 10, loss: 'affinity', seed: 1, last: report(0.95, [1, 1, 0.9, 0.9]) }),
-    run({ setting: 'k=10', settingOrder: 10, loss: 'affinity', seed: 2, last: report(0.93, [1, 1, 0.8, 0.8]) }),
-    run({ setting: 'k=20', settingOrder: 20, loss: 'affinity', seed: 1, last: report(0.75, [1, 1, 0.4, 0.4]) }),
+    run({ setting: 'k=20', settingOrder: 20, method: 'softmax', seed: 1, last: report(0.7, [1, 1, 0.2, 0.2]) }),
+    run({ setting: 'k=10', settingOrder: 10, method: 'softmax', seed: 1, last: report(0.9, [1, 1, 0.5, 0.5]), best: report(0.91, [1, 1, 0.5, 0.5]) }),
+    run({ setting: 'k=10', settingOrder: 10, method: 'softmax', seed: 2, last: report(0.8, [1, 0.8, 0.3, 0.5]), best: report(0.85, [1, 1, 0.5, 0.5]) }),
+    run({ setting: 'k=10', settingOrder: 10, method: 'affinity', seed: 1, last: report(0.95, [1, 1, 0.9, 0.9]) }),
+    run({ setting: 'k=10', settingOrder: 10, method: 'affinity', seed: 2, last: report(0.93, [1, 1, 0.8, 0.8]) }),
+    run({ setting: 'k=20', settingOrder: 20, method: 'affinity', seed: 1, last: report(0.75, [1, 1, 0.4, 0.4]) }),
   ];
 }
 

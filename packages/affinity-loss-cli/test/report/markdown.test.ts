@@ -9,8 +9,8 @@ const reference: ReferenceTable = {
   title: 'Hayat et al. 2019, macro-F1',
   source: 'ICCV 2019, Table 1',
   rows: [
-    { loss: 'softmax', values: { 'k=10': 80.5, 'k=20': 70.25, 'k=50': 60 } },
-    { loss: 'affinity', values: { 'k=10': 90.1 } },
+    { method: 'softmax', values: { 'k=10': 80.5, 'k=20': 70.25, 'k=50': 60 } },
+    { method: 'affinity', values: { 'k=10': 90.1 } },
   ],
 };
 
@@ -37,7 +37,7 @@ test('renderMarkdown: primary macro-F1 table with settings in order, mean ± std
   assert.match(markdown, /Command: `affinity bench --protocol figure1`/);
   assert.match(markdown, /n = 1–2 seeds/);
   const rows = tableAfter(markdown, 'Macro-F1, last epoch');
-  assert.deepEqual(rows[0], ['Loss', 'k=10', 'k=20']);
+  assert.deepEqual(rows[0], ['Method', 'k=10', 'k=20']);
   assert.deepEqual(rows[2], ['softmax', '85.00 ± 7.07', '70.00 (n=1)']);
   assert.deepEqual(rows[3], ['affinity', '**94.00 ± 1.41**', '**75.00 (n=1)**']);
   assert.ok(markdown.indexOf('### Macro-F1, last epoch') < markdown.indexOf('### Accuracy, last epoch'), 'primary table first');
@@ -52,7 +52,7 @@ test('renderMarkdown: primary macro-F1 table with settings in order, mean ± std
 test('renderMarkdown: the reference table follows the primary one, in our column order', () => {
   const markdown = renderMarkdown(aggregateRuns(fixtureRuns()), { title: 'Bench', reference, referenceProtocol: 'figure1' });
   const rows = tableAfter(markdown, `Published: ${reference.title}`);
-  assert.deepEqual(rows[0], ['Loss', 'k=10', 'k=20', 'k=50']);
+  assert.deepEqual(rows[0], ['Method', 'k=10', 'k=20', 'k=50']);
   assert.deepEqual(rows[2], ['softmax', '80.50', '70.25', '60.00']);
   assert.deepEqual(rows[3], ['affinity', '**90.10**', '—', '—']);
   assert.match(markdown, /Source: ICCV 2019, Table 1/);
@@ -62,7 +62,7 @@ test('renderMarkdown: the reference table follows the primary one, in our column
 });
 
 test('buildSections: the reference goes only under its protocol; pipes in names are escaped in markdown', () => {
-  const runs = [...fixtureRuns(), { ...fixtureRuns()[0], protocol: 'other', loss: 'a|b' }];
+  const runs = [...fixtureRuns(), { ...fixtureRuns()[0], protocol: 'other', method: 'a|b' }];
   const sections = buildSections(aggregateRuns(runs), { reference, referenceProtocol: 'figure1' });
   assert.deepEqual(sections.map((section) => section.tables.some((table) => table.id === 'reference')), [true, false]);
   assert.match(renderMarkdown(aggregateRuns(runs), { title: 't' }), /\| a\\\|b \|/);

@@ -12,7 +12,7 @@ test('macroF1BarSpec: one bar per loss in listed order, mean and error-bar ends 
   const [aggregate] = aggregateRuns(fixtureRuns());
   const spec = macroF1BarSpec(aggregate, 'k=10') as unknown as { data: { values: Record<string, unknown>[] } };
   const values = spec.data.values;
-  assert.deepEqual(values.map((value) => value.loss), ['softmax', 'affinity']);
+  assert.deepEqual(values.map((value) => value.method), ['softmax', 'affinity']);
   assert.ok(Math.abs((values[0].mean as number) - 85) < 1e-9);
   assert.ok(Math.abs((values[0].hi as number) - (85 + Math.sqrt(0.005) * 100)) < 1e-9);
   assert.equal(values[1].label, '94.00');
@@ -47,8 +47,8 @@ test('verificationSpec and buildPlots: verification bars only with scores; names
   assert.equal(verificationSpec(aggregate), undefined);
   const scores = { seen: { rocAuc: 0.9, equalErrorRate: 0.1, pairs: 5 }, unseen: { rocAuc: 0.7, equalErrorRate: 0.3, pairs: 5 } };
   const runs = [
-    run({ setting: 'k=10', loss: 'softmax', seed: 1, verification: scores }),
-    run({ setting: 'k 10', settingOrder: 1, loss: 'softmax', seed: 1, verification: scores }),
+    run({ setting: 'k=10', method: 'softmax', seed: 1, verification: scores }),
+    run({ setting: 'k 10', settingOrder: 1, method: 'softmax', seed: 1, verification: scores }),
   ];
   const plots = buildPlots(aggregateRuns(runs), runs);
   assert.deepEqual(plots.map((plot) => plot.name), [

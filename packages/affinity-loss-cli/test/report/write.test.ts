@@ -12,15 +12,15 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 // The affinity runs record a command of their own; the softmax runs, as files written before
 // commands were recorded, stand for the report's command.
-const TUNED_COMMAND = 'affinity bench --protocol figure1 --losses affinity --sigma 4 --seeds 2';
+const TUNED_COMMAND = 'affinity bench --protocol figure1 --methods affinity --sigma 4 --seeds 2';
 
-/** One setting, two losses, two seeds; the first seed of each loss has features: three plots to render. */
+/** One setting, two methods, two seeds; the first seed of each method has features: three plots to render. */
 function benchRuns(): RunResult[] {
   return [
-    run({ setting: 'k=10', loss: 'softmax', seed: 1, last: report(0.9, [1, 1, 0.5, 0.5]), features: features(false) }),
-    run({ setting: 'k=10', loss: 'softmax', seed: 2, last: report(0.8, [1, 0.8, 0.3, 0.5]) }),
-    run({ setting: 'k=10', loss: 'affinity', seed: 1, last: report(0.95, [1, 1, 0.9, 0.9]), features: features(true), command: TUNED_COMMAND }),
-    run({ setting: 'k=10', loss: 'affinity', seed: 2, last: report(0.93, [1, 1, 0.8, 0.8]), command: TUNED_COMMAND }),
+    run({ setting: 'k=10', method: 'softmax', seed: 1, last: report(0.9, [1, 1, 0.5, 0.5]), features: features(false) }),
+    run({ setting: 'k=10', method: 'softmax', seed: 2, last: report(0.8, [1, 0.8, 0.3, 0.5]) }),
+    run({ setting: 'k=10', method: 'affinity', seed: 1, last: report(0.95, [1, 1, 0.9, 0.9]), features: features(true), command: TUNED_COMMAND }),
+    run({ setting: 'k=10', method: 'affinity', seed: 2, last: report(0.93, [1, 1, 0.8, 0.8]), command: TUNED_COMMAND }),
   ];
 }
 
@@ -34,10 +34,10 @@ before(async () => {
   for (const result of benchRuns()) await writeFile(join(outDir, 'runs', `${result.id}.json`), JSON.stringify(result));
   written = await writeReport(outDir, await readRunResults(outDir), {
     title: 'Figure 1 <reproduction>',
-    command: 'affinity bench --protocol figure1 --losses softmax,affinity --seeds 2',
+    command: 'affinity bench --protocol figure1 --methods softmax,affinity --seeds 2',
     protocol: 'figure1',
-    lossOrder: ['softmax', 'affinity'],
-    reference: { title: 'Hayat et al. 2019', source: 'ICCV 2019', rows: [{ loss: 'affinity', values: { 'k=10': 99.1 } }] },
+    methodOrder: ['softmax', 'affinity'],
+    reference: { title: 'Hayat et al. 2019', source: 'ICCV 2019', rows: [{ method: 'affinity', values: { 'k=10': 99.1 } }] },
   });
 });
 
@@ -58,7 +58,7 @@ test('writeReport: writes every file it lists, and leaves no temporary file', as
 test('writeReport: results.json holds the runs and the aggregate; results.csv a row per run', async () => {
   const json = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8'));
   assert.equal(json.runs.length, 4);
-  assert.deepEqual(json.aggregate[0].losses, ['softmax', 'affinity']);
+  assert.deepEqual(json.aggregate[0].methods, ['softmax', 'affinity']);
   const csv = (await readFile(join(outDir, 'results.csv'), 'utf8')).trimEnd().split('\n');
   assert.equal(csv.length, 1 + 4);
 });
@@ -68,12 +68,12 @@ test('writeReport: the report names every command that made its runs, once each,
   const markdown = await readFile(join(outDir, 'results.md'), 'utf8');
   assert.match(
     markdown,
-    /Commands \(each made some of the runs\):\n\n- `affinity bench --protocol figure1 --losses affinity --sigma 4 --seeds 2`\n- `affinity bench --protocol figure1 --losses softmax,affinity --seeds 2`\n\n## Protocol/,
+    /Commands \(each made some of the runs\):\n\n- `affinity bench --protocol figure1 --methods affinity --sigma 4 --seeds 2`\n- `affinity bench --protocol figure1 --methods softmax,affinity --seeds 2`\n\n## Protocol/,
   );
   const json = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8'));
-  assert.deepEqual(json.commands, [TUNED_COMMAND, 'affinity bench --protocol figure1 --losses softmax,affinity --seeds 2']);
+  assert.deepEqual(json.commands, [TUNED_COMMAND, 'affinity bench --protocol figure1 --methods softmax,affinity --seeds 2']);
   assert.deepEqual(
-    json.runs.map((run: RunResult) => [run.loss, run.command]),
+    json.runs.map((run: RunResult) => [run.method, run.command]),
     [
       ['affinity', TUNED_COMMAND],
       ['affinity', TUNED_COMMAND],
@@ -82,7 +82,7 @@ test('writeReport: the report names every command that made its runs, once each,
     ],
   );
   const html = await readFile(join(outDir, 'report.html'), 'utf8');
-  assert.match(html, /<li><code>affinity bench --protocol figure1 --losses affinity --sigma 4 --seeds 2<\/code><\/li>/);
+  assert.match(html, /<li><code>affinity bench --protocol figure1 --methods affinity --sigma 4 --seeds 2<\/code><\/li>/);
 });
 
 test('writeReport: SVGs are SVG, PNGs are PNGs with more in them than a blank canvas', async () => {

@@ -16,24 +16,24 @@ test('halvingEpochs: the last round trains the full epochs, each earlier one eta
 
 test('searchedSpace: the affinity heads search their settings and the rate; fixed values and other heads do not', () => {
   const head = ['sigma', 'margin', 'prototypesPerClass', 'diversityWeight', 'classMargins', 'priorCorrection', 'learningRate'];
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity' })), head);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-lt' })), head);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-m5' })), head.filter((key) => key !== 'prototypesPerClass'));
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', method: 'affinity' })), head);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', method: 'affinity-lt' })), head);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', method: 'affinity-m5' })), head.filter((key) => key !== 'prototypesPerClass'));
   // The cross-entropy form has no margin.
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity-ce' })), ['sigma', 'prototypesPerClass', 'diversityWeight', 'priorCorrection', 'learningRate']);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', method: 'affinity-ce' })), ['sigma', 'prototypesPerClass', 'diversityWeight', 'priorCorrection', 'learningRate']);
   assert.deepEqual(
-    Object.keys(searchedSpace({ dataset: 'mnist', loss: 'affinity', sigma: 10, margin: 0.5, classMargins: true, priorCorrection: 'auto' })),
+    Object.keys(searchedSpace({ dataset: 'mnist', method: 'affinity', sigma: 10, margin: 0.5, classMargins: true, priorCorrection: 'auto' })),
     ['prototypesPerClass', 'diversityWeight', 'learningRate'],
   );
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'focal' })), ['learningRate']);
-  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', loss: 'focal', learningRate: 1e-3 })), []);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', method: 'focal' })), ['learningRate']);
+  assert.deepEqual(Object.keys(searchedSpace({ dataset: 'mnist', method: 'focal', learningRate: 1e-3 })), []);
 });
 
 test('sampleTrial draws inside the ranges, log-uniformly for sigma, and the same seed draws the same values', () => {
-  const space = searchedSpace({ dataset: 'mnist', loss: 'affinity' });
+  const space = searchedSpace({ dataset: 'mnist', method: 'affinity' });
   const draw = (seed: number) => {
     const rng = new Rng(seed);
-    return Array.from({ length: 400 }, () => sampleTrial(space, rng, resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity' })));
+    return Array.from({ length: 400 }, () => sampleTrial(space, rng, resolveExperimentConfig({ dataset: 'mnist', method: 'affinity' })));
   };
   const trials = draw(5);
   assert.deepEqual(draw(5), trials);
@@ -56,17 +56,17 @@ test('sampleTrial draws inside the ranges, log-uniformly for sigma, and the same
 });
 
 test('planTune checks everything before training and refuses a search without a validation split', () => {
-  const plan = planTune({ base: { dataset: 'gaussians', loss: 'affinity', epochs: 9 }, budget: 9 });
+  const plan = planTune({ base: { dataset: 'gaussians', method: 'affinity', epochs: 9 }, budget: 9 });
   assert.equal(plan.configurations.length, 9);
   assert.deepEqual(plan.rounds, [1, 3, 9]);
-  assert.deepEqual(planTune({ base: { dataset: 'gaussians', loss: 'affinity', epochs: 9 }, budget: 9, strategy: 'random' }).rounds, [9]);
+  assert.deepEqual(planTune({ base: { dataset: 'gaussians', method: 'affinity', epochs: 9 }, budget: 9, strategy: 'random' }).rounds, [9]);
   const refuse = (options: Parameters<typeof planTune>[0], message: RegExp) =>
     assert.throws(() => planTune(options), (error: Error) => error instanceof AffinityConfigError && message.test(error.message));
-  refuse({ base: { dataset: 'gaussians', loss: 'affinity', validationFraction: 0 }, budget: 4 }, /validation split/);
-  refuse({ base: { dataset: 'gaussians', loss: 'affinity' }, budget: 0 }, /budget must be an integer >= 1/);
-  refuse({ base: { dataset: 'gaussians', loss: 'affinity' }, budget: 4, eta: 1 }, /eta must be an integer >= 2/);
-  refuse({ base: { dataset: 'gaussians', loss: 'focal', learningRate: 1e-3 }, budget: 4 }, /nothing to search/);
-  refuse({ base: { dataset: 'gaussians', loss: 'affinity', sigma: -1 }, budget: 4 }, /sigma must be a finite number > 0/);
+  refuse({ base: { dataset: 'gaussians', method: 'affinity', validationFraction: 0 }, budget: 4 }, /validation split/);
+  refuse({ base: { dataset: 'gaussians', method: 'affinity' }, budget: 0 }, /budget must be an integer >= 1/);
+  refuse({ base: { dataset: 'gaussians', method: 'affinity' }, budget: 4, eta: 1 }, /eta must be an integer >= 2/);
+  refuse({ base: { dataset: 'gaussians', method: 'focal', learningRate: 1e-3 }, budget: 4 }, /nothing to search/);
+  refuse({ base: { dataset: 'gaussians', method: 'affinity', sigma: -1 }, budget: 4 }, /sigma must be a finite number > 0/);
 });
 
 test('sampleTrial draws the head settings first, then the learning rate: a search seed gives the trials it gave before the settings table', () => {
@@ -86,7 +86,17 @@ test('sampleTrial draws the head settings first, then the learning rate: a searc
     learningRate: round3(logUniform(3e-4, 3e-3)),
   }));
   const drawn = new Rng(11);
-  const config = resolveExperimentConfig({ dataset: 'mnist', loss: 'affinity' });
-  const space = searchedSpace({ dataset: 'mnist', loss: 'affinity' });
+  const config = resolveExperimentConfig({ dataset: 'mnist', method: 'affinity' });
+  const space = searchedSpace({ dataset: 'mnist', method: 'affinity' });
   assert.deepEqual(Array.from({ length: 20 }, () => sampleTrial(space, drawn, config)), expected);
+});
+
+test('searchedSpace refuses a field it does not search and a range of the wrong kind', () => {
+  const base = { dataset: 'mnist', method: 'affinity' };
+  assert.throws(() => searchedSpace(base, { sigmaScale: [0.5, 2] } as never), /the search space has unknown field sigmaScale; searched: sigma, margin, /);
+  assert.throws(() => searchedSpace(base, { learningRate: [1e-4] } as never), /the search range of learningRate must be \[low, high\] with 0 < low <= high, got \[0.0001\]/);
+  assert.throws(() => searchedSpace(base, { margin: [0.5, 0.1] }), /the search range of margin must be \[low, high\] with low <= high/);
+  assert.throws(() => searchedSpace(base, { classMargins: [0, 1] } as never), /classMargins must be true or false, got 0/);
+  assert.throws(() => searchedSpace(base, { prototypesPerClass: [] }), /must be a non-empty list/);
+  assert.deepEqual(searchedSpace(base, { sigma: [0.5, 2], priorCorrection: [0, 'auto'] }), { sigma: [0.5, 2], priorCorrection: [0, 'auto'] });
 });

@@ -136,7 +136,7 @@ test('training on a streamed folder gives the same model as in memory, on one th
     dataset: 'image-folder',
     datasetPath: join(root, 'split'),
     imageSize: 12,
-    loss: 'affinity-lt',
+    method: 'affinity-lt',
     epochs: 2,
     batchSize: 16,
     validationFraction: 0.2,

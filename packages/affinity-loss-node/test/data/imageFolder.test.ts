@@ -147,7 +147,7 @@ test('affinity train and eval on an image folder: the image settings are recorde
   for (const [id, name] of NAMES.entries()) await writeImages(join(folder, name), digits[id], id === 1 ? 'jpeg' : 'png');
   const out = join(root, 'cli-run');
   const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'packages/affinity-loss-cli/src/cli/main.ts', ...args], { encoding: 'utf8' });
-  const trained = cli('train', '--dataset', 'image-folder', '--data-path', folder, '--image-size', '16', '--loss', 'affinity-lt', '--epochs', '2', '--batch-size', '8', '--workers', '1', '--quiet', '--out', out);
+  const trained = cli('train', '--dataset', 'image-folder', '--data-path', folder, '--image-size', '16', '--method', 'affinity-lt', '--epochs', '2', '--batch-size', '8', '--workers', '1', '--quiet', '--out', out);
   assert.equal(trained.status, 0, trained.stderr);
   assert.match(trained.stdout, /Trained affinity-lt \(mlp\) on image-folder/);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: Record<string, unknown>; classNames: string[]; inputShape: number[] };
@@ -172,7 +172,7 @@ test('a CNN on an image folder trains on tfjs-node with one thread where it is i
   const out = join(root, 'cnn-run');
   const trained = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'packages/affinity-loss-cli/src/cli/main.ts', 'train', '--dataset', 'image-folder', '--data-path', folder, '--image-size', '16', '--backbone', 'cnn', '--loss', 'softmax', '--epochs', '1', '--batch-size', '8', '--quiet', '--out', out],
+    ['--import', 'tsx', 'packages/affinity-loss-cli/src/cli/main.ts', 'train', '--dataset', 'image-folder', '--data-path', folder, '--image-size', '16', '--backbone', 'cnn', '--method', 'softmax', '--epochs', '1', '--batch-size', '8', '--quiet', '--out', out],
     { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } },
   );
   assert.equal(trained.status, 0, trained.stderr);

@@ -71,9 +71,9 @@ export const METHODS: Readonly<Record<MethodName, { head: HeadKind; description:
 
 /** Throws an error listing the valid names unless `name` is a method. */
 export function requireMethodName(name: unknown): MethodName {
-  if (name === undefined) throw new AffinityConfigError(`no loss given; valid losses: ${METHOD_NAMES.join(', ')}`);
+  if (name === undefined) throw new AffinityConfigError(`no method given; valid methods: ${METHOD_NAMES.join(', ')}`);
   if (typeof name !== 'string' || !(METHOD_NAMES as readonly string[]).includes(name)) {
-    throw new AffinityConfigError(`unknown loss ${JSON.stringify(name)}; valid losses: ${METHOD_NAMES.join(', ')}`);
+    throw new AffinityConfigError(`unknown method ${JSON.stringify(name)}; valid methods: ${METHOD_NAMES.join(', ')}`);
   }
   return name as MethodName;
 }

@@ -33,7 +33,7 @@ test('training with a sigma far from the feature distances warns once, saying wh
   const run = async (sigma: number, featureWidth = 10, diversityWeight?: number) => {
     const warnings: string[] = [];
     const outcome = await runExperiment(
-      { dataset: 'gaussians', loss: 'affinity', featureWidth, epochs: 2, batchSize: 64, sigma, diversityWeight },
+      { dataset: 'gaussians', method: 'affinity', featureWidth, epochs: 2, batchSize: 64, sigma, diversityWeight },
       {},
       { onWarning: (message) => warnings.push(message) },
     );
@@ -59,7 +59,7 @@ test('a diversity regularizer that must crowd the prototypes (more than d + 1 of
   const warningsOf = async (featureWidth: number, diversityWeight?: number) => {
     const warnings: string[] = [];
     const outcome = await runExperiment(
-      { dataset: 'gaussians', loss: 'affinity', featureWidth, epochs: 2, batchSize: 64, sigma: featureWidth + 2, diversityWeight },
+      { dataset: 'gaussians', method: 'affinity', featureWidth, epochs: 2, batchSize: 64, sigma: featureWidth + 2, diversityWeight },
       {},
       { onWarning: (message) => warnings.push(message) },
     );

@@ -8,12 +8,12 @@ import { defaultWorkers } from 'affinity-loss-node/internal/parallel/workerCount
 import { addBenchOverrideOptions, configFieldsOf } from '../experimentOptions.js';
 import { addQueueOptions, queueExecutorOf, type QueueFlags } from '../queueOptions.js';
 import { reportFailures, runsProgress } from '../progress.js';
-import { commandLine, parseList, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
+import { commandLine, parseList, renamedOption, parsePositiveInteger, parseCount, parseWorkerCount, withExamples } from '../options.js';
 
 /** The flags `affinity bench` reads itself; the experiment overrides go through `configFieldsOf`. */
 interface BenchFlags extends QueueFlags {
   protocol: string;
-  losses?: string[];
+  methods?: string[];
   seeds?: number;
   settings?: string[];
   firstSeed: number;
@@ -32,9 +32,10 @@ export function defaultBenchFolder(protocol: string, quick: boolean): string {
 /** `affinity bench`. */
 export function benchCommand(): Command {
   const command = new Command('bench')
-    .description('Run a benchmark protocol (the paper\'s experiments) for several losses and seeds; resumes where a previous run stopped.')
+    .description('Run a benchmark protocol (the paper\'s experiments) for several methods and seeds; resumes where a previous run stopped.')
     .addOption(new Option('-p, --protocol <name>', 'protocol').choices(PROTOCOL_NAMES).makeOptionMandatory())
-    .option('-l, --losses <list>', `comma-separated losses (default: the protocol's, a shorter list with --quick); valid: ${METHOD_NAMES.join(', ')}`, parseList)
+    .addOption(renamedOption('--losses', '--methods'))
+    .option('-m, --methods <list>', `comma-separated methods (default: the protocol's, a shorter list with --quick); valid: ${METHOD_NAMES.join(', ')}`, parseList)
     .option('-s, --seeds <n>', "number of seeds (default: the protocol's)", parsePositiveInteger)
     .option('--first-seed <n>', 'first seed', parseCount, 1)
     .option('--settings <list>', "comma-separated settings of the protocol to run, as the tables name them (k=10,k=50; 'rho=100 mnist') (default: all)", parseList)
@@ -54,7 +55,7 @@ export function benchCommand(): Command {
       const overrides = configFieldsOf(flags);
       const options = {
         protocol: flags.protocol,
-        losses: flags.losses,
+        methods: flags.methods,
         seeds: flags.seeds,
         settings: flags.settings,
         firstSeed: flags.firstSeed,
@@ -92,7 +93,7 @@ export function benchCommand(): Command {
     });
   return withExamples(command, [
     'affinity bench --protocol figure1 --quick',
-    'affinity bench --protocol step-sweep --losses softmax,focal,ldam-drw,affinity,affinity-m5 --seeds 3',
+    'affinity bench --protocol step-sweep --methods softmax,focal,ldam-drw,affinity,affinity-m5 --seeds 3',
     'affinity bench --protocol long-tail --backbone cnn --epochs 20 --out runs/long-tail-cnn',
     "affinity bench --protocol long-tail --settings 'rho=100 mnist,rho=100 fashion-mnist' --seeds 3",
     'affinity bench --protocol noise --quick --workers 1',

@@ -20,7 +20,9 @@ import { isFile } from 'affinity-loss-node/internal/data/files.js';
 import { readCsv } from 'affinity-loss-node/internal/data/csv.js';
 import { DATASET_NAMES, loadDataset } from 'affinity-loss-node/internal/data/registry.js';
 import { selectClasses } from '../../bench/experiment.js';
-import { createFolder, useNodeBackend, writeFileAtomic } from 'affinity-loss-node';
+import { useNodeBackend } from 'affinity-loss-node';
+import { writeFileAtomic } from 'affinity-loss-node/internal/io/atomicWrite.js';
+import { createFolder } from 'affinity-loss-node/internal/io/folders.js';
 import { WEIGHTS_BIN } from 'affinity-loss-node/internal/io/fileHandler.js';
 import { predictClassIds } from 'affinity-loss/internal/train/predict.js';
 import { classificationReport, type ClassificationReport } from 'affinity-loss/internal/train/report.js';
@@ -193,7 +195,7 @@ function summary(run: RunFolderConfig, data: EvalData, report: ClassificationRep
   const nameWidth = Math.max(5, ...run.classNames.map((name) => name.length));
   const { config } = run;
   return [
-    `Model ${dir}: ${config.loss} (${config.backbone}) trained on ${config.dataset}, recipe ${config.recipe}, seed ${config.seed}.`,
+    `Model ${dir}: ${config.method} (${config.backbone}) trained on ${config.dataset}, recipe ${config.recipe}, seed ${config.seed}.`,
     `Evaluated on ${data.description}: ${report.samples} samples.`,
     ...(tau ? [`Predictions corrected for the training prior: log A - ${tau} log pi (the tau saved with the model).`] : []),
     ...rows.map(([name, value]) => `  ${name.padEnd(label)}  ${percent(value).padStart(6)} %`),

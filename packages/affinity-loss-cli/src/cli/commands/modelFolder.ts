@@ -13,9 +13,9 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { AffinityConfigError, ModelFileError } from 'affinity-loss/internal/errors.js';
-import { configDifferences, type DivergenceNote, type ExperimentConfig } from '../../bench/experiment.js';
+import { configDifferences, recordsConfig, type DivergenceNote, type ExperimentConfig } from '../../bench/experiment.js';
+import { upgradeConfigFields } from '../../bench/settings.js';
 import type { PriorCorrectionRecord } from '../../bench/results.js';
 import { csvField } from '../../report/csv.js';
 import { percent as percentOf } from '../../report/tables.js';
@@ -134,7 +134,7 @@ export async function readRunConfig(dir: string): Promise<RunFolderConfig | unde
   if (parsed === null || typeof parsed !== 'object' || missing.length > 0) {
     throw new ModelFileError(`${path} is not the config of an \`affinity train\` run (missing ${missing.join(', ') || 'everything'})`);
   }
-  return parsed as RunFolderConfig;
+  return { ...parsed, config: upgradeConfigFields(parsed.config as unknown as Record<string, unknown>) } as unknown as RunFolderConfig;
 }
 
 /**
@@ -156,7 +156,7 @@ export async function checkRunFolder(dir: string, config: ExperimentConfig, forc
     );
   }
   const existing = await readRunConfig(dir);
-  if (existing !== undefined && !isDeepStrictEqual(existing.config, config)) {
+  if (existing !== undefined && !recordsConfig(existing.config as unknown as Record<string, unknown>, config)) {
     throw new AffinityConfigError(
       `${join(dir, CONFIG_FILE)} holds a run of a different config (${configDifferences(existing.config, config)}); ` +
         'use another output folder, or --force to overwrite it',

@@ -24,17 +24,17 @@ export function reportCommand(): Command {
         }
         const protocol = getProtocol(protocols[0]);
         const previous = await previousReport(dir);
-        // The bench's own loss order (as the user listed them) when a report recorded it.
-        const lossOrder = previous.lossOrder?.every((loss) => runs.some((run) => run.loss === loss))
-          ? [...previous.lossOrder, ...new Set(runs.map((run) => run.loss).filter((loss) => !previous.lossOrder!.includes(loss)))]
-          : METHOD_NAMES.filter((name) => runs.some((run) => run.loss === name));
-        runs.sort((a, b) => a.settingOrder - b.settingOrder || lossOrder.indexOf(a.loss) - lossOrder.indexOf(b.loss) || a.seed - b.seed);
+        // The bench's own method order (as the user listed them) when a report recorded it.
+        const methodOrder = previous.methodOrder?.every((method) => runs.some((run) => run.method === method))
+          ? [...previous.methodOrder, ...new Set(runs.map((run) => run.method).filter((method) => !previous.methodOrder!.includes(method)))]
+          : METHOD_NAMES.filter((name) => runs.some((run) => run.method === name));
+        runs.sort((a, b) => a.settingOrder - b.settingOrder || methodOrder.indexOf(a.method) - methodOrder.indexOf(b.method) || a.seed - b.seed);
         await writeReport(dir, runs, {
           title: flags.title ?? protocol.title,
           command: previous.command ?? `affinity report ${dir}`,
           reference: protocol.reference,
           protocol: protocol.name,
-          lossOrder,
+          methodOrder,
         });
         console.log(`${runs.length} runs of ${protocol.name}: ${join(dir, 'report.html')}`);
       }
@@ -42,14 +42,15 @@ export function reportCommand(): Command {
   return withExamples(command, ['affinity report runs/bench/step-sweep', 'affinity report results/figure1 results/step-sweep']);
 }
 
-/** The bench command line and loss order a previous report recorded, so a rebuilt report keeps them. */
-async function previousReport(dir: string): Promise<{ command?: string; lossOrder?: string[] }> {
+/** The bench command line and method order a previous report recorded, so a rebuilt report keeps them. */
+async function previousReport(dir: string): Promise<{ command?: string; methodOrder?: string[] }> {
   try {
-    const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as { command?: unknown; aggregate?: { losses?: unknown }[] };
-    const losses = json.aggregate?.[0]?.losses;
+    const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as { command?: unknown; aggregate?: { methods?: unknown; losses?: unknown }[] };
+    // Reports of earlier versions call the methods losses.
+    const methods = json.aggregate?.[0]?.methods ?? json.aggregate?.[0]?.losses;
     return {
       command: typeof json.command === 'string' ? json.command : undefined,
-      lossOrder: Array.isArray(losses) && losses.every((loss) => typeof loss === 'string') ? (losses as string[]) : undefined,
+      methodOrder: Array.isArray(methods) && methods.every((method) => typeof method === 'string') ? (methods as string[]) : undefined,
     };
   } catch {
     return {}; // no or unreadable results.json: the run files are the source of truth

@@ -9,7 +9,8 @@ import { Command } from 'commander';
 import { resolveExperimentConfig, runExperiment, testScores, type ExperimentOutcome } from '../../bench/experiment.js';
 import { AffinityLossError } from 'affinity-loss/internal/errors.js';
 import { backboneWorkload } from 'affinity-loss/internal/models/backbones.js';
-import { checkWritableFolder, defaultWorkers, replaceEntries, useNodeBackend } from 'affinity-loss-node';
+import { defaultWorkers, useNodeBackend } from 'affinity-loss-node';
+import { checkWritableFolder, replaceEntries } from 'affinity-loss-node/internal/io/folders.js';
 import { WEIGHTS_BIN } from 'affinity-loss-node/internal/io/fileHandler.js';
 import type { EpochLog, StepReport, TrainingCallback } from 'affinity-loss/internal/train/trainer.js';
 import { addExperimentOptions, addImageReadingOptions, experimentInput, imageReading, type ExperimentFlags, type ImageReadingFlags } from '../experimentOptions.js';
@@ -94,7 +95,7 @@ function epochLine(log: EpochLog, epochs: number, width: number): string {
  */
 async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string, seconds: number): Promise<void> {
   const { config, data, classifier } = outcome;
-  const { dataset, recipe, loss, ...settings } = config;
+  const { dataset, recipe, method, ...settings } = config;
   const metrics: RunMetrics = {
     bestEpoch: outcome.bestEpoch,
     selection: `validation ${outcome.config.selection}`,
@@ -112,7 +113,7 @@ async function writeRun(dir: string, outcome: ExperimentOutcome, backend: string
     backend,
     // The fields that say what was trained first, for a reader of the file; order does not
     // matter to the comparison of configs.
-    config: { dataset, recipe, loss, ...settings },
+    config: { dataset, recipe, method, ...settings },
     classNames: data.dataset.classNames,
     inputShape: data.inputShape,
     trainCounts: data.trainCounts,
@@ -144,7 +145,7 @@ function summary(outcome: ExperimentOutcome, dir: string, backend: string, secon
   const bestHead = `best (epoch ${bestEpoch})`;
   const column = Math.max(lastHead.length, bestHead.length) + 2;
   const lines = [
-    `Trained ${config.loss} (${config.backbone}) on ${config.dataset}, recipe ${config.recipe}, for ${diverged ? `${history.length} of ${config.epochs} epochs before it diverged` : `${config.epochs} epoch${config.epochs === 1 ? '' : 's'}`} in ${seconds.toFixed(1)} s on ${backend} (${outcome.workers} thread${outcome.workers === 1 ? '' : 's'}).`,
+    `Trained ${config.method} (${config.backbone}) on ${config.dataset}, recipe ${config.recipe}, for ${diverged ? `${history.length} of ${config.epochs} epochs before it diverged` : `${config.epochs} epoch${config.epochs === 1 ? '' : 's'}`} in ${seconds.toFixed(1)} s on ${backend} (${outcome.workers} thread${outcome.workers === 1 ? '' : 's'}).`,
     `Test metrics (%), ${best.samples} samples:`,
     `  ${''.padEnd(label)}${lastHead.padStart(column)}${bestHead.padStart(column)}`,
     ...rows.map(([name, a, b]) => `  ${name.padEnd(label)}${percent(a).padStart(column)}${percent(b).padStart(column)}`),
@@ -211,9 +212,9 @@ export function trainCommand(): Command {
       }
     });
   return withExamples(command, [
-    'affinity train --dataset mnist --imbalance step:0-4:0.1 --loss affinity --epochs 10 --out runs/mnist-step',
-    'affinity train --dataset fashion-mnist --imbalance exp:100 --noise sym:0.2 --loss ldam-drw --backbone cnn --out runs/fmnist-ldam',
-    'affinity train --dataset gaussians --loss affinity-m5 --feature-width 2 --epochs 20 --sigma 4 --out runs/blobs',
+    'affinity train --dataset mnist --imbalance step:0-4:0.1 --method affinity --epochs 10 --out runs/mnist-step',
+    'affinity train --dataset fashion-mnist --imbalance exp:100 --noise sym:0.2 --method ldam-drw --backbone cnn --out runs/fmnist-ldam',
+    'affinity train --dataset gaussians --method affinity-m5 --feature-width 2 --epochs 20 --sigma 4 --out runs/blobs',
     'affinity train --dataset cifar10 --data-path ~/data/cifar-10-batches-bin --backbone cnn3 --schedule cosine --out runs/cifar',
   ]);
 }

@@ -31,9 +31,8 @@ function trialLine(run: RunRecord, done: number, toRun: number): string {
 /** `affinity tune`. */
 export function tuneCommand(): Command {
   const command = new Command('tune').description(
-    'Search the affinity head\'s sigma, margin, prototypes per class, diversity weight, margin form and prior correction, and the learning rate, scored by validation macro-F1 ' +
-      '(never the test split); writes the best config for `affinity train --config`. --sigma, --margin, --prototypes, --diversity-weight, --class-margins, --prior-correction and --lr typed ' +
-      '(or those fields in --config, but the learning rate) fix a value; the others are searched.',
+    "Search the affinity head's settings and the learning rate (listed below), scored by validation macro-F1 (never the test split); writes the best config for " +
+      '`affinity train --config`. A searched setting typed on the command line is fixed, as is one in a --config file that is not its default (the learning rate only when typed).',
   );
   addExperimentOptions(command)
     .option('--budget <n>', 'configurations to draw', parsePositiveInteger, 9)
@@ -47,7 +46,7 @@ export function tuneCommand(): Command {
   addQueueOptions(command, 'train the trials as jobs on this Redis queue, taken by `affinity worker` processes on any machine; this command waits and writes every result')
     .addHelpText(
       'after',
-      `\nSearched (unless fixed by an option or not applying to the loss): ${describeSearchSpace()}.`,
+      `\nSearched (unless fixed by an option or not applying to the method): ${describeSearchSpace()}.`,
     )
     .action(async (flags: TuneFlags) => {
       // The search options keep the flags' values, so only the experiment's are read from --config.
@@ -85,8 +84,8 @@ export function tuneCommand(): Command {
       reportFailures(summary.failed, 'trial');
     });
   return withExamples(command, [
-    'affinity tune --dataset mnist --imbalance evencap:10 --loss affinity --epochs 9 --budget 9 --out runs/tune-k10',
-    'affinity tune --dataset fashion-mnist --imbalance exp:100 --loss affinity-m5 --margin 0.3 --strategy random --budget 6',
+    'affinity tune --dataset mnist --imbalance evencap:10 --method affinity --epochs 9 --budget 9 --out runs/tune-k10',
+    'affinity tune --dataset fashion-mnist --imbalance exp:100 --method affinity-m5 --margin 0.3 --strategy random --budget 6',
     'affinity train --config runs/tune-k10/best-config.json --out runs/k10-tuned',
   ]);
 }

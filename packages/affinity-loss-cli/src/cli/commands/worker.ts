@@ -28,7 +28,7 @@ function eventLine(event: QueueWorkerEvent): string | undefined {
     case 'ready':
       return undefined;
     case 'started':
-      return `started ${event.jobId} (${event.plan.protocol}, ${event.plan.setting}, ${event.plan.config.loss}, seed ${event.plan.config.seed})`;
+      return `started ${event.jobId} (${event.plan.protocol}, ${event.plan.setting}, ${event.plan.config.method}, seed ${event.plan.config.seed})`;
     case 'finished':
       return `finished ${event.jobId} in ${Math.round(event.seconds)} s`;
     case 'failed':
