@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aggregateRuns, findCell, sampleStd, summarize } from '../../src/report/aggregate.js';
+import type { RunRecord } from '../../src/bench/results.js';
+import { aggregateRuns, clusterScalars, findCell, sampleStd, summarize } from '../../src/report/aggregate.js';
 import { fixtureRuns, report, run } from './fixtures.js';
 
 const close = (actual: number, expected: number, what: string): void =>
@@ -82,4 +83,25 @@ test('aggregateRuns: one aggregate per protocol, in first-seen order', () => {
 test('aggregateRuns: methodOrder sets the rows; methods it does not name follow in first-seen order', () => {
   const runs = [run({ setting: 'a', method: 'focal', seed: 1 }), run({ setting: 'a', method: 'affinity', seed: 1 }), run({ setting: 'a', method: 'softmax', seed: 1 })];
   assert.deepEqual(aggregateRuns(runs, { methodOrder: ['softmax', 'affinity', 'ldam'] })[0].methods, ['softmax', 'affinity', 'focal']);
+});
+
+test('clusterScalars reads a Figure 1 snapshot: class means without anchors, mean anchor per class with them', () => {
+  const features = {
+    points: [[0, 0], [2, 0], [10, 0], [14, 0]] as [number, number][],
+    labels: [0, 0, 1, 1],
+    classMeans: [[1, 0], [12, 0]] as [number, number][],
+    minorityClasses: [0],
+  };
+  const run = { features } as unknown as RunRecord;
+  // Radii: class 0 -> 1, class 1 -> 2: ratio 0.5. Two centres: one distance, no variation.
+  assert.deepEqual(clusterScalars(run), { minorityRadiusRatio: 0.5, anchorSpacingCv: 0 });
+  const withAnchors = {
+    features: { ...features, classMeans: [[1, 0], [12, 0], [0, 0]], anchors: [{ class: 0, point: [0, 0] }, { class: 0, point: [2, 0] }, { class: 1, point: [4, 0] }, { class: 2, point: [0, 3] }] },
+  } as unknown as RunRecord;
+  // Anchors per class: (1,0), (4,0), (0,3): distances 3, sqrt(10), 5.
+  const d = [3, Math.sqrt(10), 5];
+  const mean = (d[0] + d[1] + d[2]) / 3;
+  const cv = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / 3) / mean;
+  assert.ok(Math.abs(clusterScalars(withAnchors).anchorSpacingCv! - cv) < 1e-12);
+  assert.deepEqual(clusterScalars({} as RunRecord), {});
 });
