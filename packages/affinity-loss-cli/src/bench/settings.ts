@@ -1,6 +1,6 @@
 /**
- * One entry per experiment setting: its value type, default, check, command-line flag, help
- * text, search range and the configs it applies to. Everything else reads this table:
+ * One entry per experiment setting: its default, check, command-line flag (and how its text is
+ * read), help text, search range and the configs it applies to. Everything else reads this table:
  * `resolveExperimentConfig` fills and checks a config with it (every default resolved, the
  * head's included), `addExperimentOptions` makes the flags of train and tune and bench's
  * overrides from it, `readConfigFile` knows the fields by it, and tune draws from its ranges.
@@ -141,12 +141,15 @@ function choiceSearch<T>(values: readonly T[], check: (value: unknown) => T): Se
   };
 }
 
-/** A head setting applies to the methods whose head has it, and defaults to the method's value (`headDefaults`). */
-function headSetting<T>(name: HeadSettingName): Pick<Setting<T>, 'appliesTo' | 'defaultHelp'> & { default: (config: ExperimentConfig) => T | undefined } {
+/**
+ * A head setting applies to the methods whose head has it, and defaults to the method's value
+ * (`headDefaults`); --help lists those per method unless `defaultHelp` says it in words.
+ */
+function headSetting<T>(name: HeadSettingName, defaultHelp = headDefaultHelp(name)): Pick<Setting<T>, 'appliesTo' | 'defaultHelp'> & { default: (config: ExperimentConfig) => T | undefined } {
   const methods = METHOD_NAMES.filter((method) => name in headDefaults(method, 1));
   return {
     default: (config) => headDefaults(config.method, config.featureWidth)[name] as T | undefined,
-    defaultHelp: headDefaultHelp(name),
+    defaultHelp,
     appliesTo: { test: (config) => name in headDefaults(config.method, 1), by: 'method', describe: methods.join(', ') },
   };
 }
@@ -318,8 +321,7 @@ export const EXPERIMENT_SETTINGS = Object.freeze({
   },
   sigma: {
     help: "affinity heads: sigma > 0, or 'auto' (the mean squared feature-prototype distance of the first batch)",
-    ...headSetting<number | 'auto'>('sigma'),
-    defaultHelp: SIGMA_DEFAULT_HELP,
+    ...headSetting<number | 'auto'>('sigma', SIGMA_DEFAULT_HELP),
     check: (value) => (value === 'auto' ? 'auto' : requirePositive('sigma', value)),
     flag: { flags: '--sigma <s>', value: 'number-or-auto', bench: true },
     // A multiple of the default (feature width + 2, the typical squared distance between fresh

@@ -104,10 +104,7 @@ export function addExperimentOptions(command: Command): Command {
   return command.addHelpText(
     'after',
     `\nDatasets:\n${DATASETS.map(({ name, summary }) => `  ${name.padEnd(15)} ${summary}`).join('\n')}` +
-      `
-
-Methods:
-${METHOD_NAMES.map((name) => `  ${name.padEnd(17)} ${METHODS[name].description}`).join('\n')}`,
+      `\n\nMethods:\n${METHOD_NAMES.map((name) => `  ${name.padEnd(17)} ${METHODS[name].description}`).join('\n')}`,
   );
 }
 
