@@ -90,7 +90,7 @@ export interface ClassifierOptions {
    * `GaussianAffinity`). Default `defaultSigma(featureWidth)`.
    */
   sigma?: number | 'auto';
-  /** Affinity head (hinge form): the margin lambda in (0, 1]. Default 0.3 (`headDefaults`). */
+  /** Affinity head (hinge form): the margin lambda in (0, 1]. Default 0.3. */
   margin?: number;
   /** Affinity head: prototypes per class; overrides the method's own (1, or 5 for affinity-m5). */
   prototypesPerClass?: number;
@@ -110,7 +110,7 @@ export interface ClassifierOptions {
    * Default 1, the paper's (which, in 2-D, pulls the prototypes together: README, Figure 1).
    */
   diversityWeight?: number;
-  /** Center loss: the weight beta of the centre term. Default 0.01 (`headDefaults`). */
+  /** Center loss: the weight beta of the centre term. Default 0.01. */
   centerWeight?: number;
 }
 
