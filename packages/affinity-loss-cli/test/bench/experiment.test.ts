@@ -80,7 +80,7 @@ test('resolveExperimentConfig refuses bad values, naming them and what is allowe
     [{ sigma: 0 }, /sigma must be a finite number > 0, got 0/],
     [{ sigma: 1e-46 }, /sigma must be a number > 0 that float32 can hold \(about 1.4e-45 to 3.4e38\), got 1e-46, which is 0 in float32/],
     [{ learningRate: 1e39 }, /learningRate must be a number > 0 that float32 can hold .*, got 1e\+39, which is Infinity in float32/],
-    [{ margin: 2 }, /margin must be in \(0, 1\] because affinities lie in \(0, 1\]; got 2/],
+    [{ margin: 2 }, /margin must be in \(0, 1\] because affinities lie in \(0, 1\]; got 2 \(maxMarginLoss and affinityLoss accept it with allowMarginAboveOne: true\)/],
     [{ margin: 0 }, /margin must be a finite number in \(0, 1\], got 0/],
     [{ recipe: 'step:oops' }, /bad .*spec "step:oops"/],
     [{ recipe: 'exp:10+val:0.2' }, /has a val: part/],

@@ -40,8 +40,9 @@ export function validateMargin(margin: unknown, allowMarginAboveOne = false): nu
   }
   if (margin > 1 && !allowMarginAboveOne) {
     throw new AffinityConfigError(
-      `margin must be in (0, 1] because affinities lie in (0, 1]; got ${margin}. ` +
-        'Pass allowMarginAboveOne: true to use it anyway.',
+      // The experiment config and the CLI check margins here too, so the way around names the functions that have it.
+      `margin must be in (0, 1] because affinities lie in (0, 1]; got ${margin} ` +
+        '(maxMarginLoss and affinityLoss accept it with allowMarginAboveOne: true)',
     );
   }
   return margin;
