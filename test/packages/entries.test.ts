@@ -41,6 +41,20 @@ const NODE_TOOLKIT = [
   'trainDataParallel', 'classifierRecipe', 'defaultWorkers', 'ReplicaFailedError',
 ];
 
+const APP = [
+  // One experiment
+  'runExperiment', 'resolveExperimentConfig', 'EXPERIMENT_SETTINGS', 'EXPERIMENT_DEFAULTS',
+  // Benchmarks and the runner
+  'runBench', 'planBench', 'getProtocol', 'PROTOCOL_NAMES', 'runPlans', 'localExecutor', 'queueExecutor',
+  // Search
+  'runTune', 'planTune', 'TUNE_STRATEGIES', 'DEFAULT_SEARCH_SPACE',
+  // Reports
+  'readRunResults', 'writeReport',
+  // The Redis queue
+  'parseQueueUrl', 'QUEUE_PASSWORD_ENV', 'checkQueueServer', 'QueueConnectionError', 'startQueueWorker', 'queueStatus',
+  'formatQueueStatus',
+];
+
 const WASM_TRAINING = ['installGradientFixes', 'removeGradientFixes', 'gradientFixesInstalled', 'WasmTrainingError'];
 
 /** The identifiers a README names in code: inside `inline code` or a fenced block. */
@@ -64,3 +78,5 @@ test('the library entry exports its documented surface', () => checkEntry('affin
 test("the Node toolkit's entry exports its documented surface", () => checkEntry('affinity-loss-node', NODE_TOOLKIT));
 
 test("tfjs-wasm-training's entry exports its documented surface", () => checkEntry('tfjs-wasm-training', WASM_TRAINING));
+
+test("the app's entry exports its documented surface", () => checkEntry('affinity-loss-cli', APP));
