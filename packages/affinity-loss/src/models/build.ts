@@ -21,7 +21,7 @@ import type { LossFunction } from '../losses/shared.js';
 import { weightedCrossEntropyLoss } from '../losses/weightedCrossEntropy.js';
 import { requireInteger, requireNonNegative, requireOneOf, requireOptions, requirePositive, requireSeed } from '../validate.js';
 import { BACKBONE_NAMES, BACKBONES, BATCHNORM_MOMENTUM, needsImages, type BackboneName } from './backbones.js';
-import { METHODS, requireMethodName, type MethodName } from './methods.js';
+import { METHODS, requireMethodName, type AffinityMethod, type MethodName } from './methods.js';
 
 /** The affinity head's sigma when none is given: see `defaultSigma`. */
 export function defaultSigma(featureWidth: number): number {
@@ -48,16 +48,23 @@ export type HeadSettings = Partial<Pick<ClassifierOptions, HeadSettingName>>;
  */
 export function headDefaults(method: MethodName | string, featureWidth: number): HeadSettings {
   const spec = METHODS[requireMethodName(method)];
-  if (spec.head === 'center') return { centerWeight: 0.01 };
-  const own = spec.affinity;
-  if (own === undefined) return {};
-  const hinge = own.lossForm === 'hinge';
+  if (spec.head === 'center') return { centerWeight: CENTER_WEIGHT };
+  if (spec.affinity === undefined) return {};
+  const { margin, classMargins, ...rest } = affinityDefaults(spec.affinity, featureWidth);
+  return spec.affinity.lossForm === 'hinge' ? { ...rest, margin, classMargins } : rest;
+}
+
+// Center loss's weight of the centre term when none is given.
+const CENTER_WEIGHT = 0.01;
+
+/** An affinity method's head settings when none is given (the margin ones used by the hinge form only). */
+function affinityDefaults(own: AffinityMethod, featureWidth: number) {
   return {
     sigma: defaultSigma(featureWidth),
-    ...(hinge ? { margin: 0.3 } : {}),
+    margin: 0.3,
     prototypesPerClass: own.prototypesPerClass,
     diversityWeight: 1,
-    ...(hinge ? { classMargins: own.classMargins } : {}),
+    classMargins: own.classMargins,
     priorCorrection: own.priorCorrection,
   };
 }
@@ -208,7 +215,7 @@ function buildChecked(options: ClassifierOptions): Classifier {
       break;
     }
     case 'center': {
-      const weight = requirePositive('centerWeight', options.centerWeight ?? headDefaults(method, featureWidth).centerWeight);
+      const weight = requirePositive('centerWeight', options.centerWeight ?? CENTER_WEIGHT);
       const head = new CenterLossHead({ classes, seed: headSeed, name: 'center_head' });
       outputs = head.apply(features) as tf.SymbolicTensor[];
       loss = [crossEntropyLoss(), centerLoss({ weight })];
@@ -218,17 +225,17 @@ function buildChecked(options: ClassifierOptions): Classifier {
     }
     case 'affinity': {
       const own = METHODS[method].affinity!;
-      const defaults = headDefaults(method, featureWidth);
+      const defaults = affinityDefaults(own, featureWidth);
       if (own.lossForm !== 'hinge' && (options.classMargins || options.margin !== undefined)) {
         throw new AffinityConfigError(`margin and classMargins apply to the hinge; ${method} trains with cross-entropy, whose prior shift is its log pi`);
       }
       const sigma = options.sigma === 'auto' ? 'auto' : requirePositive('sigma', options.sigma ?? defaults.sigma);
-      const margin = options.margin ?? defaults.margin ?? 0;
+      const margin = options.margin ?? defaults.margin;
       const prototypesPerClass = requireInteger('prototypesPerClass', options.prototypesPerClass ?? defaults.prototypesPerClass, 1);
       const diversityWeight = requireNonNegative('diversityWeight', options.diversityWeight ?? defaults.diversityWeight);
       const diversity = diversityWeight === 0 ? false : { weight: diversityWeight };
-      const classMargins = options.classMargins ?? defaults.classMargins ?? false;
-      const priorCorrection = options.priorCorrection ?? defaults.priorCorrection!;
+      const classMargins = options.classMargins ?? defaults.classMargins;
+      const priorCorrection = options.priorCorrection ?? defaults.priorCorrection;
       // The loss first: it checks the margin before the layer makes any weight. The cross-entropy
       // form adds log pi to the distance-space scores: logit adjustment on the Gaussian head.
       loss =
