@@ -32,7 +32,7 @@ import { loadDataset } from 'affinity-loss-node/internal/data/registry.js';
 import { classifierRecipe } from 'affinity-loss-node/internal/parallel/replica.js';
 import { trainDataParallel } from 'affinity-loss-node/internal/parallel/trainDataParallel.js';
 import type { FeatureSnapshot, PriorCorrectionRecord, VerificationScores } from './results.js';
-import { checkKnownFields, EXPERIMENT_FIELDS, HEAD_FIELDS, settingOf, upgradeConfigFields, type ExperimentField } from './settings.js';
+import { checkKnownFields, EXPERIMENT_FIELDS, HEAD_FIELDS, headFieldsNotOf, settingOf, upgradeConfigFields, type ExperimentField } from './settings.js';
 
 /** Everything that defines one experiment; plain JSON, written beside every result. */
 export interface ExperimentConfig {
@@ -204,17 +204,17 @@ export function recordsConfig(recorded: Record<string, unknown>, config: Experim
 export function recordedInput(recorded: Record<string, unknown>, typed: Partial<ExperimentInput>): ExperimentInput {
   const file = upgradeConfigFields(recorded) as Partial<ExperimentInput>;
   const input: Record<string, unknown> = { ...file, ...typed };
-  let ownDefaults: Record<string, unknown> = {};
+  let fileDefaults: Record<string, unknown> = {};
   try {
-    ownDefaults = headDefaults(file.method ?? (settingOf('method').default as string), file.featureWidth ?? (settingOf('featureWidth').default as number));
+    fileDefaults = headDefaults(file.method ?? EXPERIMENT_DEFAULTS.method!, file.featureWidth ?? EXPERIMENT_DEFAULTS.featureWidth!);
   } catch (error) {
     // An unknown method: resolving the input reports it.
     if (!(error instanceof AffinityConfigError)) throw error;
   }
-  const changed = inapplicableFields({ ...(input as Omit<Partial<ExperimentConfig>, 'method'>), method: (input.method as string | undefined) ?? (settingOf('method').default as string) });
+  const notOfTyped = typed.method === undefined ? [] : headFieldsNotOf(requireMethodName(typed.method));
   for (const field of HEAD_FIELDS) {
     if (field in typed || !(field in file)) continue;
-    if (isDeepStrictEqual(file[field], ownDefaults[field]) || (typed.method !== undefined && changed.includes(field))) delete input[field];
+    if (isDeepStrictEqual(file[field], fileDefaults[field]) || notOfTyped.includes(field)) delete input[field];
   }
   return input as ExperimentInput;
 }
@@ -228,19 +228,6 @@ export function configDifferences(there: object, now: object): string {
   const b = now as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => !isDeepStrictEqual(a[key], b[key]));
   return keys.map((key) => `${key}: ${JSON.stringify(a[key]) ?? 'unset'} there, ${JSON.stringify(b[key]) ?? 'unset'} now`).join('; ');
-}
-
-/**
- * The settings a partial config gives that do not apply to its method and dataset (sigma for
- * softmax, imageSize for mnist or for no dataset): refused by `resolveExperimentConfig`; bench
- * drops such head overrides for the methods without that head.
- */
-export function inapplicableFields(config: Omit<Partial<ExperimentConfig>, 'method'> & { method: string }): ExperimentField[] {
-  const known = { ...config, method: requireMethodName(config.method) } as ExperimentConfig;
-  return EXPERIMENT_FIELDS.filter((field) => {
-    const appliesTo = settingOf(field).appliesTo;
-    return config[field] !== undefined && appliesTo !== undefined && !appliesTo.test(known);
-  });
 }
 
 /** The fields of `value` that are set: an option left undefined must not replace a value with nothing. */

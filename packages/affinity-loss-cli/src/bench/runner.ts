@@ -10,8 +10,8 @@ import { checkWritableFolder } from 'affinity-loss-node/internal/io/folders.js';
 import { RUNS_FOLDER } from '../report/read.js';
 import { slug } from '../report/slug.js';
 import { writeReport } from '../report/write.js';
-import { checkExtras, definedFields, inapplicableFields, resolveExperimentConfig, type ExperimentInput } from './experiment.js';
-import { HEAD_FIELDS } from './settings.js';
+import { checkExtras, definedFields, resolveExperimentConfig, type ExperimentInput } from './experiment.js';
+import { headFieldsNotOf } from './settings.js';
 import { runPlans, type RunPlansOptions } from './pool.js';
 import { getProtocol, PROTOCOL_NAMES, type Protocol, type ProtocolSetting } from './protocols.js';
 import type { RunResult } from './results.js';
@@ -92,7 +92,7 @@ export function planBench(options: BenchOptions): { protocol: Protocol; plans: P
       for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
         // A head override (--sigma) applies to the methods with that head; the others train as they would without it.
         const own: Record<string, unknown> = { ...overrides };
-        for (const field of inapplicableFields({ ...own, method })) if ((HEAD_FIELDS as readonly string[]).includes(field)) delete own[field];
+        for (const field of headFieldsNotOf(method)) delete own[field];
         const config = resolveExperimentConfig({ ...setting.config, ...own, method, seed });
         checkExtras(config, setting.extras);
         plans.push({

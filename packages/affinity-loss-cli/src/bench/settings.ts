@@ -396,6 +396,14 @@ export function defaultHelpOf(field: ExperimentField): string | undefined {
 /** The head settings: the fields whose default comes from the method. */
 export const HEAD_FIELDS: readonly ExperimentField[] = HEAD_SETTING_NAMES;
 
+/**
+ * The head settings `method`'s head does not have (sigma for softmax): a bench drops such
+ * overrides for that method, `--config` such recorded values when another method is typed.
+ */
+export function headFieldsNotOf(method: MethodName): ExperimentField[] {
+  return HEAD_FIELDS.filter((field) => !settingOf(field).appliesTo!.test({ method } as ExperimentConfig));
+}
+
 // Field names of earlier versions and their names now.
 const RENAMED_FIELDS: Readonly<Record<string, ExperimentField>> = { loss: 'method' };
 
